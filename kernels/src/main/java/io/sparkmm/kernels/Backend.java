@@ -1,0 +1,96 @@
+package io.sparkmm.kernels;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The math a model needs, on storage the backend owns.
+ *
+ * <p>Shapes use these letters: {@code n} rows of a flattened batch (tokens), {@code k} input
+ * features, {@code m} output features, {@code d} hidden size, {@code V} vocabulary size,
+ * {@code hq}/{@code hkv} query/key-value heads, {@code hd} head dim. Activations are F32.
+ * Weights may be F32, F16 or BF16 and are read as stored.
+ *
+ * <p>Every output element is computed by a reduction whose order depends only on that
+ * element's own inputs, never on how many rows are in the batch or which thread runs it; this
+ * makes a sequence's results bit-identical whatever it is batched with.
+ *
+ * <p>Outputs may alias inputs only where an op says so.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** A short name for logs and benchmarks, e.g. "reference" or "simd(2 threads)". */
+    String name();
+
+    // ---------------------------------------------------------------- storage
+
+    /** A new F32 tensor filled with zeros. */
+    Tensor zeros(int... shape);
+
+    /** A new F32 tensor holding a copy of {@code data} (length must equal the shape's size). */
+    Tensor upload(float[] data, int... shape);
+
+    /**
+     * A weight tensor over little-endian bytes in {@code dtype}, as found in a safetensors file.
+     * The buffer may be memory-mapped; the backend may keep it as is (never writes to it) or copy
+     * it to its own storage. Its remaining bytes must equal size * dtype.bytes().
+     */
+    Tensor weight(DType dtype, ByteBuffer littleEndian, int... shape);
+
+    /** A copy of the tensor's values as F32, row-major. */
+    float[] download(Tensor t);
+
+    /** dst[dstRow + i, :] = src[srcRow + i, :] for i in [0, count); both F32 with equal cols. */
+    void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count);
+
+    // ---------------------------------------------------------------- ops
+
+    /**
+     * out[n, m] = x[n, k] @ w[m, k]^T (+ bias[m]), the layout of a Hugging Face Linear weight.
+     * {@code bias} may be null.
+     */
+    void matmul(Tensor x, Tensor w, Tensor bias, Tensor out);
+
+    /** out[n, d] = x / sqrt(mean(x^2) + eps) * w[d], per row. out may alias x. */
+    void rmsNorm(Tensor x, Tensor w, float eps, Tensor out);
+
+    /** out[n, d] = (x - mean) / sqrt(var + eps) * w[d] + b[d], per row (biased variance). out may alias x. */
+    void layerNorm(Tensor x, Tensor w, Tensor b, float eps, Tensor out);
+
+    /**
+     * Rotary embedding in place, Hugging Face "rotate_half" layout, on x[n, heads * hd]: for each
+     * head and i &lt; hd/2, with angle = positions[row] * invFreq[i], the pair (x[i], x[i + hd/2])
+     * becomes (x[i] cos - x[i+hd/2] sin, x[i+hd/2] cos + x[i] sin), both then times
+     * {@code scale} (the "attention scaling" of some rope types; 1 for most).
+     */
+    void rope(Tensor x, int[] positions, int heads, int headDim, float[] invFreq, float scale);
+
+    /** out[n, f] = silu(gate) * up. out may alias gate or up. */
+    void siluMul(Tensor gate, Tensor up, Tensor out);
+
+    /** out = act(x), element-wise. out may alias x. */
+    void activation(Activation act, Tensor x, Tensor out);
+
+    /** out[n, d] = softmax(x) per row. out may alias x. */
+    void softmax(Tensor x, Tensor out);
+
+    /**
+     * Scaled dot-product attention for one sequence over contiguous K/V with grouped-query heads:
+     * q[n, hq*hd], k[n, hkv*hd], v[n, hkv*hd] -&gt; out[n, hq*hd]; query head h reads KV head
+     * h / (hq / hkv). With {@code causal}, row i attends to rows 0..i, otherwise to all rows.
+     */
+    void attention(Tensor q, Tensor k, Tensor v, Tensor out,
+                   int heads, int kvHeads, int headDim, float scale, boolean causal);
+
+    /** out[n, d] = table[ids[i], :], the table being a weight [V, d]. Ids are checked against V. */
+    void embedding(Tensor table, int[] ids, Tensor out);
+
+    /** out = a + b, element-wise over equal shapes. out may alias a or b. */
+    void add(Tensor a, Tensor b, Tensor out);
+
+    /** Index of the largest value of each row of x[n, V] (the first one on ties). */
+    int[] argmax(Tensor x);
+
+    /** Releases thread pools and any storage the backend still holds. */
+    @Override
+    void close();
+}

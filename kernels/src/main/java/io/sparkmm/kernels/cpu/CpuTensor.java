@@ -1,0 +1,166 @@
+package io.sparkmm.kernels.cpu;
+
+import io.sparkmm.kernels.DType;
+import io.sparkmm.kernels.Tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Heap storage shared by the CPU backends: F32 activations in a {@code float[]}, weights as the
+ * little-endian bytes they were stored in (possibly memory-mapped), decoded on read.
+ */
+public final class CpuTensor implements Tensor {
+
+    private final DType dtype;
+    private final int[] shape;
+    private float[] data;
+    private ByteBuffer raw;
+    private boolean closed;
+
+    private CpuTensor(DType dtype, int[] shape, float[] data, ByteBuffer raw) {
+        this.dtype = dtype;
+        this.shape = shape.clone();
+        this.data = data;
+        this.raw = raw;
+    }
+
+    public static CpuTensor f32(float[] data, int... shape) {
+        checkShape(shape);
+        if (data.length != product(shape)) {
+            throw new IllegalArgumentException("data length " + data.length + " does not match shape "
+                    + Tensor.describe(shape));
+        }
+        return new CpuTensor(DType.F32, shape, data, null);
+    }
+
+    public static CpuTensor raw(DType dtype, ByteBuffer bytes, int... shape) {
+        checkShape(shape);
+        long expected = product(shape) * dtype.bytes();
+        if (bytes.remaining() != expected) {
+            throw new IllegalArgumentException("weight of shape " + Tensor.describe(shape) + " in " + dtype
+                    + " needs " + expected + " bytes, got " + bytes.remaining());
+        }
+        if (dtype == DType.F32) {
+            // F32 weights are copied to the heap once: the fast paths then read plain arrays.
+            float[] f = new float[(int) product(shape)];
+            bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
+            return new CpuTensor(DType.F32, shape, f, null);
+        }
+        return new CpuTensor(dtype, shape, null, bytes.slice().order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    @Override
+    public DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public int[] shape() {
+        return shape;
+    }
+
+    /** The F32 array; only for F32 tensors. */
+    public float[] data() {
+        checkOpen();
+        if (data == null) {
+            throw new IllegalStateException("tensor " + Tensor.describe(shape) + " is stored as " + dtype
+                    + ", not as an F32 array");
+        }
+        return data;
+    }
+
+    /** The raw little-endian bytes; only for F16/BF16 tensors. */
+    public ByteBuffer raw() {
+        checkOpen();
+        if (raw == null) {
+            throw new IllegalStateException("tensor " + Tensor.describe(shape) + " has no raw bytes");
+        }
+        return raw;
+    }
+
+    public boolean isF32() {
+        return data != null;
+    }
+
+    /** Element {@code i} (row-major) as F32, whatever the storage. */
+    public float get(long i) {
+        checkOpen();
+        if (data != null) {
+            return data[(int) i];
+        }
+        short bits = raw.getShort((int) (i * 2));
+        return dtype == DType.BF16 ? bf16ToFloat(bits) : Half.toFloat(bits);
+    }
+
+    /** Decodes {@code count} elements starting at {@code start} into {@code dst[dstOff..]}. */
+    public void getRange(long start, float[] dst, int dstOff, int count) {
+        checkOpen();
+        if (data != null) {
+            System.arraycopy(data, (int) start, dst, dstOff, count);
+            return;
+        }
+        int base = (int) (start * 2);
+        if (dtype == DType.BF16) {
+            for (int j = 0; j < count; j++) {
+                dst[dstOff + j] = bf16ToFloat(raw.getShort(base + 2 * j));
+            }
+        } else {
+            for (int j = 0; j < count; j++) {
+                dst[dstOff + j] = Half.toFloat(raw.getShort(base + 2 * j));
+            }
+        }
+    }
+
+    public static float bf16ToFloat(short bits) {
+        return Float.intBitsToFloat((bits & 0xffff) << 16);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        data = null;
+        raw = null;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("tensor " + Tensor.describe(shape) + " was closed");
+        }
+    }
+
+    /** Unwraps a handle made by a CPU backend. */
+    public static CpuTensor of(Tensor t) {
+        if (t instanceof CpuTensor c) {
+            return c;
+        }
+        throw new IllegalArgumentException("tensor " + t + " was not made by a CPU backend");
+    }
+
+    static long product(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    private static void checkShape(int[] shape) {
+        if (shape.length == 0) {
+            throw new IllegalArgumentException("a tensor needs at least one dimension");
+        }
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("negative dimension in " + Tensor.describe(shape));
+            }
+        }
+        if (product(shape) > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor " + Tensor.describe(shape) + " exceeds 2^31 elements");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CpuTensor" + Tensor.describe(shape) + " " + dtype;
+    }
+}
