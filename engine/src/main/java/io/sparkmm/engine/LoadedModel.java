@@ -1,0 +1,85 @@
+package io.sparkmm.engine;
+
+import io.sparkmm.engine.checkpoint.Checkpoint;
+import io.sparkmm.engine.checkpoint.GenerationConfig;
+import io.sparkmm.engine.models.DecoderModel;
+import io.sparkmm.engine.tokenizer.HfTokenizer;
+import io.sparkmm.kernels.Backend;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * A checkpoint directory opened for generation: the model on a backend, its tokenizer (when
+ * the directory has one) and the end-of-sequence ids gathered from every place HF keeps them.
+ */
+public final class LoadedModel implements AutoCloseable {
+
+    private final Checkpoint checkpoint;
+    private final DecoderModel model;
+    private final HfTokenizer tokenizer;
+    private final Set<Integer> eosTokenIds;
+
+    private LoadedModel(Checkpoint checkpoint, DecoderModel model, HfTokenizer tokenizer, Set<Integer> eosTokenIds) {
+        this.checkpoint = checkpoint;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.eosTokenIds = Set.copyOf(eosTokenIds);
+    }
+
+    public static LoadedModel open(Path dir, Backend backend) {
+        Checkpoint ckpt = Checkpoint.open(dir);
+        try {
+            DecoderModel model = DecoderModel.load(ckpt, backend);
+            HfTokenizer tok = Files.exists(dir.resolve("tokenizer.json")) ? HfTokenizer.load(dir) : null;
+            Set<Integer> eos = new LinkedHashSet<>(ckpt.config().eosTokenIds());
+            GenerationConfig gen = ckpt.generationConfig();
+            eos.addAll(gen.eosTokenIds());
+            if (tok != null && tok.config().eosToken() != null) {
+                OptionalInt id = tok.tokenId(tok.config().eosToken());
+                id.ifPresent(eos::add);
+            }
+            return new LoadedModel(ckpt, model, tok, eos);
+        } catch (RuntimeException e) {
+            ckpt.close();
+            throw e;
+        }
+    }
+
+    public Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
+    public DecoderModel model() {
+        return model;
+    }
+
+    /** The tokenizer; fails with a message naming the directory when it has no tokenizer.json. */
+    public HfTokenizer tokenizer() {
+        if (tokenizer == null) {
+            throw new IllegalStateException("model directory " + checkpoint.directory()
+                    + " has no tokenizer.json: pass token ids instead of text");
+        }
+        return tokenizer;
+    }
+
+    public boolean hasTokenizer() {
+        return tokenizer != null;
+    }
+
+    public Set<Integer> eosTokenIds() {
+        return eosTokenIds;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+        checkpoint.close();
+    }
+}
