@@ -119,8 +119,7 @@ public final class Checkpoint implements AutoCloseable {
         // tensor -> shard path, validating shard names before touching any file.
         Map<String, Path> wanted = new TreeMap<>();
         Map<Path, SafetensorsFile> shards = new LinkedHashMap<>();
-        for (var it = map.fields(); it.hasNext(); ) {
-            var e = it.next();
+        for (Map.Entry<String, JsonNode> e : map.properties()) {
             if (!e.getValue().isTextual()) {
                 throw new CheckpointException(index + ": weight_map[\"" + e.getKey() + "\"] must be a file name, got "
                         + e.getValue());

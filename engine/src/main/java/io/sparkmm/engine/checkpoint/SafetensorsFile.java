@@ -12,7 +12,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -116,8 +115,7 @@ public final class SafetensorsFile implements AutoCloseable {
             long dataSize = fileSize - dataStart;
             Map<String, Entry> entries = new TreeMap<>();
             Map<String, String> metadata = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> field = it.next();
+            for (Map.Entry<String, JsonNode> field : root.properties()) {
                 if (field.getKey().equals("__metadata__")) {
                     readMetadata(file, field.getValue(), metadata);
                 } else {
@@ -191,7 +189,7 @@ public final class SafetensorsFile implements AutoCloseable {
         if (!v.isObject()) {
             throw new CheckpointException(file + ": \"__metadata__\" must be an object of strings, got " + v);
         }
-        v.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().isTextual()
+        v.properties().forEach(e -> out.put(e.getKey(), e.getValue().isTextual()
                 ? e.getValue().asText() : e.getValue().toString()));
     }
 

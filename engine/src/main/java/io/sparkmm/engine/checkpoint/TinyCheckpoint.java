@@ -114,6 +114,8 @@ public final class TinyCheckpoint {
     public static Path write(Path dir, Spec spec) {
         try {
             Files.createDirectories(dir);
+            // A stale index from an earlier sharded checkpoint here would win over our single file.
+            Files.deleteIfExists(dir.resolve(Checkpoint.INDEX));
             writeJson(dir.resolve(Checkpoint.CONFIG), configJson(spec));
             writeJson(dir.resolve(GenerationConfig.FILE_NAME), generationConfigJson());
             writeJson(dir.resolve("tokenizer.json"), TinyTokenizer.tokenizerJson());
