@@ -1,0 +1,289 @@
+package io.sparkmm.kernels.simd;
+
+import io.sparkmm.kernels.Activation;
+import io.sparkmm.kernels.Backend;
+import io.sparkmm.kernels.DType;
+import io.sparkmm.kernels.Tensor;
+import io.sparkmm.kernels.cpu.Checks;
+import io.sparkmm.kernels.cpu.CpuTensor;
+import io.sparkmm.kernels.cpu.ScalarMath;
+import jdk.incubator.vector.FloatVector;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The fast CPU backend: {@code jdk.incubator.vector} kernels on a fixed pool of threads, over
+ * the same {@link CpuTensor} storage as the reference backend, so tensors move freely between
+ * the two. Loaded reflectively by {@link io.sparkmm.kernels.Backends} (public (int) constructor).
+ *
+ * <p>Work is split over rows, heads or output columns, never inside one output element's
+ * reduction, so results are the same for every thread count and batch size.
+ */
+public final class VectorBackend implements Backend {
+
+    /** Below this many multiply-adds (or elements) an op runs on the caller's thread: a hand-off costs more. */
+    private static final long PARALLEL_WORK = 1L << 15;
+
+    private final WorkerPool pool;
+
+    public VectorBackend(int threads) {
+        this.pool = new WorkerPool(threads);
+    }
+
+    @Override
+    public String name() {
+        int t = pool.threads();
+        return "simd(" + t + (t == 1 ? " thread" : " threads") + ", " + FloatVector.SPECIES_PREFERRED.length()
+                + " lanes)";
+    }
+
+    // ---------------------------------------------------------------- storage
+
+    @Override
+    public Tensor zeros(int... shape) {
+        long size = 1;
+        for (int s : shape) {
+            size *= s;
+        }
+        if (size < 0 || size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("zeros: shape " + Tensor.describe(shape) + " is too large or negative");
+        }
+        return CpuTensor.f32(new float[(int) size], shape);
+    }
+
+    @Override
+    public Tensor upload(float[] data, int... shape) {
+        return CpuTensor.f32(data.clone(), shape);
+    }
+
+    @Override
+    public Tensor weight(DType dtype, ByteBuffer littleEndian, int... shape) {
+        return CpuTensor.raw(dtype, littleEndian, shape);
+    }
+
+    @Override
+    public float[] download(Tensor t) {
+        CpuTensor c = CpuTensor.of(t);
+        float[] out = new float[(int) c.size()];
+        Decode.range(c, 0, out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
+        CpuTensor s = CpuTensor.of(src);
+        CpuTensor d = CpuTensor.of(dst);
+        int cols = s.cols();
+        Checks.equal("copyRows cols", cols, d.cols());
+        Checks.rowRange("copyRows source", s, srcRow, count);
+        Checks.rowRange("copyRows destination", d, dstRow, count);
+        Decode.range(s, (long) srcRow * cols, d.data(), dstRow * cols, count * cols);
+    }
+
+    // ---------------------------------------------------------------- ops
+
+    @Override
+    public void matmul(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        CpuTensor xs = CpuTensor.of(x);
+        CpuTensor ws = CpuTensor.of(w);
+        CpuTensor os = CpuTensor.of(out);
+        Checks.matmul(xs, ws, bias, os);
+        int n = xs.rows();
+        int k = xs.cols();
+        int m = ws.rows();
+        float[] xd = xs.data();
+        float[] od = os.data();
+        float[] bd = bias == null ? null : Decode.all(CpuTensor.of(bias));
+        // Split over output columns: each thread streams (and decodes) only its own weight rows.
+        int grain = (long) n * m * k < PARALLEL_WORK ? m : pool.grainFor(m, Gemm.COLS);
+        pool.forChunks(m, grain, (j0, j1) -> Gemm.columns(xd, n, k, ws, bd, od, m, j0, j1));
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor w, float eps, Tensor out) {
+        CpuTensor xs = CpuTensor.of(x);
+        CpuTensor os = CpuTensor.of(out);
+        int d = xs.cols();
+        CpuTensor wt = CpuTensor.of(w);
+        Checks.equal("rmsNorm weight length", wt.size(), d);
+        Checks.sameShape("rmsNorm", xs, os);
+        float[] wd = Decode.all(wt);
+        float[] xd = xs.data();
+        float[] od = os.data();
+        rows(xs.rows(), d, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                RowKernels.rmsNorm(xd, wd, eps, od, i * d, d);
+            }
+        });
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor w, Tensor b, float eps, Tensor out) {
+        CpuTensor xs = CpuTensor.of(x);
+        CpuTensor os = CpuTensor.of(out);
+        CpuTensor wt = CpuTensor.of(w);
+        CpuTensor bt = CpuTensor.of(b);
+        int d = xs.cols();
+        Checks.equal("layerNorm weight length", wt.size(), d);
+        Checks.equal("layerNorm bias length", bt.size(), d);
+        Checks.sameShape("layerNorm", xs, os);
+        float[] wd = Decode.all(wt);
+        float[] bd = Decode.all(bt);
+        float[] xd = xs.data();
+        float[] od = os.data();
+        rows(xs.rows(), d, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                RowKernels.layerNorm(xd, wd, bd, eps, od, i * d, d);
+            }
+        });
+    }
+
+    @Override
+    public void rope(Tensor x, int[] positions, int heads, int headDim, float[] invFreq, float scale) {
+        CpuTensor xs = CpuTensor.of(x);
+        int n = xs.rows();
+        Checks.equal("rope positions", positions.length, n);
+        Checks.equal("rope cols", xs.cols(), (long) heads * headDim);
+        int half = headDim / 2;
+        Checks.equal("rope invFreq length", invFreq.length, half);
+        float[] xd = xs.data();
+        int cols = xs.cols();
+        rows(n, cols, (i0, i1) -> {
+            float[] cos = new float[half];
+            float[] sin = new float[half];
+            for (int i = i0; i < i1; i++) {
+                for (int f = 0; f < half; f++) {
+                    float angle = (float) positions[i] * invFreq[f];
+                    cos[f] = (float) Math.cos(angle) * scale;
+                    sin[f] = (float) Math.sin(angle) * scale;
+                }
+                RowKernels.rope(xd, i * cols, heads, headDim, cos, sin);
+            }
+        });
+    }
+
+    @Override
+    public void siluMul(Tensor gate, Tensor up, Tensor out) {
+        float[] g = CpuTensor.of(gate).data();
+        float[] u = CpuTensor.of(up).data();
+        float[] o = CpuTensor.of(out).data();
+        Checks.equal("siluMul lengths", g.length, u.length);
+        Checks.equal("siluMul out length", g.length, o.length);
+        // exp dominates and stays scalar (see RowKernels); the win here is the threads
+        elements(g.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float v = g[i];
+                o[i] = v / (1f + (float) Math.exp(-v)) * u[i];
+            }
+        });
+    }
+
+    @Override
+    public void activation(Activation act, Tensor x, Tensor out) {
+        float[] a = CpuTensor.of(x).data();
+        float[] o = CpuTensor.of(out).data();
+        Checks.equal("activation out length", a.length, o.length);
+        elements(a.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                o[i] = ScalarMath.activate(act, a[i]);
+            }
+        });
+    }
+
+    @Override
+    public void softmax(Tensor x, Tensor out) {
+        CpuTensor xs = CpuTensor.of(x);
+        CpuTensor os = CpuTensor.of(out);
+        Checks.sameShape("softmax", xs, os);
+        int d = xs.cols();
+        float[] xd = xs.data();
+        float[] od = os.data();
+        rows(xs.rows(), d, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                RowKernels.softmax(xd, od, i * d, d);
+            }
+        });
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, Tensor out,
+                          int heads, int kvHeads, int headDim, float scale, boolean causal) {
+        CpuTensor qs = CpuTensor.of(q);
+        CpuTensor ks = CpuTensor.of(k);
+        CpuTensor vs = CpuTensor.of(v);
+        CpuTensor os = CpuTensor.of(out);
+        Checks.attention(qs, ks, vs, os, heads, kvHeads, headDim);
+        int n = qs.rows();
+        AttentionKernel kernel = new AttentionKernel(qs.data(), ks.data(), vs.data(), os.data(), n,
+                heads, kvHeads, headDim, scale, causal);
+        int pairs = heads * n;
+        long work = (long) pairs * n * headDim;
+        int grain = work < PARALLEL_WORK ? pairs : pool.grainFor(pairs, 1);
+        pool.forChunks(pairs, grain, kernel::pairs);
+    }
+
+    @Override
+    public void embedding(Tensor table, int[] ids, Tensor out) {
+        CpuTensor ts = CpuTensor.of(table);
+        CpuTensor os = CpuTensor.of(out);
+        int d = ts.cols();
+        Checks.equal("embedding out cols", os.cols(), d);
+        Checks.equal("embedding out rows", os.rows(), ids.length);
+        for (int id : ids) {
+            Checks.tokenId(id, ts.rows());
+        }
+        float[] od = os.data();
+        for (int i = 0; i < ids.length; i++) {
+            Decode.range(ts, (long) ids[i] * d, od, i * d, d);
+        }
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        float[] x = CpuTensor.of(a).data();
+        float[] y = CpuTensor.of(b).data();
+        float[] o = CpuTensor.of(out).data();
+        Checks.equal("add lengths", x.length, y.length);
+        Checks.equal("add out length", x.length, o.length);
+        elements(x.length, (from, to) -> RowKernels.add(x, y, o, from, to));
+    }
+
+    @Override
+    public int[] argmax(Tensor x) {
+        CpuTensor xs = CpuTensor.of(x);
+        int n = xs.rows();
+        int d = xs.cols();
+        float[] xd = xs.data();
+        int[] best = new int[n];
+        rows(n, d, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                int off = i * d;
+                int b = 0;
+                for (int j = 1; j < d; j++) {
+                    if (xd[off + j] > xd[off + b]) {
+                        b = j;
+                    }
+                }
+                best[i] = b;
+            }
+        });
+        return best;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    /** Rows [0, n) of width cols, split over threads when there is enough work. */
+    private void rows(int n, int cols, WorkerPool.Body body) {
+        int grain = (long) n * cols < PARALLEL_WORK ? n : pool.grainFor(n, 1);
+        pool.forChunks(n, grain, body);
+    }
+
+    /** Independent elements [0, len), split over threads when there are many. */
+    private void elements(int len, WorkerPool.Body body) {
+        int grain = len < PARALLEL_WORK ? len : pool.grainFor(len, 1024);
+        pool.forChunks(len, grain, body);
+    }
+}
