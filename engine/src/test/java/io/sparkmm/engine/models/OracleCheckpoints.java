@@ -1,0 +1,45 @@
+package io.sparkmm.engine.models;
+
+import io.sparkmm.engine.checkpoint.RopeScaling;
+import io.sparkmm.engine.checkpoint.TinyCheckpoint;
+import io.sparkmm.engine.checkpoint.TinyCheckpoint.Spec;
+import io.sparkmm.kernels.DType;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The tiny checkpoints the PyTorch oracle ran on. They are committed under
+ * {@code src/test/resources/checkpoints} together with the oracle's fixtures, so the comparison
+ * does not depend on the random writer staying the same. To regenerate both:
+ * <pre>
+ *   mvn -q -pl engine -am test-compile
+ *   java -cp "$(cat engine/target/test-classpath.txt)" io.sparkmm.engine.models.OracleCheckpoints \
+ *       engine/src/test/resources/checkpoints
+ *   /usr/bin/python3 engine/src/test/python/decoder_oracle.py \
+ *       engine/src/test/resources/checkpoints engine/src/test/resources/fixtures/decoder_oracle.json
+ * </pre>
+ */
+public final class OracleCheckpoints {
+
+    private OracleCheckpoints() {
+    }
+
+    /** Each covers a different path: GQA + llama3 rope in BF16, Qwen2 biases + tied in F32, MQA in F16, linear rope. */
+    public static Map<String, Spec> specs() {
+        Map<String, Spec> specs = new LinkedHashMap<>();
+        specs.put("llama-gqa-llama3rope-bf16", Spec.llamaGqa().withDtype(DType.BF16).withSeed(11)
+                .withRopeScaling(new RopeScaling("llama3", 8.0, 1.0, 4.0, 64)));
+        specs.put("qwen2-tied-bias-f32", Spec.qwen2().withSeed(12));
+        specs.put("mistral-mqa-f16", Spec.mistral().withDtype(DType.F16).withSeed(13));
+        specs.put("llama-untied-linearrope-f32", Spec.llamaGqa().withSeed(14)
+                .withRopeScaling(new RopeScaling("linear", 2.0, 0, 0, 0)));
+        return specs;
+    }
+
+    public static void main(String[] args) {
+        Path root = Path.of(args[0]);
+        specs().forEach((name, spec) -> TinyCheckpoint.write(root.resolve(name), spec));
+    }
+}
