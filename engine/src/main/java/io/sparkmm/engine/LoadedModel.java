@@ -34,7 +34,7 @@ public final class LoadedModel implements AutoCloseable {
         Checkpoint ckpt = Checkpoint.open(dir);
         try {
             DecoderModel model = DecoderModel.load(ckpt, backend);
-            HfTokenizer tok = Files.exists(dir.resolve("tokenizer.json")) ? HfTokenizer.load(dir) : null;
+            HfTokenizer tok = Files.exists(dir.resolve("tokenizer.json")) ? loadTokenizer(dir) : null;
             Set<Integer> eos = new LinkedHashSet<>(ckpt.config().eosTokenIds());
             GenerationConfig gen = ckpt.generationConfig();
             eos.addAll(gen.eosTokenIds());
@@ -46,6 +46,14 @@ public final class LoadedModel implements AutoCloseable {
         } catch (RuntimeException e) {
             ckpt.close();
             throw e;
+        }
+    }
+
+    private static HfTokenizer loadTokenizer(Path dir) {
+        try {
+            return HfTokenizer.load(dir);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e.getMessage(), e);
         }
     }
 

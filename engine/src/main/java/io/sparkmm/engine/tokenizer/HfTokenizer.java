@@ -1,0 +1,155 @@
+package io.sparkmm.engine.tokenizer;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * A Hugging Face tokenizer loaded from a model folder: {@code tokenizer.json} runs in the native
+ * {@code tokenizers} library (through DJL), {@code tokenizer_config.json} gives the special tokens
+ * and the chat template.
+ *
+ * <p>DJL's defaults would change results behind our back: without options it truncates to 512
+ * tokens and pads, and when it finds a {@code tokenizer_config.json} it may lower-case, strip
+ * accents or add a prefix space. So the tokenizer is created from the JSON text alone with
+ * truncation and padding switched off, and special tokens are chosen per call.
+ *
+ * <p>Thread-safe: the native tokenizer is immutable once built.
+ */
+public final class HfTokenizer implements AutoCloseable {
+
+  /** File name of the tokenizer model inside a model folder. */
+  public static final String TOKENIZER_FILE = "tokenizer.json";
+
+  private static final Map<String, String> DJL_OPTIONS = Map.of(
+      "addSpecialTokens", "false",
+      "truncation", "false",
+      "padding", "false");
+
+  private final HuggingFaceTokenizer native_;
+  private final Vocabulary vocabulary;
+  private final TokenizerConfig config;
+  private final ChatTemplate chatTemplate;
+
+  private HfTokenizer(HuggingFaceTokenizer nativeTokenizer, Vocabulary vocabulary,
+      TokenizerConfig config) {
+    this.native_ = nativeTokenizer;
+    this.vocabulary = vocabulary;
+    this.config = config;
+    this.chatTemplate = config.chatTemplate().map(src -> new ChatTemplate(src, config)).orElse(null);
+  }
+
+  /**
+   * Loads {@code tokenizer.json} (required) and {@code tokenizer_config.json} /
+   * {@code chat_template.jinja} (optional) from {@code modelDir}.
+   *
+   * @throws IOException naming the file that is missing or cannot be parsed
+   */
+  public static HfTokenizer load(Path modelDir) throws IOException {
+    Objects.requireNonNull(modelDir, "modelDir");
+    Path tokenizerFile = modelDir.resolve(TOKENIZER_FILE);
+    if (!Files.isRegularFile(tokenizerFile)) {
+      throw new IOException("tokenizer file not found: " + tokenizerFile);
+    }
+    TokenizerConfig config = TokenizerConfig.read(modelDir);
+    Vocabulary vocabulary = Vocabulary.read(tokenizerFile);
+    HuggingFaceTokenizer tokenizer;
+    try (InputStream in = Files.newInputStream(tokenizerFile)) {
+      tokenizer = HuggingFaceTokenizer.newInstance(in, DJL_OPTIONS);
+    } catch (RuntimeException e) {
+      // The native library reports a malformed tokenizer.json as a RuntimeException.
+      throw new IOException("cannot load " + tokenizerFile + ": " + e.getMessage(), e);
+    }
+    return new HfTokenizer(tokenizer, vocabulary, config);
+  }
+
+  /**
+   * Token ids of {@code text}. Special tokens written in the text (such as {@code <|im_start|>})
+   * are always recognised; {@code addSpecialTokens} only controls the template tokens the
+   * tokenizer's post-processor adds around the text (BOS/EOS, CLS/SEP).
+   */
+  public int[] encode(String text, boolean addSpecialTokens) {
+    Objects.requireNonNull(text, "text");
+    long[] ids = native_.encode(text, addSpecialTokens, false).getIds();
+    int[] out = new int[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      out[i] = Math.toIntExact(ids[i]);
+    }
+    return out;
+  }
+
+  /** Text of {@code ids}; with {@code skipSpecialTokens} the special added tokens are dropped. */
+  public String decode(int[] ids, boolean skipSpecialTokens) {
+    Objects.requireNonNull(ids, "ids");
+    if (ids.length == 0) {
+      return "";
+    }
+    long[] longs = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] < 0) {
+        throw new IllegalArgumentException("negative token id " + ids[i] + " at position " + i);
+      }
+      longs[i] = ids[i];
+    }
+    String text = native_.decode(longs, skipSpecialTokens);
+    return config.cleanUpTokenizationSpaces() ? cleanUpTokenizationSpaces(text) : text;
+  }
+
+  /** Number of token ids, added tokens included (Python's {@code len(tokenizer)}). */
+  public int vocabSize() {
+    return vocabulary.size();
+  }
+
+  public OptionalInt tokenId(String token) {
+    return vocabulary.id(token);
+  }
+
+  /**
+   * The vocabulary entry for {@code id} as stored in tokenizer.json (for byte-level BPE that is
+   * the byte-mapped form, e.g. "Ġthe"), or null when no token has that id.
+   */
+  public String token(int id) {
+    return vocabulary.token(id);
+  }
+
+  /** Whether {@code id} is an added token marked special (skipped by skip_special_tokens). */
+  public boolean isSpecial(int id) {
+    return vocabulary.isSpecial(id);
+  }
+
+  public TokenizerConfig config() {
+    return config;
+  }
+
+  public Optional<ChatTemplate> chatTemplate() {
+    return Optional.ofNullable(chatTemplate);
+  }
+
+  @Override
+  public void close() {
+    native_.close();
+  }
+
+  /**
+   * transformers' {@code clean_up_tokenization}: removes the space before punctuation and
+   * English contractions that old word-level tokenizers left in decoded text.
+   */
+  static String cleanUpTokenizationSpaces(String text) {
+    return text.replace(" .", ".")
+        .replace(" ?", "?")
+        .replace(" !", "!")
+        .replace(" ,", ",")
+        .replace(" ' ", "'")
+        .replace(" n't", "n't")
+        .replace(" 'm", "'m")
+        .replace(" 's", "'s")
+        .replace(" 've", "'ve")
+        .replace(" 're", "'re");
+  }
+}
