@@ -163,6 +163,7 @@ class HandComputedDecoderTest {
         config.put("num_hidden_layers", 1);
         config.put("num_attention_heads", heads);
         config.put("num_key_value_heads", kvHeads);
+        config.put("head_dim", hd);
         config.put("vocab_size", D);
         config.put("rms_norm_eps", EPS);
         config.put("max_position_embeddings", 64);
