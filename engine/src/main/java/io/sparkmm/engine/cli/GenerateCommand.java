@@ -109,14 +109,14 @@ final class GenerateCommand {
         Integer k = a.integer("top-k");
         Integer max = a.integer("max-tokens");
         Integer logprobs = a.integer("logprobs");
-        return new SamplingParams(
-                t != null ? t : gen.temperature() != null ? gen.temperature() : 1.0,
-                p != null ? p : gen.topP() != null ? gen.topP() : 1.0,
-                k != null ? k : gen.topK() != null ? gen.topK() : 0,
-                a.longValue("seed"),
-                max != null ? max : 16,
-                List.of(), false,
-                logprobs != null ? logprobs : 0);
+        return SamplingParams.builder()
+                .temperature(t != null ? t : gen.temperature() != null ? gen.temperature() : 1.0)
+                .topP(p != null ? p : gen.topP() != null ? gen.topP() : 1.0)
+                .topK(k != null ? k : gen.topK() != null ? gen.topK() : 0)
+                .seed(a.longValue("seed"))
+                .maxTokens(max != null ? max : 16)
+                .logprobs(logprobs != null ? logprobs : 0)
+                .build();
     }
 
     static String toJson(GenerationResult r, String text, int promptTokens, boolean withLogprobs) throws Exception {

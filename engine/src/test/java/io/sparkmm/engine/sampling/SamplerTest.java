@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.within;
 class SamplerTest {
 
     private static SamplingParams params(double t, double p, int k) {
-        return new SamplingParams(t, p, k, 1L, 4, List.of(), false, 0);
+        return SamplingParams.builder().temperature(t).topP(p).topK(k).seed(1L).maxTokens(4).build();
     }
 
     private static float[] logitsOf(double... probs) {
@@ -89,7 +89,7 @@ class SamplerTest {
         assertThatThrownBy(() -> params(-1, 1, 0)).hasMessageContaining("temperature").hasMessageContaining("-1");
         assertThatThrownBy(() -> params(1, 0, 0)).hasMessageContaining("top_p");
         assertThatThrownBy(() -> params(1, 1, -2)).hasMessageContaining("top_k");
-        assertThatThrownBy(() -> new SamplingParams(1, 1, 0, null, 0, List.of(), false, 0)).hasMessageContaining("max_tokens");
-        assertThatThrownBy(() -> new SamplingParams(1, 1, 0, null, 1, List.of(), false, 99)).hasMessageContaining("logprobs");
+        assertThatThrownBy(() -> SamplingParams.builder().maxTokens(0).build()).hasMessageContaining("max_tokens");
+        assertThatThrownBy(() -> SamplingParams.builder().logprobs(99).build()).hasMessageContaining("logprobs");
     }
 }
