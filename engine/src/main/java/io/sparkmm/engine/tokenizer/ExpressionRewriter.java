@@ -14,7 +14,8 @@ import java.util.Set;
  *   <li>Keyword arguments: jinjava parses {@code k=v} at the level of {@code +}, so
  *       {@code namespace(k=messages|length - 1)} would read as {@code (k=messages|length) - 1};
  *       a compound value is therefore wrapped in parentheses.
- *   <li>Python's {@code True}, {@code False} and {@code None} become jinjava's lower-case forms.
+ *   <li>Python's {@code True}, {@code False} and {@code None} become jinjava's lower-case forms,
+ *       and attributes named like EL keywords ({@code x.empty}) become subscripts.
  * </ul>
  */
 final class ExpressionRewriter {
@@ -22,6 +23,10 @@ final class ExpressionRewriter {
   /** Words after which "(" or "[" opens a group or a list, not a call or a subscript. */
   private static final Set<String> KEYWORDS = Set.of("and", "or", "not", "in", "is", "if",
       "else", "elif", "for", "set", "with", "as", "recursive", "return", "true", "false", "none");
+
+  /** Words of jinjava's EL grammar that jinja2 treats as ordinary names. */
+  private static final Set<String> EL_RESERVED = Set.of("empty", "div", "mod", "eq", "ne", "lt",
+      "gt", "le", "ge", "instanceof", "null", "true", "false", "and", "or", "not");
 
   private enum Kind { NAME, STRING, NUMBER, SPACE, OP }
 
@@ -65,6 +70,16 @@ final class ExpressionRewriter {
           }
         }
         i = close + 1;
+        continue;
+      }
+      if (t.kind == Kind.NAME && previousIsDot(out) && EL_RESERVED.contains(t.text)) {
+        // jinjava's EL grammar reserves these words, so "x.empty" is a syntax error there;
+        // jinja2 reads it as an attribute, which x['empty'] is too.
+        out.remove(out.size() - 1);
+        out.add(new Tok(Kind.OP, "["));
+        out.add(new Tok(Kind.STRING, "'" + t.text + "'"));
+        out.add(new Tok(Kind.OP, "]"));
+        i++;
         continue;
       }
       if (t.kind == Kind.NAME && !previousIsDot(out)) {
