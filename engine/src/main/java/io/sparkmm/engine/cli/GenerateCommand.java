@@ -1,93 +1,195 @@
 package io.sparkmm.engine.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkmm.engine.Engine;
+import io.sparkmm.engine.EngineConfig;
+import io.sparkmm.engine.EngineMetrics;
+import io.sparkmm.engine.EngineRequest;
+import io.sparkmm.engine.EngineResult;
 import io.sparkmm.engine.LoadedModel;
+import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.checkpoint.GenerationConfig;
 import io.sparkmm.engine.generate.GenerationResult;
 import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.sampling.SamplingParams;
-import io.sparkmm.engine.sampling.TokenLogprob;
 import io.sparkmm.engine.tokenizer.ChatTemplate;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
 
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code generate}: one prompt through a checkpoint directory, printed as text or as one JSON
- * object with token_ids, text, finish_reason (and logprobs when asked).
+ * {@code generate}: one prompt, or every line of a JSONL file, through a checkpoint directory.
+ * Requests run through the paged engine (all lines of a file batched together), or with
+ * {@code --naive} through the one-at-a-time full-recompute oracle. Output: text, or with
+ * {@code --json} one JSON object per request, in input order.
  */
 final class GenerateCommand {
 
     static final String USAGE = """
-            generate --model DIR (--prompt TEXT [--chat] [--system TEXT] | --prompt-ids 1,2,3)
-                     [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
-                     [--logprobs K] [--backend auto|reference|simd] [--json]
+            generate --model DIR (--prompt TEXT [--chat] [--system TEXT] | --prompt-ids 1,2,3 | --prompts-file FILE.jsonl)
+                     [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--seed S]
+                     [--logprobs K] [--max-batched-tokens N] [--max-seqs N] [--kv-blocks N | --kv-cache-bytes B]
+                     [--block-size N] [--no-prefix-cache] [--naive] [--backend auto|reference|simd] [--json]
               Sampling defaults come from the model's generation_config.json, else temperature 1,
-              top-p 1, top-k off; --temperature 0 is greedy. max-tokens defaults to 16.""";
+              top-p 1, top-k off; --temperature 0 is greedy. max-tokens defaults to 16.
+              A prompts file has one JSON object per line: {"prompt": TEXT} or {"prompt_ids": [..]}, with
+              optional "chat", "system" and sampling fields (temperature, top_p, top_k, min_p, seed,
+              max_tokens, min_tokens, stop, stop_token_ids, ignore_eos, logprobs, repetition_penalty,
+              presence_penalty, frequency_penalty).""";
 
-    private static final Set<String> VALUED = Set.of("model", "prompt", "system", "prompt-ids", "max-tokens",
-            "temperature", "top-p", "top-k", "seed", "logprobs", "backend");
-    private static final Set<String> FLAGS = Set.of("chat", "json");
+    private static final Set<String> VALUED = Set.of("model", "prompt", "system", "prompt-ids", "prompts-file",
+            "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "logprobs", "backend",
+            "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size");
+    private static final Set<String> FLAGS = Set.of("chat", "json", "no-prefix-cache", "naive");
 
     private GenerateCommand() {
     }
 
-    static void run(String[] args, PrintStream out) throws Exception {
+    static void run(String[] args, PrintStream out, PrintStream err) throws Exception {
         CliArgs a = CliArgs.parse(args, 1, VALUED, FLAGS);
         Path dir = Path.of(a.require("model"));
         if (!Files.isDirectory(dir)) {
             throw new CliArgs.UsageException("--model " + dir + " is not a directory");
         }
-        boolean hasText = a.get("prompt") != null;
-        boolean hasIds = a.get("prompt-ids") != null;
-        if (hasText == hasIds) {
-            throw new CliArgs.UsageException("give exactly one of --prompt or --prompt-ids");
+        int sources = (a.get("prompt") != null ? 1 : 0) + (a.get("prompt-ids") != null ? 1 : 0)
+                + (a.get("prompts-file") != null ? 1 : 0);
+        if (sources != 1) {
+            throw new CliArgs.UsageException("give exactly one of --prompt, --prompt-ids or --prompts-file");
         }
-        if (!hasText && (a.flag("chat") || a.get("system") != null)) {
+        if (a.get("prompt-ids") != null && (a.flag("chat") || a.get("system") != null)) {
             throw new CliArgs.UsageException("--chat and --system apply to --prompt text, not to --prompt-ids");
         }
+        if (a.get("kv-blocks") != null && a.get("kv-cache-bytes") != null) {
+            throw new CliArgs.UsageException("give --kv-blocks or --kv-cache-bytes, not both");
+        }
+        EngineConfig engineConfig = engineConfig(a);
         String backendChoice = a.get("backend") != null ? a.get("backend")
                 : System.getProperty(Backends.BACKEND_PROPERTY, "auto");
         int threads = Integer.getInteger(Backends.THREADS_PROPERTY, Runtime.getRuntime().availableProcessors());
         try (Backend backend = Backends.create(backendChoice, threads);
              LoadedModel loaded = LoadedModel.open(dir, backend)) {
-            int[] promptIds = hasText ? encodeText(loaded, a) : parseIds(a.get("prompt-ids"));
-            SamplingParams params = samplingParams(a, loaded.checkpoint().generationConfig());
-            GenerationResult r = new NaiveGenerator(loaded.model(), loaded.eosTokenIds()).generate(promptIds, params);
-            String text = loaded.hasTokenizer() ? loaded.tokenizer().decode(r.textTokenIds(), true) : null;
-            if (a.flag("json")) {
-                out.println(toJson(r, text, promptIds.length, params.logprobs() > 0));
-            } else {
-                out.println(text != null ? text : Arrays.toString(r.tokenIds()));
+            SamplingParams defaults = samplingParams(a, loaded.checkpoint().generationConfig());
+            List<PromptLine> lines = promptLines(a, defaults);
+            List<EngineResult> results = a.flag("naive") ? runNaive(loaded, lines) : runEngine(loaded, engineConfig, lines, err);
+            for (EngineResult r : results) {
+                if (a.flag("json")) {
+                    out.println(ResultJson.write(r));
+                } else if (!r.ok()) {
+                    out.println("error: " + r.error());
+                } else {
+                    out.println(r.text() != null ? r.text() : java.util.Arrays.toString(r.tokenIds()));
+                }
+            }
+            if (lines.size() == 1 && !results.get(0).ok()) {
+                throw new IllegalArgumentException(results.get(0).error());
             }
         }
     }
 
-    private static int[] encodeText(LoadedModel loaded, CliArgs a) {
-        String prompt = a.get("prompt");
-        if (!a.flag("chat")) {
-            return loaded.tokenizer().encode(prompt, true);
+    private static List<PromptLine> promptLines(CliArgs a, SamplingParams defaults) throws Exception {
+        if (a.get("prompts-file") != null) {
+            Path file = Path.of(a.get("prompts-file"));
+            if (!Files.isRegularFile(file)) {
+                throw new CliArgs.UsageException("--prompts-file " + file + " is not a file");
+            }
+            List<PromptLine> lines = new ArrayList<>();
+            int n = 0;
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                n++;
+                if (!line.isBlank()) {
+                    lines.add(PromptLine.parse(n, line, defaults, a.flag("chat")));
+                }
+            }
+            return lines;
         }
-        ChatTemplate template = loaded.tokenizer().chatTemplate().orElseThrow(() -> new CliArgs.UsageException(
-                "--chat: " + loaded.checkpoint().directory() + " has no chat template "
+        if (a.get("prompt") != null) {
+            return List.of(new PromptLine(1, a.get("prompt"), null, a.flag("chat"), a.get("system"), defaults, null));
+        }
+        return List.of(new PromptLine(1, null, parseIds(a.get("prompt-ids")), false, null, defaults, null));
+    }
+
+    /** Tokens of a line's prompt; throws IllegalArgumentException for that line only. */
+    private static int[] tokens(LoadedModel loaded, PromptLine line) {
+        if (line.promptIds() != null) {
+            return line.promptIds();
+        }
+        if (!loaded.hasTokenizer()) {
+            throw new IllegalArgumentException(loaded.checkpoint().directory() + " has no tokenizer.json: use prompt ids");
+        }
+        if (!line.chat()) {
+            return loaded.tokenizer().encode(line.prompt(), true);
+        }
+        ChatTemplate template = loaded.tokenizer().chatTemplate().orElseThrow(() -> new IllegalArgumentException(
+                "chat: " + loaded.checkpoint().directory() + " has no chat template "
                         + "(tokenizer_config.json chat_template or chat_template.jinja)"));
-        List<Map<String, Object>> messages = new java.util.ArrayList<>();
-        if (a.get("system") != null) {
-            messages.add(Map.of("role", "system", "content", a.get("system")));
+        List<Map<String, Object>> messages = new ArrayList<>();
+        if (line.system() != null) {
+            messages.add(Map.of("role", "system", "content", line.system()));
         }
-        messages.add(Map.of("role", "user", "content", prompt));
-        String rendered = template.render(messages, true, Map.of());
+        messages.add(Map.of("role", "user", "content", line.prompt()));
         // the template already placed any BOS it wants, so none is added again
-        return loaded.tokenizer().encode(rendered, false);
+        return loaded.tokenizer().encode(template.render(messages, true, Map.of()), false);
+    }
+
+    private static List<EngineResult> runEngine(LoadedModel loaded, EngineConfig config, List<PromptLine> lines,
+                                                PrintStream err) throws Exception {
+        List<Object> pending = new ArrayList<>();
+        try (Engine engine = new Engine(loaded, config)) {
+            for (PromptLine line : lines) {
+                String id = "line-" + line.lineNumber();
+                if (line.error() != null) {
+                    pending.add(EngineResult.failed(id, 0, line.error()));
+                    continue;
+                }
+                try {
+                    pending.add(engine.submit(new EngineRequest(id, tokens(loaded, line), line.sampling(), null)));
+                } catch (RuntimeException e) {
+                    pending.add(EngineResult.failed(id, 0, "line " + line.lineNumber() + ": " + e.getMessage()));
+                }
+            }
+            List<EngineResult> results = new ArrayList<>();
+            for (Object p : pending) {
+                results.add(p instanceof RequestHandle h ? h.result().get() : (EngineResult) p);
+            }
+            if (lines.size() > 1) {
+                EngineMetrics m = engine.metrics();
+                err.printf("engine: %d requests, %d steps, %d tokens computed, %d generated, %.1f generated tokens/s, "
+                                + "prefix-cache hit rate %.1f%%, %d preemptions, KV %d blocks (%d bytes), failed %d%n",
+                        lines.size(), m.steps(), m.scheduledTokens(), m.generatedTokens(), m.generatedTokensPerSecond(),
+                        100 * m.prefixHitRate(), m.preemptions(), m.kvBlocksTotal(), m.kvCacheBytes(), m.failed());
+            }
+            return results;
+        }
+    }
+
+    private static List<EngineResult> runNaive(LoadedModel loaded, List<PromptLine> lines) {
+        NaiveGenerator gen = new NaiveGenerator(loaded.model(), loaded.eosTokenIds());
+        List<EngineResult> results = new ArrayList<>();
+        for (PromptLine line : lines) {
+            String id = "line-" + line.lineNumber();
+            if (line.error() != null) {
+                results.add(EngineResult.failed(id, 0, line.error()));
+                continue;
+            }
+            int[] prompt = null;
+            try {
+                prompt = tokens(loaded, line);
+                GenerationResult r = gen.generate(prompt, line.sampling());
+                String text = loaded.hasTokenizer() ? loaded.tokenizer().decode(r.textTokenIds(), true) : null;
+                results.add(new EngineResult(id, r.tokenIds(), text, r.finishReason(), null, prompt.length,
+                        r.tokenIds().length, 0, r.logprobs(), null));
+            } catch (RuntimeException e) {
+                results.add(EngineResult.failed(id, prompt == null ? 0 : prompt.length, e.getMessage()));
+            }
+        }
+        return results;
     }
 
     static int[] parseIds(String csv) {
@@ -103,46 +205,32 @@ final class GenerateCommand {
         return ids;
     }
 
+    static EngineConfig engineConfig(CliArgs a) {
+        EngineConfig c = EngineConfig.defaults();
+        if (a.integer("max-batched-tokens") != null) c = c.withMaxNumBatchedTokens(a.integer("max-batched-tokens"));
+        if (a.integer("max-seqs") != null) c = c.withMaxNumSeqs(a.integer("max-seqs"));
+        if (a.integer("block-size") != null) c = c.withBlockSize(a.integer("block-size"));
+        if (a.integer("kv-blocks") != null) c = c.withNumKvBlocks(a.integer("kv-blocks"));
+        if (a.longValue("kv-cache-bytes") != null) c = c.withKvCacheBytes(a.longValue("kv-cache-bytes"));
+        if (a.flag("no-prefix-cache")) c = c.withPrefixCaching(false);
+        return c;
+    }
+
     static SamplingParams samplingParams(CliArgs a, GenerationConfig gen) {
         Double t = a.number("temperature");
         Double p = a.number("top-p");
         Integer k = a.integer("top-k");
+        Double minP = a.number("min-p");
         Integer max = a.integer("max-tokens");
         Integer logprobs = a.integer("logprobs");
         return SamplingParams.builder()
                 .temperature(t != null ? t : gen.temperature() != null ? gen.temperature() : 1.0)
                 .topP(p != null ? p : gen.topP() != null ? gen.topP() : 1.0)
                 .topK(k != null ? k : gen.topK() != null ? gen.topK() : 0)
+                .minP(minP != null ? minP : 0)
                 .seed(a.longValue("seed"))
                 .maxTokens(max != null ? max : 16)
                 .logprobs(logprobs != null ? logprobs : 0)
                 .build();
-    }
-
-    static String toJson(GenerationResult r, String text, int promptTokens, boolean withLogprobs) throws Exception {
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode o = json.createObjectNode();
-        ArrayNode ids = o.putArray("token_ids");
-        for (int id : r.tokenIds()) {
-            ids.add(id);
-        }
-        if (text != null) {
-            o.put("text", text);
-        } else {
-            o.putNull("text");
-        }
-        o.put("finish_reason", r.finishReason().wireName());
-        o.put("prompt_tokens", promptTokens);
-        o.put("completion_tokens", r.tokenIds().length);
-        if (withLogprobs) {
-            ArrayNode steps = o.putArray("logprobs");
-            for (List<TokenLogprob> step : r.logprobs()) {
-                ArrayNode s = steps.addArray();
-                for (TokenLogprob lp : step) {
-                    s.addObject().put("token_id", lp.tokenId()).put("logprob", lp.logprob());
-                }
-            }
-        }
-        return json.writeValueAsString(o);
     }
 }

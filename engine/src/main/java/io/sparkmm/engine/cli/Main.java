@@ -31,7 +31,7 @@ public final class Main {
         }
         try {
             switch (args[0]) {
-                case "generate" -> GenerateCommand.run(args, out);
+                case "generate" -> GenerateCommand.run(args, out, err);
                 case "tiny-checkpoint" -> TinyCheckpoint.main(Arrays.copyOfRange(args, 1, args.length));
                 default -> throw new CliArgs.UsageException("unknown command '" + args[0] + "'");
             }

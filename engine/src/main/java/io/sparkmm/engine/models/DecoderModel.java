@@ -5,6 +5,8 @@ import io.sparkmm.engine.checkpoint.CheckpointException;
 import io.sparkmm.engine.checkpoint.ModelConfig;
 import io.sparkmm.engine.checkpoint.RopeScaling;
 import io.sparkmm.kernels.Backend;
+import io.sparkmm.kernels.KvCache;
+import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.RopeFrequencies;
 import io.sparkmm.kernels.Tensor;
 
@@ -62,9 +64,31 @@ public final class DecoderModel implements AutoCloseable {
     /**
      * Runs every decoder layer over one whole sequence, in place: hidden[n, h] holds the input
      * embeddings of the tokens at {@code positions} and, on return, the last layer's output
-     * (before the final norm). Attention is causal over exactly these n rows.
+     * (before the final norm). Attention is causal over exactly these n rows, with no cache.
      */
     public void forwardLayers(Tensor hidden, int[] positions) {
+        runLayers(hidden, positions, (layer, q, k, v, out) -> backend.attention(q, k, v, out,
+                config.numHeads(), config.numKvHeads(), config.headDim(), attentionScale, true));
+    }
+
+    /**
+     * Runs every decoder layer over a flattened batch of sequence chunks, in place: hidden[T, h]
+     * holds the embeddings of the batch's new tokens, {@code positions[T]} their positions in
+     * their own sequences. Each layer writes the new tokens' K/V into the paged cache and
+     * attends through the block tables of {@code batch}. Every op is per row, so a token's
+     * result does not depend on what else is in the batch.
+     */
+    public void forwardLayers(Tensor hidden, int[] positions, KvCache cache, PagedBatch batch) {
+        runLayers(hidden, positions, (layer, q, k, v, out) -> backend.pagedAttention(q, k, v, cache, layer, batch,
+                out, config.numHeads(), config.numKvHeads(), config.headDim(), attentionScale));
+    }
+
+    /** The attention of one layer: q[n, hq*hd], k/v[n, hkv*hd] (rope applied) to out[n, hq*hd]. */
+    private interface AttentionStep {
+        void apply(int layer, Tensor q, Tensor k, Tensor v, Tensor out);
+    }
+
+    private void runLayers(Tensor hidden, int[] positions, AttentionStep attention) {
         int n = hidden.rows();
         int h = config.hiddenSize();
         int hd = config.headDim();
@@ -79,14 +103,15 @@ public final class DecoderModel implements AutoCloseable {
              Tensor proj = backend.zeros(n, h);
              Tensor gate = backend.zeros(n, f);
              Tensor up = backend.zeros(n, f)) {
-            for (DecoderWeights.Layer layer : weights.layers()) {
+            for (int i = 0; i < weights.layers().size(); i++) {
+                DecoderWeights.Layer layer = weights.layers().get(i);
                 backend.rmsNorm(hidden, layer.inputNorm(), config.rmsNormEps(), x);
                 backend.matmul(x, layer.q(), layer.qBias(), q);
                 backend.matmul(x, layer.k(), layer.kBias(), k);
                 backend.matmul(x, layer.v(), layer.vBias(), v);
                 backend.rope(q, positions, heads, hd, invFreq, 1f);
                 backend.rope(k, positions, kvHeads, hd, invFreq, 1f);
-                backend.attention(q, k, v, attn, heads, kvHeads, hd, attentionScale, true);
+                attention.apply(i, q, k, v, attn);
                 backend.matmul(attn, layer.o(), layer.oBias(), proj);
                 backend.add(hidden, proj, hidden);
 
@@ -97,6 +122,25 @@ public final class DecoderModel implements AutoCloseable {
                 backend.matmul(gate, layer.down(), layer.downBias(), proj);
                 backend.add(hidden, proj, hidden);
             }
+        }
+    }
+
+    /** A paged KV cache shaped for this model: its layers, KV heads and head dim. */
+    public KvCache allocateKvCache(int numBlocks, int blockSize) {
+        return backend.allocateKvCache(config.numLayers(), numBlocks, blockSize, config.numKvHeads(), config.headDim());
+    }
+
+    public long kvBytesPerBlock(int blockSize) {
+        return KvCache.bytesPerBlock(config.numLayers(), blockSize, config.numKvHeads(), config.headDim());
+    }
+
+    /** logits[rows.length, V] of the given rows of hidden, in that order. */
+    public Tensor logitsOfRows(Tensor hidden, int[] rows) {
+        try (Tensor picked = backend.zeros(rows.length, config.hiddenSize())) {
+            for (int i = 0; i < rows.length; i++) {
+                backend.copyRows(hidden, rows[i], picked, i, 1);
+            }
+            return logits(picked, 0, rows.length);
         }
     }
 

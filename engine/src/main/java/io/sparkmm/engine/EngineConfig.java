@@ -1,0 +1,70 @@
+package io.sparkmm.engine;
+
+/**
+ * Engine settings, fixed at construction.
+ *
+ * @param maxNumBatchedTokens the token budget of one step (prefill chunks + decodes)
+ * @param maxNumSeqs the most requests running at once
+ * @param blockSize tokens per KV block
+ * @param kvCacheBytes the KV pool size in bytes; 0 picks a default from the JVM's memory
+ * @param numKvBlocks the KV pool size in blocks, overriding kvCacheBytes when > 0
+ * @param prefixCaching reuse the KV of full blocks shared with earlier requests
+ * @param longPrefillTokenThreshold cap on one request's tokens per step (0 = only the budget)
+ */
+public record EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSize, long kvCacheBytes,
+                           int numKvBlocks, boolean prefixCaching, int longPrefillTokenThreshold) {
+
+    public EngineConfig {
+        positive("max_num_batched_tokens", maxNumBatchedTokens);
+        positive("max_num_seqs", maxNumSeqs);
+        positive("block_size", blockSize);
+        if (kvCacheBytes < 0) {
+            throw new IllegalArgumentException("kv_cache_bytes must be >= 0 (0 = automatic), got " + kvCacheBytes);
+        }
+        if (numKvBlocks < 0) {
+            throw new IllegalArgumentException("num_kv_blocks must be >= 0 (0 = from kv_cache_bytes), got " + numKvBlocks);
+        }
+        if (longPrefillTokenThreshold < 0) {
+            throw new IllegalArgumentException("long_prefill_token_threshold must be >= 0, got " + longPrefillTokenThreshold);
+        }
+    }
+
+    /** vLLM's fallback defaults (2048 tokens, 128... here 256 sequences for offline batches), block 16. */
+    public static EngineConfig defaults() {
+        return new EngineConfig(2048, 256, 16, 0, 0, true, 0);
+    }
+
+    public EngineConfig withMaxNumBatchedTokens(int v) {
+        return new EngineConfig(v, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold);
+    }
+
+    public EngineConfig withMaxNumSeqs(int v) {
+        return new EngineConfig(maxNumBatchedTokens, v, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold);
+    }
+
+    public EngineConfig withBlockSize(int v) {
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, v, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold);
+    }
+
+    public EngineConfig withKvCacheBytes(long v) {
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, v, numKvBlocks, prefixCaching, longPrefillTokenThreshold);
+    }
+
+    public EngineConfig withNumKvBlocks(int v) {
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, v, prefixCaching, longPrefillTokenThreshold);
+    }
+
+    public EngineConfig withPrefixCaching(boolean v) {
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, v, longPrefillTokenThreshold);
+    }
+
+    public EngineConfig withLongPrefillTokenThreshold(int v) {
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, v);
+    }
+
+    private static void positive(String name, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0, got " + value);
+        }
+    }
+}
