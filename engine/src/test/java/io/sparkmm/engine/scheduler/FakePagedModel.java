@@ -43,14 +43,19 @@ final class FakePagedModel {
     return sampled;
   }
 
-  /** What the request generates alone with unbounded memory: no paging, no chunking. */
-  static int[] reference(int[] prompt, List<ExtraKeyRange> extras, int maxOutputs, int maxModelLen) {
+  /**
+   * What the request generates alone with unbounded memory: no paging, no chunking. It stops at
+   * maxOutputs, at maxModelLen tokens, or once it has more tokens than {@code poolTokens} (the
+   * scheduler finishes such a request: its next token could not be computed even with the whole
+   * pool).
+   */
+  static int[] reference(int[] prompt, List<ExtraKeyRange> extras, int maxOutputs, int maxModelLen, int poolTokens) {
     int[] tokens = java.util.Arrays.copyOf(prompt, prompt.length + maxOutputs);
     int n = prompt.length;
     long prev = SEED;
     int computed = 0;
     int produced = 0;
-    while (produced < maxOutputs && n < maxModelLen) {
+    while (produced < maxOutputs && n < maxModelLen && n <= poolTokens) {
       for (; computed < n; computed++) {
         prev = kv(prev, tokens[computed], mediaAt(extras, computed));
       }

@@ -94,7 +94,7 @@ final class Harness {
       assertThat(seq.status()).as(seq.requestId()).isEqualTo(SequenceStatus.FINISHED);
       int[] prompt = Arrays.copyOf(seq.allTokenIds(), seq.numPromptTokens());
       int[] expected = FakePagedModel.reference(prompt, seq.extraKeys(), maxOutputs.get(seq.requestId()),
-          config.maxModelLen());
+          config.maxModelLen(), config.numBlocks() * config.blockSize());
       assertThat(seq.outputTokenIds()).as("outputs of " + seq.requestId()).containsExactly(expected);
     }
   }
