@@ -1,0 +1,286 @@
+package io.sparkmm.engine.scheduler;
+
+import io.sparkmm.engine.kv.BlockHasher;
+import io.sparkmm.engine.kv.KvBlockManager;
+import io.sparkmm.engine.kv.PrefixHit;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Continuous-batching scheduler with one rule, as in vLLM v1: every request's
+ * numComputedTokens catches up with its numTokens. Prefill, chunked prefill, prefix hits and
+ * decode are the same path; a step is a token budget shared first by running requests (in
+ * admission order) and then by waiting ones (FCFS).
+ *
+ * <p>Memory pressure is handled by preemption with recompute: the latest admitted running
+ * request gives up its blocks and goes back to the head of the waiting queue, keeping its
+ * outputs. Its full blocks stay in the prefix cache, so re-admission often hits them.
+ *
+ * <p>Not thread-safe: one engine loop thread calls schedule / update alternately.
+ */
+public final class Scheduler {
+  private final SchedulerConfig config;
+  private final KvBlockManager kv;
+  private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
+  /** In admission order; the last one is the preemption victim. */
+  private final List<Sequence> running = new ArrayList<>();
+  /** Waiting and running requests by id. */
+  private final Map<String, Sequence> active = new HashMap<>();
+  /** Sequences beyond this many tokens could not hold their KV even with the whole pool. */
+  private final int poolCapacityTokens;
+  private long preemptions;
+  /** The last output not yet passed to update; schedule and update must alternate. */
+  private SchedulerOutput pending;
+
+  public Scheduler(SchedulerConfig config) {
+    this(config, BlockHasher.sha256());
+  }
+
+  /** With an explicit block hasher (tests inject weak ones to prove hits are verified). */
+  public Scheduler(SchedulerConfig config, BlockHasher hasher) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.kv = new KvBlockManager(config.numBlocks(), config.blockSize(), config.prefixCaching(), hasher);
+    this.poolCapacityTokens = config.numBlocks() * config.blockSize();
+  }
+
+  public SchedulerConfig config() {
+    return config;
+  }
+
+  /**
+   * Queues a request (FCFS). Throws IllegalArgumentException (and queues nothing) when the
+   * prompt is empty, is at least maxModelLen long, needs more blocks than the whole pool for
+   * prompt + 1 tokens (it could never produce a token), has extra-key ranges outside the prompt,
+   * or its id is already queued or running; IllegalStateException when the sequence is not fresh.
+   */
+  public void add(Sequence seq) {
+    Objects.requireNonNull(seq, "seq");
+    String id = seq.requestId();
+    int n = seq.numPromptTokens();
+    if (n == 0) {
+      throw new IllegalArgumentException("request " + id + ": empty prompt");
+    }
+    if (n >= config.maxModelLen()) {
+      throw new IllegalArgumentException("request " + id + ": prompt of " + n
+          + " tokens does not fit maxModelLen " + config.maxModelLen() + " (it must be shorter, to leave room for output)");
+    }
+    int blocks = kv.blocksNeeded(n + 1);
+    if (blocks > kv.numBlocks()) {
+      throw new IllegalArgumentException("request " + id + ": prompt of " + n + " tokens needs " + blocks
+          + " KV blocks of " + config.blockSize() + " tokens for prompt + 1, but the pool has only " + kv.numBlocks());
+    }
+    for (ExtraKeyRange r : seq.extraKeys()) {
+      if (r.end() > n) {
+        throw new IllegalArgumentException("request " + id + ": extra key range [" + r.start() + ", " + r.end()
+            + ") reaches beyond the prompt of " + n + " tokens");
+      }
+    }
+    if (active.containsKey(id)) {
+      throw new IllegalArgumentException("request " + id + " is already queued or running");
+    }
+    if (seq.status() != SequenceStatus.WAITING || seq.numComputedTokens() != 0 || seq.numOutputTokens() != 0) {
+      throw new IllegalStateException("request " + id + " is not a fresh sequence: " + seq);
+    }
+    active.put(id, seq);
+    waiting.addLast(seq);
+  }
+
+  /** Plans one step. The result must be passed to {@link #update} before the next schedule. */
+  public SchedulerOutput schedule() {
+    if (pending != null && !pending.isEmpty()) {
+      throw new IllegalStateException("schedule() called again before update() of the previous step");
+    }
+    int budget = config.maxNumBatchedTokens();
+    List<ScheduledChunk> chunks = new ArrayList<>();
+    List<String> preempted = new ArrayList<>();
+
+    // Running requests first, in admission order.
+    int i = 0;
+    while (i < running.size() && budget > 0) {
+      Sequence seq = running.get(i);
+      int start = seq.numComputedTokens();
+      int n = tokensThisStep(seq.numTokens() - start, budget);
+      boolean fits = false;
+      while (true) {
+        if (kv.allocate(seq.requestId(), start + n, PrefixHit.none(config.blockSize()))) {
+          fits = true;
+          break;
+        }
+        // Victims come from the end, i.e. at or after i: nothing already scheduled is undone.
+        Sequence victim = running.remove(running.size() - 1);
+        preempt(victim);
+        preempted.add(victim.requestId());
+        if (victim == seq) {
+          break;
+        }
+      }
+      if (!fits) {
+        break; // seq was the last running request; nothing follows it
+      }
+      chunks.add(chunk(seq, start, n));
+      budget -= n;
+      i++;
+    }
+
+    // Then waiting requests, FCFS; a preemption means memory is short, so admit nobody.
+    if (preempted.isEmpty()) {
+      while (!waiting.isEmpty() && running.size() < config.maxNumSeqs() && budget > 0) {
+        Sequence seq = waiting.peekFirst();
+        PrefixHit hit = kv.findCachedPrefix(seq);
+        int start = hit.numTokens();
+        int n = tokensThisStep(seq.numTokens() - start, budget);
+        if (!kv.allocate(seq.requestId(), start + n, hit)) {
+          break; // no preemption on behalf of waiting requests; keep FCFS order
+        }
+        waiting.pollFirst();
+        kv.recordPrefixQuery(seq.numTokens(), start);
+        seq.admit(start);
+        running.add(seq);
+        chunks.add(chunk(seq, start, n));
+        budget -= n;
+      }
+    }
+
+    pending = new SchedulerOutput(chunks, preempted, config.maxNumBatchedTokens() - budget);
+    return pending;
+  }
+
+  /**
+   * After the model ran the step: each chunk's tokens count as computed; chunks that sample get
+   * their request's token from {@code sampled} appended; newly full blocks enter the prefix
+   * cache. Then requests in {@code finished} are marked FINISHED and their blocks freed. A
+   * request that reaches maxModelLen tokens (or more than the pool can hold) is finished here
+   * too, since it can never compute another token. Chunks of requests aborted since schedule()
+   * are ignored; unknown ids in {@code finished} are ignored.
+   */
+  public void update(SchedulerOutput output, Map<String, Integer> sampled, Set<String> finished) {
+    Objects.requireNonNull(output, "output");
+    if (output != pending) {
+      throw new IllegalStateException("update() must get the output of the latest schedule(), once");
+    }
+    // Validate everything first so a bad call changes nothing.
+    for (ScheduledChunk c : output.chunks()) {
+      Sequence seq = live(c.requestId());
+      if (seq == null) {
+        continue;
+      }
+      if (seq.numComputedTokens() != c.startPosition()) {
+        throw new IllegalStateException("chunk of " + c.requestId() + " starts at " + c.startPosition()
+            + " but the request has " + seq.numComputedTokens() + " computed tokens");
+      }
+      if (c.samples() && sampled.get(c.requestId()) == null) {
+        throw new IllegalArgumentException("no sampled token for " + c.requestId() + ", whose chunk samples");
+      }
+    }
+    pending = null;
+    for (ScheduledChunk c : output.chunks()) {
+      Sequence seq = live(c.requestId());
+      if (seq == null) {
+        continue;
+      }
+      seq.advance(c.numTokens());
+      if (c.samples()) {
+        seq.append(sampled.get(c.requestId()));
+      }
+      kv.cacheFullBlocks(seq.requestId(), seq, seq.numComputedTokens());
+      if (seq.numTokens() >= config.maxModelLen() || seq.numTokens() > poolCapacityTokens) {
+        retire(seq, SequenceStatus.FINISHED);
+      }
+    }
+    for (String id : finished) {
+      Sequence seq = active.get(id);
+      if (seq != null) {
+        retire(seq, SequenceStatus.FINISHED);
+      }
+    }
+  }
+
+  /** Cancels a waiting or running request: frees its blocks, status ABORTED. */
+  public boolean abort(String requestId) {
+    Sequence seq = active.get(requestId);
+    if (seq == null) {
+      return false;
+    }
+    retire(seq, SequenceStatus.ABORTED);
+    return true;
+  }
+
+  public boolean hasUnfinished() {
+    return !active.isEmpty();
+  }
+
+  public int numWaiting() {
+    return waiting.size();
+  }
+
+  public int numRunning() {
+    return running.size();
+  }
+
+  public SchedulerStats stats() {
+    return new SchedulerStats(kv.numBlocks(), kv.numUsedBlocks(), kv.prefixQueryTokens(),
+        kv.prefixHitTokens(), preemptions);
+  }
+
+  /** For tests in this package: block tables, pool state. */
+  KvBlockManager blockManager() {
+    return kv;
+  }
+
+  /** Running requests in admission order (a copy), for tests and diagnostics. */
+  List<Sequence> runningSnapshot() {
+    return List.copyOf(running);
+  }
+
+  /** Waiting requests in queue order (a copy), for tests and diagnostics. */
+  List<Sequence> waitingSnapshot() {
+    return List.copyOf(waiting);
+  }
+
+  private int tokensThisStep(int remaining, int budget) {
+    int n = Math.min(remaining, budget);
+    int cap = config.longPrefillTokenThreshold();
+    return cap > 0 ? Math.min(n, cap) : n;
+  }
+
+  private ScheduledChunk chunk(Sequence seq, int start, int n) {
+    int end = start + n;
+    int bs = config.blockSize();
+    int[] table = kv.blockTable(seq.requestId(), kv.blocksNeeded(end));
+    int[] slots = new int[n];
+    for (int j = 0; j < n; j++) {
+      int pos = start + j;
+      slots[j] = table[pos / bs] * bs + pos % bs;
+    }
+    return new ScheduledChunk(seq.requestId(), start, seq.tokenIds(start, end), slots, table,
+        end == seq.numTokens());
+  }
+
+  private void preempt(Sequence victim) {
+    kv.free(victim.requestId());
+    victim.preempt();
+    waiting.addFirst(victim);
+    preemptions++;
+  }
+
+  private void retire(Sequence seq, SequenceStatus status) {
+    if (seq.status() == SequenceStatus.RUNNING) {
+      running.remove(seq);
+    } else {
+      waiting.remove(seq);
+    }
+    kv.free(seq.requestId());
+    active.remove(seq.requestId());
+    seq.end(status);
+  }
+
+  private Sequence live(String id) {
+    Sequence seq = active.get(id);
+    return seq != null && seq.status() == SequenceStatus.RUNNING ? seq : null;
+  }
+}
