@@ -57,6 +57,7 @@ public final class Engine implements AutoCloseable {
     private long finished;
     private long failed;
     private int maxRunningSeqs;
+    private int kvBlocksPeak;
 
     public Engine(LoadedModel loaded, EngineConfig config) {
         this.loaded = loaded;
@@ -223,6 +224,12 @@ public final class Engine implements AutoCloseable {
             }
         }
         scheduler.update(out, sampled, done);
+        for (String id : sampled.keySet()) {
+            RequestState r = active.get(id);
+            if (!done.contains(id) && r.endedByScheduler()) {
+                completed.add(r); // the scheduler ends a request that can grow no further
+            }
+        }
         for (RequestState r : completed) {
             active.remove(r.id());
             complete(r, r.result());
@@ -252,8 +259,9 @@ public final class Engine implements AutoCloseable {
 
     private EngineMetrics snapshot() {
         SchedulerStats s = scheduler.stats();
+        kvBlocksPeak = Math.max(kvBlocksPeak, s.kvBlocksUsed());
         return new EngineMetrics(steps, scheduledTokens, generatedTokens, promptTokens, s.prefixQueryTokens(),
-                s.prefixHitTokens(), s.preemptions(), finished, failed, s.kvBlocksUsed(), s.kvBlocksTotal(),
+                s.prefixHitTokens(), s.preemptions(), finished, failed, s.kvBlocksUsed(), kvBlocksPeak, s.kvBlocksTotal(),
                 kvCache.bytes(), maxRunningSeqs, System.nanoTime() - startNanos);
     }
 

@@ -13,6 +13,7 @@ package io.sparkmm.engine;
  * @param finished requests finished, failed or cancelled
  * @param failed requests that ended with an error
  * @param kvBlocksUsed blocks in use now
+ * @param kvBlocksPeak the most blocks in use at once
  * @param kvBlocksTotal blocks in the pool
  * @param kvCacheBytes bytes of the pool
  * @param maxRunningSeqs the largest number of sequences in one step
@@ -20,7 +21,7 @@ package io.sparkmm.engine;
  */
 public record EngineMetrics(long steps, long scheduledTokens, long generatedTokens, long promptTokens,
                             long prefixQueryTokens, long prefixHitTokens, long preemptions, long finished, long failed,
-                            int kvBlocksUsed, int kvBlocksTotal, long kvCacheBytes, int maxRunningSeqs, long elapsedNanos) {
+                            int kvBlocksUsed, int kvBlocksPeak, int kvBlocksTotal, long kvCacheBytes, int maxRunningSeqs, long elapsedNanos) {
 
     public double prefixHitRate() {
         return prefixQueryTokens == 0 ? 0 : (double) prefixHitTokens / prefixQueryTokens;

@@ -1,0 +1,148 @@
+package io.sparkmm.engine;
+
+import io.sparkmm.engine.generate.FinishReason;
+import io.sparkmm.engine.sampling.Sampler;
+import io.sparkmm.engine.sampling.SamplingParams;
+import io.sparkmm.engine.sampling.TokenLogprob;
+import io.sparkmm.engine.scheduler.Sequence;
+import io.sparkmm.engine.scheduler.SequenceStatus;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The engine loop's view of one request: its sampling, stop rules and what it produced so far.
+ * The token history itself lives in the scheduler's {@link Sequence}; only the loop thread
+ * touches this object.
+ */
+final class RequestState {
+
+    private static final SecureRandom SEEDS = new SecureRandom();
+
+    private final String id;
+    private final EngineRequest request;
+    private final CompletableFuture<EngineResult> future;
+    private final LoadedModel model;
+    private final int maxModelLen;
+    private final long seed;
+    private final Set<Integer> stopIds;
+    private final List<List<TokenLogprob>> logprobs = new ArrayList<>();
+    private final StopStrings stopStrings;
+    private Sequence seq;
+    private FinishReason finishReason;
+    private String error;
+
+    RequestState(String id, EngineRequest request, CompletableFuture<EngineResult> future, LoadedModel model,
+                 int maxModelLen) {
+        this.id = id;
+        this.request = request;
+        this.future = future;
+        this.model = model;
+        this.maxModelLen = maxModelLen;
+        SamplingParams p = request.sampling();
+        this.seed = p.seed() != null ? p.seed() : SEEDS.nextLong();
+        this.stopIds = new HashSet<>(p.stopTokenIds());
+        if (!p.ignoreEos()) {
+            stopIds.addAll(model.eosTokenIds());
+        }
+        this.stopStrings = p.stop().isEmpty() ? null : new StopStrings(model.tokenizer(), p.stop());
+    }
+
+    String id() {
+        return id;
+    }
+
+    int[] promptTokenIds() {
+        return request.promptTokenIds();
+    }
+
+    String cacheSalt() {
+        return request.cacheSalt();
+    }
+
+    CompletableFuture<EngineResult> future() {
+        return future;
+    }
+
+    /** Checks what the scheduler does not: token ids inside the vocabulary. */
+    void validate() {
+        int vocab = model.model().config().vocabSize();
+        for (int t : request.promptTokenIds()) {
+            if (t < 0 || t >= vocab) {
+                throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+    }
+
+    void attach(Sequence sequence) {
+        this.seq = sequence;
+    }
+
+    /**
+     * Samples the next token from this request's logits, records logprobs and decides whether
+     * the request is done. The draw depends only on (seed, number of tokens generated so far)
+     * and this request's own history, so batching and preemption never change it.
+     */
+    int sampleAndAppend(float[] logits) {
+        SamplingParams p = request.sampling();
+        int step = seq.numOutputTokens();
+        int token = Sampler.sample(logits, p, seed, step);
+        if (p.logprobs() > 0) {
+            logprobs.add(Sampler.topLogprobs(logits, p.logprobs()));
+        }
+        int generated = step + 1;
+        boolean minReached = generated >= p.minTokens();
+        if (minReached && stopIds.contains(token)) {
+            finishReason = FinishReason.STOP;
+        } else if (stopStrings != null && stopStrings.accept(token, minReached)) {
+            finishReason = FinishReason.STOP;
+        } else if (generated >= p.maxTokens() || seq.numTokens() + 1 >= maxModelLen) {
+            finishReason = FinishReason.LENGTH;
+        }
+        return token;
+    }
+
+    boolean isFinished() {
+        return finishReason != null || error != null;
+    }
+
+    /** True when the scheduler itself ended the request (no context or KV room left to grow). */
+    boolean endedByScheduler() {
+        return seq.status() == SequenceStatus.FINISHED;
+    }
+
+    void fail(String why) {
+        this.error = why;
+    }
+
+    EngineResult failure(String why) {
+        return EngineResult.failed(id, request.promptTokenIds().length, why);
+    }
+
+    /** The final result; call after the scheduler appended the last token. */
+    EngineResult result() {
+        if (error != null) {
+            return failure(error);
+        }
+        FinishReason reason = finishReason;
+        if (reason == null && seq.status() == SequenceStatus.FINISHED) {
+            reason = FinishReason.LENGTH; // the scheduler ended it: no room left in context or KV pool
+        }
+        int[] out = seq.outputTokenIds();
+        String text = null;
+        String stopReason = null;
+        if (stopStrings != null && stopStrings.matched() != null) {
+            text = stopStrings.truncatedText();
+            stopReason = stopStrings.matched();
+        } else if (model.hasTokenizer()) {
+            int n = reason == FinishReason.STOP && out.length > 0 ? out.length - 1 : out.length;
+            text = model.tokenizer().decode(java.util.Arrays.copyOf(out, n), true);
+        }
+        return new EngineResult(id, out, text, reason, stopReason, request.promptTokenIds().length, out.length,
+                seq.numCachedTokens(), logprobs, null);
+    }
+}
