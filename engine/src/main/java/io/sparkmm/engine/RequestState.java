@@ -3,6 +3,7 @@ package io.sparkmm.engine;
 import io.sparkmm.engine.generate.FinishReason;
 import io.sparkmm.engine.sampling.Sampler;
 import io.sparkmm.engine.sampling.SamplingParams;
+import io.sparkmm.engine.sampling.TokenHistory;
 import io.sparkmm.engine.sampling.TokenLogprob;
 import io.sparkmm.engine.scheduler.Sequence;
 import io.sparkmm.engine.scheduler.SequenceStatus;
@@ -30,6 +31,7 @@ final class RequestState {
     private final int maxModelLen;
     private final long seed;
     private final Set<Integer> stopIds;
+    private final int[] eosIds;
     private final List<List<TokenLogprob>> logprobs = new ArrayList<>();
     private final StopStrings stopStrings;
     private Sequence seq;
@@ -49,7 +51,8 @@ final class RequestState {
         if (!p.ignoreEos()) {
             stopIds.addAll(model.eosTokenIds());
         }
-        this.stopStrings = p.stop().isEmpty() ? null : new StopStrings(model.tokenizer(), p.stop());
+        this.eosIds = model.eosTokenIds().stream().mapToInt(Integer::intValue).toArray();
+        this.stopStrings = p.stop().isEmpty() ? null : new StopStrings(model.tokenizer(), request.promptTokenIds(), p.stop());
     }
 
     String id() {
@@ -90,7 +93,9 @@ final class RequestState {
     int sampleAndAppend(float[] logits) {
         SamplingParams p = request.sampling();
         int step = seq.numOutputTokens();
-        int token = Sampler.sample(logits, p, seed, step);
+        TokenHistory history = p.hasPenalties() || p.minTokens() > 0
+                ? TokenHistory.of(request.promptTokenIds(), seq.outputTokenIds()) : TokenHistory.EMPTY;
+        int token = Sampler.sample(logits, p, seed, step, history, eosIds);
         if (p.logprobs() > 0) {
             logprobs.add(Sampler.topLogprobs(logits, p.logprobs()));
         }

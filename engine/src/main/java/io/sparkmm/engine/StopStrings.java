@@ -1,50 +1,47 @@
 package io.sparkmm.engine;
 
+import io.sparkmm.engine.detokenize.IncrementalDetokenizer;
+import io.sparkmm.engine.detokenize.StopChecker;
 import io.sparkmm.engine.tokenizer.HfTokenizer;
 
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
-/** Placeholder until the incremental detokenizer lands: decodes the whole output each step. */
+/**
+ * A request's stop strings, checked on its incrementally detokenized text: each generated token
+ * adds only its text delta, and only the tail that can hold a new match is scanned.
+ */
 final class StopStrings {
 
-    private final HfTokenizer tokenizer;
-    private final List<String> stops;
-    private final List<Integer> ids = new ArrayList<>();
-    private String matched;
-    private String truncated;
+    private final IncrementalDetokenizer detokenizer;
+    private final StopChecker checker;
+    private StopChecker.Match match;
 
-    StopStrings(HfTokenizer tokenizer, List<String> stops) {
-        this.tokenizer = tokenizer;
-        this.stops = stops;
+    StopStrings(HfTokenizer tokenizer, int[] promptIds, List<String> stops) {
+        this.detokenizer = IncrementalDetokenizer.withPrompt(tokenizer, promptIds);
+        this.checker = new StopChecker(stops);
     }
 
+    /**
+     * Feeds one generated token; returns true when a stop string now appears. Before
+     * min_tokens ({@code active} false) text is collected but not checked, as vLLM does.
+     */
     boolean accept(int token, boolean active) {
-        ids.add(token);
+        String delta = detokenizer.accept(token);
         if (!active) {
+            checker.appendUnchecked(delta);
             return false;
         }
-        String text = tokenizer.decode(ids.stream().mapToInt(Integer::intValue).toArray(), true);
-        int best = -1;
-        for (String s : stops) {
-            int i = text.indexOf(s);
-            if (i >= 0 && (best < 0 || i < best)) {
-                best = i;
-                matched = s;
-            }
-        }
-        if (best >= 0) {
-            truncated = text.substring(0, best);
-            return true;
-        }
-        return false;
+        Optional<StopChecker.Match> m = checker.append(delta);
+        m.ifPresent(x -> match = x);
+        return m.isPresent();
     }
 
     String matched() {
-        return matched;
+        return match == null ? null : match.stop();
     }
 
     String truncatedText() {
-        return truncated;
+        return match == null ? null : match.text();
     }
 }

@@ -81,6 +81,23 @@ public interface Backend extends AutoCloseable {
     void attention(Tensor q, Tensor k, Tensor v, Tensor out,
                    int heads, int kvHeads, int headDim, float scale, boolean causal);
 
+    /** A paged KV pool for {@code numLayers} layers, off the Java heap; see {@link KvCache}. */
+    KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim);
+
+    /**
+     * Paged attention over a flattened batch (see {@link PagedBatch}): q[T, hq*hd] and
+     * k/v[T, hkv*hd] are the T new tokens' projections (rope applied). First each new token's
+     * K/V is written into its slot of {@code layer}; then query row r of segment s, at position
+     * p = contextLens[s] - segLen + (r - queryStart[s]), attends to positions 0..p of its own
+     * sequence through its block table. out[T, hq*hd].
+     *
+     * <p>A row's result is bit-identical to {@link #attention} with {@code causal} over the
+     * whole sequence on the same backend, however the sequence was chunked and whatever else
+     * is in the batch: both run one per-(row, head) routine with one reduction order.
+     */
+    void pagedAttention(Tensor q, Tensor k, Tensor v, KvCache cache, int layer, PagedBatch batch, Tensor out,
+                        int heads, int kvHeads, int headDim, float scale);
+
     /** out[n, d] = table[ids[i], :], the table being a weight [V, d]. Ids are checked against V. */
     void embedding(Tensor table, int[] ids, Tensor out);
 

@@ -3,6 +3,7 @@ package io.sparkmm.engine.generate;
 import io.sparkmm.engine.models.DecoderModel;
 import io.sparkmm.engine.sampling.Sampler;
 import io.sparkmm.engine.sampling.SamplingParams;
+import io.sparkmm.engine.sampling.TokenHistory;
 import io.sparkmm.engine.sampling.TokenLogprob;
 import io.sparkmm.kernels.Tensor;
 
@@ -46,6 +47,10 @@ public final class NaiveGenerator {
                 throw new IllegalArgumentException("prompt token id " + id + " is outside the vocabulary [0, " + vocab + ")");
             }
         }
+        if (!params.stop().isEmpty()) {
+            throw new IllegalArgumentException("stop strings need the engine; the naive oracle works on token ids only");
+        }
+        int[] eos = eosTokenIds.stream().mapToInt(Integer::intValue).toArray();
         Set<Integer> stops = new HashSet<>(params.stopTokenIds());
         if (!params.ignoreEos()) {
             stops.addAll(eosTokenIds);
@@ -58,10 +63,12 @@ public final class NaiveGenerator {
         FinishReason reason = FinishReason.LENGTH;
         for (int step = 0; step < params.maxTokens() && len < maxPositions; step++) {
             float[] logits = lastLogits(Arrays.copyOf(seq, len));
-            int next = Sampler.sample(logits, params, seed, step);
+            TokenHistory history = TokenHistory.of(promptIds, promptIds.length,
+                    Arrays.copyOfRange(seq, promptIds.length, len), step);
+            int next = Sampler.sample(logits, params, seed, step, history, eos);
             logprobs.add(Sampler.topLogprobs(logits, params.logprobs()));
             seq[len++] = next;
-            if (stops.contains(next)) {
+            if (step + 1 >= params.minTokens() && stops.contains(next)) {
                 reason = FinishReason.STOP;
                 break;
             }

@@ -53,6 +53,15 @@ public final class Checks {
         sameShape("attention out", q, out);
     }
 
+    public static void pagedAttention(Tensor q, Tensor k, Tensor v, Tensor out, io.sparkmm.kernels.KvCache cache,
+                                      io.sparkmm.kernels.PagedBatch batch, int heads, int kvHeads, int headDim) {
+        attention(q, k, v, out, heads, kvHeads, headDim);
+        equal("pagedAttention rows vs batch tokens", q.rows(), batch.numTokens());
+        equal("pagedAttention KV heads vs cache", kvHeads, cache.kvHeads());
+        equal("pagedAttention head dim vs cache", headDim, cache.headDim());
+        batch.checkAgainst(cache);
+    }
+
     public static void tokenId(int id, int vocab) {
         if (id < 0 || id >= vocab) {
             throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + vocab + ")");

@@ -3,8 +3,11 @@ package io.sparkmm.kernels.reference;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.DType;
+import io.sparkmm.kernels.KvCache;
+import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.kernels.cpu.Checks;
+import io.sparkmm.kernels.cpu.CpuKvCache;
 import io.sparkmm.kernels.cpu.CpuTensor;
 import io.sparkmm.kernels.cpu.ScalarMath;
 
@@ -217,43 +220,27 @@ public final class ReferenceBackend implements Backend {
         CpuTensor ks = CpuTensor.of(k);
         CpuTensor vs = CpuTensor.of(v);
         CpuTensor os = CpuTensor.of(out);
-        int n = qs.rows();
         Checks.attention(qs, ks, vs, os, heads, kvHeads, headDim);
-        int group = heads / kvHeads;
-        float[] qd = qs.data();
-        float[] kd = ks.data();
-        float[] vd = vs.data();
-        float[] od = os.data();
-        int qStride = heads * headDim;
-        int kvStride = kvHeads * headDim;
-        float[] scores = new float[n];
-        for (int h = 0; h < heads; h++) {
-            int kvh = h / group;
-            for (int i = 0; i < n; i++) {
-                int last = causal ? i : n - 1;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j <= last; j++) {
-                    float dot = 0f;
-                    for (int c = 0; c < headDim; c++) {
-                        dot += qd[i * qStride + h * headDim + c] * kd[j * kvStride + kvh * headDim + c];
-                    }
-                    scores[j] = dot * scale;
-                    max = Math.max(max, scores[j]);
-                }
-                float sum = 0f;
-                for (int j = 0; j <= last; j++) {
-                    scores[j] = (float) Math.exp(scores[j] - max);
-                    sum += scores[j];
-                }
-                for (int c = 0; c < headDim; c++) {
-                    float acc = 0f;
-                    for (int j = 0; j <= last; j++) {
-                        acc += scores[j] * vd[j * kvStride + kvh * headDim + c];
-                    }
-                    od[i * qStride + h * headDim + c] = acc / sum;
-                }
-            }
-        }
+        ReferenceAttention.contiguous(qs.data(), ks.data(), vs.data(), os.data(), qs.rows(),
+                heads, kvHeads, headDim, scale, causal);
+    }
+
+    @Override
+    public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
+        return new CpuKvCache(numLayers, numBlocks, blockSize, kvHeads, headDim);
+    }
+
+    @Override
+    public void pagedAttention(Tensor q, Tensor k, Tensor v, KvCache cache, int layer, PagedBatch batch, Tensor out,
+                               int heads, int kvHeads, int headDim, float scale) {
+        CpuTensor qs = CpuTensor.of(q);
+        CpuTensor ks = CpuTensor.of(k);
+        CpuTensor vs = CpuTensor.of(v);
+        CpuTensor os = CpuTensor.of(out);
+        CpuKvCache c = CpuKvCache.of(cache);
+        Checks.pagedAttention(qs, ks, vs, os, c, batch, heads, kvHeads, headDim);
+        ReferenceAttention.paged(qs.data(), ks.data(), vs.data(), c, layer, batch, os.data(),
+                heads, kvHeads, headDim, scale);
     }
 
     @Override

@@ -61,17 +61,27 @@ final class AttentionKernel {
     private void one(int h, int i, float[] scores) {
         int qStride = heads * headDim;
         int kvStride = (heads / group) * headDim;
-        int kvOff = (h / group) * headDim;
         int qo = i * qStride + h * headDim;
-        int last = causal ? i : n - 1;
+        int count = causal ? i + 1 : n;
+        attendOne(q, qo, k, v, (h / group) * headDim, kvStride, count, headDim, scale, scores, out, qo);
+    }
+
+    /**
+     * The one routine behind contiguous and paged attention: out[oo..oo+hd) = the softmax(q·k_j
+     * * scale)-weighted sum of v_j over j in [0, count), where row j starts at
+     * {@code kvBase + j * kvStride}. The arithmetic does not depend on where rows are stored,
+     * so the same sequence gives the same bits through either path.
+     */
+    static void attendOne(float[] q, int qo, float[] k, float[] v, int kvBase, int kvStride, int count,
+                          int headDim, float scale, float[] scores, float[] out, int oo) {
         float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j <= last; j++) {
-            float s = RowKernels.dot(q, qo, k, j * kvStride + kvOff, headDim) * scale;
+        for (int j = 0; j < count; j++) {
+            float s = RowKernels.dot(q, qo, k, kvBase + j * kvStride, headDim) * scale;
             scores[j] = s;
             max = Math.max(max, s);
         }
         float sum = 0f;
-        for (int j = 0; j <= last; j++) {
+        for (int j = 0; j < count; j++) {
             float e = (float) Math.exp(scores[j] - max);
             scores[j] = e;
             sum += e;
@@ -80,17 +90,21 @@ final class AttentionKernel {
         int c = 0;
         for (; c < bound; c += L) {
             FloatVector acc = FloatVector.zero(FS);
-            for (int j = 0; j <= last; j++) {
-                acc = FloatVector.fromArray(FS, v, j * kvStride + kvOff + c).fma(FloatVector.broadcast(FS, scores[j]), acc);
+            for (int j = 0; j < count; j++) {
+                acc = FloatVector.fromArray(FS, v, kvBase + j * kvStride + c).fma(FloatVector.broadcast(FS, scores[j]), acc);
             }
-            acc.div(sum).intoArray(out, qo + c);
+            acc.div(sum).intoArray(out, oo + c);
         }
         for (; c < headDim; c++) {
             float acc = 0f;
-            for (int j = 0; j <= last; j++) {
-                acc += v[j * kvStride + kvOff + c] * scores[j];
+            for (int j = 0; j < count; j++) {
+                acc += v[kvBase + j * kvStride + c] * scores[j];
             }
-            out[qo + c] = acc / sum;
+            out[oo + c] = acc / sum;
         }
+    }
+
+    static float[] scratchScores(int size) {
+        return scratch(size);
     }
 }

@@ -3,8 +3,11 @@ package io.sparkmm.kernels.simd;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.DType;
+import io.sparkmm.kernels.KvCache;
+import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.kernels.cpu.Checks;
+import io.sparkmm.kernels.cpu.CpuKvCache;
 import io.sparkmm.kernels.cpu.CpuTensor;
 import io.sparkmm.kernels.cpu.ScalarMath;
 import jdk.incubator.vector.FloatVector;
@@ -220,6 +223,32 @@ public final class VectorBackend implements Backend {
         long work = (long) pairs * n * headDim;
         int grain = work < PARALLEL_WORK ? pairs : pool.grainFor(pairs, 1);
         pool.forChunks(pairs, grain, kernel::pairs);
+    }
+
+    @Override
+    public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
+        return new CpuKvCache(numLayers, numBlocks, blockSize, kvHeads, headDim);
+    }
+
+    @Override
+    public void pagedAttention(Tensor q, Tensor k, Tensor v, KvCache cache, int layer, PagedBatch batch, Tensor out,
+                               int heads, int kvHeads, int headDim, float scale) {
+        CpuTensor qs = CpuTensor.of(q);
+        CpuTensor ks = CpuTensor.of(k);
+        CpuTensor vs = CpuTensor.of(v);
+        CpuTensor os = CpuTensor.of(out);
+        CpuKvCache c = CpuKvCache.of(cache);
+        Checks.pagedAttention(qs, ks, vs, os, c, batch, heads, kvHeads, headDim);
+        PagedAttentionKernel.writeNewTokens(c, layer, batch, ks.data(), vs.data(), kvHeads * headDim);
+        PagedAttentionKernel kernel = new PagedAttentionKernel(qs.data(), c, layer, batch, os.data(),
+                heads, kvHeads, headDim, scale);
+        int items = batch.numSegments() * kvHeads;
+        long work = 0;
+        for (int s = 0; s < batch.numSegments(); s++) {
+            work += (long) (batch.queryStart()[s + 1] - batch.queryStart()[s]) * batch.contextLens()[s] * heads * headDim;
+        }
+        int grain = work < PARALLEL_WORK ? items : pool.grainFor(items, 1);
+        pool.forChunks(items, grain, kernel::items);
     }
 
     @Override
