@@ -71,8 +71,13 @@ final class RequestState {
         return future;
     }
 
-    /** Checks what the scheduler does not: token ids inside the vocabulary. */
+    /** Checks what the scheduler cannot phrase in the user's terms: context length and token ids. */
     void validate() {
+        int n = request.promptTokenIds().length;
+        if (n >= maxModelLen) {
+            throw new IllegalArgumentException("the prompt has " + n + " tokens but the model's context holds "
+                    + maxModelLen + " (max_position_embeddings), and at least one must be left to generate");
+        }
         int vocab = model.model().config().vocabSize();
         for (int t : request.promptTokenIds()) {
             if (t < 0 || t >= vocab) {

@@ -119,7 +119,7 @@ class GenerateCommandTest {
         assertThat(typo.err()).contains("--max-token").contains("did you mean --max-tokens?");
 
         Run both = run("generate", "--model", model.toString(), "--prompt", "x", "--prompt-ids", "1");
-        assertThat(both.err()).contains("exactly one of --prompt or --prompt-ids");
+        assertThat(both.err()).contains("exactly one of --prompt, --prompt-ids or --prompts-file");
 
         Run badNumber = run("generate", "--model", model.toString(), "--prompt", "x", "--temperature", "hot");
         assertThat(badNumber.err()).contains("--temperature").contains("hot");
@@ -134,6 +134,41 @@ class GenerateCommandTest {
         Run badId = run("generate", "--model", model.toString(), "--prompt-ids", "1,99999", "--json");
         assertThat(badId.code()).isEqualTo(1);
         assertThat(badId.err()).contains("99999").contains("vocabulary");
+    }
+
+    @Test
+    void promptsFileRunsEveryLineThroughOneEngineInOrderWithPerLineErrors() throws Exception {
+        Path file = root.resolve("prompts.jsonl");
+        Files.writeString(file, String.join("\n",
+                "{\"prompt_ids\": [5, 17, 42], \"max_tokens\": 4}",
+                "{\"prompt\": \"the quick brown fox\", \"max_tokens\": 3, \"temperature\": 0.7, \"seed\": 9}",
+                "not json",
+                "{\"prompt_ids\": [5, 17, 42], \"max_tokens\": 4, \"top_p\": 7}",
+                "{\"prompt_ids\": [1], \"max_tokns\": 4}",
+                "",
+                "{\"prompt\": \"hi\", \"chat\": true, \"max_tokens\": 2, \"logprobs\": 2}",
+                "{\"prompt_ids\": [5, 17, 42], \"max_tokens\": 4}") + "\n");
+        Run r = run("generate", "--model", model.toString(), "--prompts-file", file.toString(), "--temperature", "0",
+                "--max-batched-tokens", "8", "--kv-blocks", "20", "--block-size", "4", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        String[] lines = r.out().trim().split("\n");
+        assertThat(lines).hasSize(7);
+        ObjectMapper json = new ObjectMapper();
+        JsonNode first = json.readTree(lines[0]);
+        JsonNode last = json.readTree(lines[6]);
+        assertThat(first.get("id").asText()).isEqualTo("line-1");
+        assertThat(first.get("token_ids")).hasSize(4);
+        // the same prompt later in the file: same greedy tokens, and its full blocks came from the prefix cache
+        assertThat(last.get("token_ids")).isEqualTo(first.get("token_ids"));
+        assertThat(json.readTree(lines[2]).get("error").asText()).contains("line 3").contains("not valid JSON");
+        assertThat(json.readTree(lines[3]).get("error").asText()).contains("top_p").contains("7");
+        assertThat(json.readTree(lines[4]).get("error").asText()).contains("max_tokns").contains("max_tokens");
+        assertThat(json.readTree(lines[5]).get("logprobs")).hasSize(2);
+        assertThat(r.err()).contains("prefix-cache hit rate");
+
+        Run naive = run("generate", "--model", model.toString(), "--prompt-ids", "5,17,42", "--max-tokens", "4",
+                "--temperature", "0", "--naive", "--json");
+        assertThat(naive.json().get("token_ids")).isEqualTo(first.get("token_ids"));
     }
 
     @Test
