@@ -237,11 +237,13 @@ public final class Engine implements AutoCloseable {
         metrics = snapshot();
     }
 
+    /** Counts, refreshes the metrics, then completes: a caller woken by the future sees its request counted. */
     private void complete(RequestState r, EngineResult result) {
         finished++;
         if (!result.ok()) {
             failed++;
         }
+        metrics = snapshot();
         r.future().complete(result);
     }
 
