@@ -107,14 +107,38 @@ class EngineEquivalenceTest {
     }
 
     @Test
+    void penaltiesAndMinTokensMatchNaiveToo() throws Exception {
+        List<int[]> prompts = prompts(40, 5);
+        Random rnd = new Random(6);
+        List<SamplingParams> params = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            params.add(SamplingParams.builder().temperature(i % 2 == 0 ? 0 : 0.8).seed(77L + i)
+                    .repetitionPenalty(1 + rnd.nextDouble()).presencePenalty(rnd.nextDouble())
+                    .frequencyPenalty(rnd.nextDouble()).minP(0.05).minTokens(3).maxTokens(10).build());
+        }
+        NaiveGenerator naive = new NaiveGenerator(model.model(), model.eosTokenIds());
+        try (Engine engine = new Engine(model, EngineConfig.defaults().withBlockSize(4).withNumKvBlocks(30)
+                .withMaxNumBatchedTokens(16))) {
+            List<RequestHandle> hs = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) {
+                hs.add(engine.submit(EngineRequest.of(prompts.get(i), params.get(i))));
+            }
+            for (int i = 0; i < prompts.size(); i++) {
+                assertThat(hs.get(i).result().get().tokenIds()).as("request %d", i)
+                        .containsExactly(naive.generate(prompts.get(i), params.get(i)).tokenIds());
+            }
+        }
+    }
+
+    @Test
     void seededSamplingIsTheSameAloneOrAmongOthers() throws Exception {
         List<int[]> prompts = prompts(100, 3);
         List<SamplingParams> params = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             params.add(SamplingParams.builder().temperature(0.9).topP(0.95).topK(40).seed(1000L + i)
-                    .maxTokens(8).ignoreEos(true).build());
+                    .maxTokens(8).ignoreEos(true).logprobs(3).build());
         }
-        List<int[]> together = new ArrayList<>();
+        List<EngineResult> together = new ArrayList<>();
         try (Engine engine = new Engine(model, EngineConfig.defaults().withBlockSize(8).withNumKvBlocks(60)
                 .withMaxNumBatchedTokens(32))) {
             List<RequestHandle> hs = new ArrayList<>();
@@ -122,13 +146,15 @@ class EngineEquivalenceTest {
                 hs.add(engine.submit(EngineRequest.of(prompts.get(i), params.get(i))));
             }
             for (RequestHandle h : hs) {
-                together.add(h.result().get().tokenIds());
+                together.add(h.result().get());
             }
         }
         try (Engine alone = new Engine(model, EngineConfig.defaults().withPrefixCaching(false))) {
             for (int i = 0; i < prompts.size(); i += 7) {
-                int[] solo = alone.submit(EngineRequest.of(prompts.get(i), params.get(i))).result().get().tokenIds();
-                assertThat(together.get(i)).as("request %d", i).containsExactly(solo);
+                EngineResult solo = alone.submit(EngineRequest.of(prompts.get(i), params.get(i))).result().get();
+                assertThat(together.get(i).tokenIds()).as("request %d", i).containsExactly(solo.tokenIds());
+                // logprobs are a function of the raw logits: exact equality means bit-identical logits
+                assertThat(together.get(i).logprobs()).as("request %d logprobs", i).isEqualTo(solo.logprobs());
             }
         }
     }

@@ -112,6 +112,35 @@ class EngineTest {
     }
 
     @Test
+    void stopStringsCutTheTextAndMinTokensHoldsStopsBack() throws Exception {
+        try (Engine engine = new Engine(model, EngineConfig.defaults())) {
+            SamplingParams free = SamplingParams.builder().temperature(0).maxTokens(12).ignoreEos(true).build();
+            EngineResult base = engine.submit(EngineRequest.of(ids(6, 3), free)).result().get();
+            String text = base.text();
+            // pick a stop string from the middle of the greedy text; the output must end right before it
+            int cut = text.length() / 2;
+            String stop = text.substring(cut, Math.min(text.length(), cut + 2));
+            int first = text.indexOf(stop);
+            EngineResult stopped = engine.submit(EngineRequest.of(ids(6, 3),
+                    free.toBuilder().stop(List.of(stop)).build())).result().get();
+            assertThat(stopped.finishReason()).isEqualTo(FinishReason.STOP);
+            assertThat(stopped.stopReason()).isEqualTo(stop);
+            assertThat(stopped.text()).isEqualTo(text.substring(0, first));
+            assertThat(stopped.tokenIds().length).isLessThan(base.tokenIds().length);
+
+            // the first greedy token as a stop id: with min_tokens 4 it cannot end the request early
+            int firstToken = base.tokenIds()[0];
+            EngineResult held = engine.submit(EngineRequest.of(ids(6, 3), free.toBuilder()
+                    .stopTokenIds(List.of(firstToken)).minTokens(4).build())).result().get();
+            assertThat(held.tokenIds().length).isGreaterThanOrEqualTo(4);
+            EngineResult immediate = engine.submit(EngineRequest.of(ids(6, 3), free.toBuilder()
+                    .stopTokenIds(List.of(firstToken)).build())).result().get();
+            assertThat(immediate.tokenIds()).containsExactly(firstToken);
+            assertThat(immediate.finishReason()).isEqualTo(FinishReason.STOP);
+        }
+    }
+
+    @Test
     void manyThreadsSubmitAtOnce() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try (Engine engine = new Engine(model, EngineConfig.defaults())) {
