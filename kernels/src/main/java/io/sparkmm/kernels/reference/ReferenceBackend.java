@@ -3,18 +3,26 @@ package io.sparkmm.kernels.reference;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.DType;
+import io.sparkmm.kernels.KvCache;
+import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.kernels.cpu.Checks;
+import io.sparkmm.kernels.cpu.CpuKvCache;
 import io.sparkmm.kernels.cpu.CpuTensor;
 import io.sparkmm.kernels.cpu.ScalarMath;
 
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Plain scalar Java, written to be obviously correct: the oracle every other backend is checked
  * against. Single-threaded; reductions run in index order with F32 accumulators.
  */
 public final class ReferenceBackend implements Backend {
+
+    /** KV pools this backend made, closed with it. */
+    private final List<CpuKvCache> caches = new CopyOnWriteArrayList<>();
 
     @Override
     public String name() {
@@ -221,36 +229,47 @@ public final class ReferenceBackend implements Backend {
         Checks.attention(qs, ks, vs, os, heads, kvHeads, headDim);
         int group = heads / kvHeads;
         float[] qd = qs.data();
-        float[] kd = ks.data();
-        float[] vd = vs.data();
         float[] od = os.data();
         int qStride = heads * headDim;
-        int kvStride = kvHeads * headDim;
+        ReferenceAttention.Keys kv = ReferenceAttention.contiguous(ks.data(), vs.data(), kvHeads, headDim);
         float[] scores = new float[n];
         for (int h = 0; h < heads; h++) {
-            int kvh = h / group;
             for (int i = 0; i < n; i++) {
-                int last = causal ? i : n - 1;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j <= last; j++) {
-                    float dot = 0f;
-                    for (int c = 0; c < headDim; c++) {
-                        dot += qd[i * qStride + h * headDim + c] * kd[j * kvStride + kvh * headDim + c];
-                    }
-                    scores[j] = dot * scale;
-                    max = Math.max(max, scores[j]);
-                }
-                float sum = 0f;
-                for (int j = 0; j <= last; j++) {
-                    scores[j] = (float) Math.exp(scores[j] - max);
-                    sum += scores[j];
-                }
-                for (int c = 0; c < headDim; c++) {
-                    float acc = 0f;
-                    for (int j = 0; j <= last; j++) {
-                        acc += scores[j] * vd[j * kvStride + kvh * headDim + c];
-                    }
-                    od[i * qStride + h * headDim + c] = acc / sum;
+                int off = i * qStride + h * headDim;
+                ReferenceAttention.attend(qd, off, kv, h / group, causal ? i : n - 1, headDim, scale, scores, od, off);
+            }
+        }
+    }
+
+    @Override
+    public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
+        CpuKvCache cache = CpuKvCache.allocate(numLayers, numBlocks, blockSize, kvHeads, headDim);
+        caches.add(cache);
+        return cache;
+    }
+
+    @Override
+    public void pagedAttention(Tensor q, Tensor k, Tensor v, KvCache cache, int layer, PagedBatch batch, Tensor out,
+                               int heads, int kvHeads, int headDim, float scale) {
+        CpuTensor qs = CpuTensor.of(q);
+        CpuTensor os = CpuTensor.of(out);
+        CpuKvCache kv = CpuKvCache.of(cache);
+        Checks.pagedAttention(qs, k, v, os, kv, layer, batch, heads, kvHeads, headDim);
+        // all new K/V first: a chunk's rows attend to each other through the cache
+        kv.writeAll(layer, batch, CpuTensor.of(k).data(), CpuTensor.of(v).data());
+        int group = heads / kvHeads;
+        float[] qd = qs.data();
+        float[] od = os.data();
+        int qStride = heads * headDim;
+        for (int s = 0; s < batch.segments(); s++) {
+            ReferenceAttention.Keys keys = ReferenceAttention.paged(kv, layer, batch, s);
+            float[] scores = new float[batch.contextLen(s)];
+            int first = batch.contextLen(s) - batch.segmentLength(s);
+            for (int r = batch.queryStart(s); r < batch.queryStart(s + 1); r++) {
+                int position = first + (r - batch.queryStart(s));
+                for (int h = 0; h < heads; h++) {
+                    int off = r * qStride + h * headDim;
+                    ReferenceAttention.attend(qd, off, keys, h / group, position, headDim, scale, scores, od, off);
                 }
             }
         }
@@ -302,7 +321,8 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void close() {
-        // nothing pooled
+        caches.forEach(CpuKvCache::close);
+        caches.clear();
     }
 
     private static long product(int[] shape) {

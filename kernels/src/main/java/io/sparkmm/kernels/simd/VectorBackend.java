@@ -3,13 +3,18 @@ package io.sparkmm.kernels.simd;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.DType;
+import io.sparkmm.kernels.KvCache;
+import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.kernels.cpu.Checks;
+import io.sparkmm.kernels.cpu.CpuKvCache;
 import io.sparkmm.kernels.cpu.CpuTensor;
 import io.sparkmm.kernels.cpu.ScalarMath;
 import jdk.incubator.vector.FloatVector;
 
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The fast CPU backend: {@code jdk.incubator.vector} kernels on a fixed pool of threads, over
@@ -25,6 +30,8 @@ public final class VectorBackend implements Backend {
     private static final long PARALLEL_WORK = 1L << 15;
 
     private final WorkerPool pool;
+    /** KV pools this backend made, closed with it. */
+    private final List<CpuKvCache> caches = new CopyOnWriteArrayList<>();
 
     public VectorBackend(int threads) {
         this.pool = new WorkerPool(threads);
@@ -223,6 +230,30 @@ public final class VectorBackend implements Backend {
     }
 
     @Override
+    public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
+        CpuKvCache cache = CpuKvCache.allocate(numLayers, numBlocks, blockSize, kvHeads, headDim);
+        caches.add(cache);
+        return cache;
+    }
+
+    @Override
+    public void pagedAttention(Tensor q, Tensor k, Tensor v, KvCache cache, int layer, PagedBatch batch, Tensor out,
+                               int heads, int kvHeads, int headDim, float scale) {
+        CpuTensor qs = CpuTensor.of(q);
+        CpuTensor os = CpuTensor.of(out);
+        CpuKvCache kv = CpuKvCache.of(cache);
+        Checks.pagedAttention(qs, k, v, os, kv, layer, batch, heads, kvHeads, headDim);
+        // All new K/V go in before any query reads: a chunk's rows attend to each other through
+        // the cache. Plain copies, small next to the attention itself, so on this thread.
+        kv.writeAll(layer, batch, CpuTensor.of(k).data(), CpuTensor.of(v).data());
+        PagedAttentionKernel kernel = new PagedAttentionKernel(qs.data(), os.data(), kv, layer, batch,
+                heads, kvHeads, headDim, scale);
+        int items = kernel.items();
+        int grain = kernel.work() < PARALLEL_WORK ? items : pool.grainFor(items, 1);
+        pool.forChunks(items, grain, kernel::items);
+    }
+
+    @Override
     public void embedding(Tensor table, int[] ids, Tensor out) {
         CpuTensor ts = CpuTensor.of(table);
         CpuTensor os = CpuTensor.of(out);
@@ -273,6 +304,8 @@ public final class VectorBackend implements Backend {
     @Override
     public void close() {
         pool.close();
+        caches.forEach(CpuKvCache::close);
+        caches.clear();
     }
 
     /** Rows [0, n) of width cols, split over threads when there is enough work. */
