@@ -81,19 +81,30 @@ public interface Backend extends AutoCloseable {
     void attention(Tensor q, Tensor k, Tensor v, Tensor out,
                    int heads, int kvHeads, int headDim, float scale, boolean causal);
 
-    /** A paged KV pool for {@code numLayers} layers, off the Java heap; see {@link KvCache}. */
+    /**
+     * The KV pool of every layer (see {@link KvCache} for the layout), zeroed, owned by this
+     * backend and released by {@link KvCache#close()} or when the backend closes.
+     *
+     * @throws IllegalArgumentException if a size is not positive, the byte count overflows, or
+     *     numBlocks * blockSize exceeds the int range of slot ids
+     * @throws IllegalStateException if the memory cannot be had; the message says how much was
+     *     asked and how to allow more (for CPU backends, {@code -XX:MaxDirectMemorySize})
+     */
     KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim);
 
     /**
-     * Paged attention over a flattened batch (see {@link PagedBatch}): q[T, hq*hd] and
-     * k/v[T, hkv*hd] are the T new tokens' projections (rope applied). First each new token's
-     * K/V is written into its slot of {@code layer}; then query row r of segment s, at position
-     * p = contextLens[s] - segLen + (r - queryStart[s]), attends to positions 0..p of its own
-     * sequence through its block table. out[T, hq*hd].
+     * Attention of a flattened batch of sequence segments over the paged KV cache.
      *
-     * <p>A row's result is bit-identical to {@link #attention} with {@code causal} over the
-     * whole sequence on the same backend, however the sequence was chunked and whatever else
-     * is in the batch: both run one per-(row, head) routine with one reduction order.
+     * <p>q[T, hq*hd], k[T, hkv*hd], v[T, hkv*hd] are this step's new tokens (rope applied), T =
+     * {@code batch.tokens()}. First row t's k and v are written into {@code batch.slot(t)} of
+     * {@code layer}; then query row r of segment s, at position p = contextLen(s) - segLen(s) +
+     * (r - queryStart(s)), attends causally to positions 0..p of its own sequence through the
+     * block table; query head h reads KV head h / (hq / hkv). out[T, hq*hd] must not alias q.
+     *
+     * <p>Bit-exact: a query's output row is identical to the same row of the contiguous causal
+     * {@link #attention} over the whole sequence, and so the same for a one-shot prefill, any
+     * chunk of a chunked prefill or a decode step, whatever else is in the batch and whatever the
+     * thread count. The engine's equality with naive full recompute rests on this.
      */
     void pagedAttention(Tensor q, Tensor k, Tensor v, KvCache cache, int layer, PagedBatch batch, Tensor out,
                         int heads, int kvHeads, int headDim, float scale);
@@ -107,7 +118,7 @@ public interface Backend extends AutoCloseable {
     /** Index of the largest value of each row of x[n, V] (the first one on ties). */
     int[] argmax(Tensor x);
 
-    /** Releases thread pools and any storage the backend still holds. */
+    /** Releases thread pools and any storage the backend still holds, KV caches included. */
     @Override
     void close();
 }

@@ -1,11 +1,15 @@
 package io.sparkmm.kernels;
 
 /**
- * The paged KV memory of every layer, allocated once when an engine starts and owned by the
- * backend (off the Java heap on CPU). Per layer, K and V each have the layout
- * {@code [numBlocks, blockSize, kvHeads, headDim]} in F32: a block's tokens are contiguous and
- * each token's heads are contiguous, so writing one token is one contiguous store, and a slot
- * number ({@code block * blockSize + offset}) indexes tokens directly.
+ * The key/value memory pool of every decoder layer, allocated once when an engine starts (see
+ * {@link Backend#allocateKvCache}) and owned by the backend that made it. The engine's block
+ * manager hands out block ids; {@link Backend#pagedAttention} writes and reads through them.
+ *
+ * <p>Layout, per layer and separately for K and for V: {@code [numBlocks, blockSize, kvHeads,
+ * headDim]} F32. A block's tokens are contiguous and each token's heads are contiguous, so
+ * writing one new token is a single contiguous store of {@code kvHeads * headDim} floats, and
+ * reading a block streams {@code blockSize} tokens in position order. CPU backends keep it off
+ * the Java heap, so a pool of many GiB neither inflates the heap nor slows the collector.
  */
 public interface KvCache extends AutoCloseable {
 
@@ -13,20 +17,38 @@ public interface KvCache extends AutoCloseable {
 
     int numBlocks();
 
+    /** Token positions per block. */
     int blockSize();
 
     int kvHeads();
 
     int headDim();
 
-    /** Bytes held by the pool. */
+    /** Bytes of K and V storage over all layers: {@code numBlocks * bytesPerBlock(...)}. */
     long bytes();
 
+    /** Releases the storage; using the cache afterwards is an error. Closing twice is allowed. */
     @Override
     void close();
 
-    /** K and V of every layer for one block. */
+    /**
+     * Bytes one block costs over all layers, K and V: {@code 2 * layers * blockSize * kvHeads *
+     * headDim * 4}, so an engine can turn a byte budget into a block count.
+     *
+     * @throws IllegalArgumentException if an argument is not positive or the product overflows a long
+     */
     static long bytesPerBlock(int numLayers, int blockSize, int kvHeads, int headDim) {
-        return 2L * numLayers * blockSize * kvHeads * headDim * Float.BYTES;
+        if (numLayers <= 0 || blockSize <= 0 || kvHeads <= 0 || headDim <= 0) {
+            throw new IllegalArgumentException("KV cache: layers " + numLayers + ", block size " + blockSize
+                    + ", KV heads " + kvHeads + " and head dim " + headDim + " must all be positive");
+        }
+        try {
+            long perToken = Math.multiplyExact(Math.multiplyExact((long) kvHeads, (long) headDim), 4L);
+            return Math.multiplyExact(Math.multiplyExact(2L * numLayers, (long) blockSize), perToken);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("KV cache: one block of " + numLayers + " layers x " + blockSize
+                    + " tokens x " + kvHeads + " KV heads x " + headDim + " dims needs more than "
+                    + Long.MAX_VALUE + " bytes", e);
+        }
     }
 }

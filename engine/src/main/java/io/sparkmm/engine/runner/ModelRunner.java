@@ -61,7 +61,7 @@ public final class ModelRunner {
             }
         }
         queryStart[s] = row;
-        PagedBatch batch = new PagedBatch(queryStart, contextLens, blockTables, slots);
+        PagedBatch batch = new PagedBatch(cache.blockSize(), queryStart, contextLens, blockTables, slots);
         Backend backend = model.backend();
         try (Tensor hidden = model.embed(ids)) {
             model.forwardLayers(hidden, positions, cache, batch);

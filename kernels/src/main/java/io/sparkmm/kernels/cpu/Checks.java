@@ -1,5 +1,7 @@
 package io.sparkmm.kernels.cpu;
 
+import io.sparkmm.kernels.KvCache;
+import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.Tensor;
 
 /** Shape checks shared by the CPU backends; each message names the op and the shapes. */
@@ -53,13 +55,39 @@ public final class Checks {
         sameShape("attention out", q, out);
     }
 
-    public static void pagedAttention(Tensor q, Tensor k, Tensor v, Tensor out, io.sparkmm.kernels.KvCache cache,
-                                      io.sparkmm.kernels.PagedBatch batch, int heads, int kvHeads, int headDim) {
-        attention(q, k, v, out, heads, kvHeads, headDim);
-        equal("pagedAttention rows vs batch tokens", q.rows(), batch.numTokens());
-        equal("pagedAttention KV heads vs cache", kvHeads, cache.kvHeads());
-        equal("pagedAttention head dim vs cache", headDim, cache.headDim());
-        batch.checkAgainst(cache);
+    /**
+     * Shapes of {@code pagedAttention}: q/out [T, hq*hd] and k/v [T, hkv*hd] with T the batch's
+     * rows; heads and block size as the cache has them; every block id the batch touches inside
+     * the pool.
+     */
+    public static void pagedAttention(Tensor q, Tensor k, Tensor v, Tensor out, KvCache cache, int layer,
+                                      PagedBatch batch, int heads, int kvHeads, int headDim) {
+        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
+            throw new IllegalArgumentException("pagedAttention: " + heads + " query heads are not a multiple of "
+                    + kvHeads + " KV heads");
+        }
+        if (kvHeads != cache.kvHeads() || headDim != cache.headDim() || batch.blockSize() != cache.blockSize()) {
+            throw new IllegalArgumentException("pagedAttention: " + kvHeads + " KV heads of dim " + headDim
+                    + " in blocks of " + batch.blockSize() + " do not match the cache's " + cache.kvHeads()
+                    + " x " + cache.headDim() + " in blocks of " + cache.blockSize());
+        }
+        if (layer < 0 || layer >= cache.numLayers()) {
+            throw new IllegalArgumentException("pagedAttention: layer " + layer + " outside the cache's "
+                    + cache.numLayers() + " layers");
+        }
+        int n = batch.tokens();
+        equal("pagedAttention q rows (batch tokens)", q.rows(), n);
+        equal("pagedAttention q cols", q.cols(), (long) heads * headDim);
+        equal("pagedAttention k rows (batch tokens)", k.rows(), n);
+        equal("pagedAttention k cols", k.cols(), (long) kvHeads * headDim);
+        equal("pagedAttention v rows (batch tokens)", v.rows(), n);
+        equal("pagedAttention v cols", v.cols(), (long) kvHeads * headDim);
+        sameShape("pagedAttention out", q, out);
+        int maxBlock = batch.maxBlock();
+        if (maxBlock >= cache.numBlocks()) {
+            throw new IllegalArgumentException("pagedAttention: block " + maxBlock + " outside the cache's "
+                    + cache.numBlocks() + " blocks");
+        }
     }
 
     public static void tokenId(int id, int vocab) {

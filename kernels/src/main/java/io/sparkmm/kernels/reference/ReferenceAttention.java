@@ -4,85 +4,87 @@ import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.cpu.CpuKvCache;
 
 /**
- * Scalar attention. One routine, {@link #attendOne}, computes one (query row, head) against a
- * run of key/value rows; contiguous and paged attention differ only in where those rows come
- * from, so both give the same bits for the same sequence.
+ * The reference attention for one (query row, query head): the only place the reference
+ * backend does attention math, for contiguous and paged K/V alike. K/V are read through a
+ * {@link Keys} accessor by sequence position, and every sum runs over positions in order
+ * (then over the head dimension in order), so a query's result depends only on its own query
+ * and the keys/values at positions 0..last, never on where they are stored or on block
+ * boundaries.
  */
 final class ReferenceAttention {
+
+    /** Key and value element {@code c} of KV head {@code kvHead} at sequence position {@code pos}. */
+    interface Keys {
+        float key(int pos, int kvHead, int c);
+
+        float value(int pos, int kvHead, int c);
+    }
 
     private ReferenceAttention() {
     }
 
     /**
-     * out[oo..oo+hd) = softmax(q·k_j * scale) weighted sum of v_j over j in [0, count), where
-     * k_j starts at {@code kvBase + j * kvStride} in {@code k} (and likewise in {@code v}).
+     * out[oOff + c] = sum_j softmax_j(scale * q . k_j) v_j[c] over positions j in [0, last].
+     * {@code scores} needs room for last + 1 values.
      */
-    static void attendOne(float[] q, int qo, float[] k, float[] v, int kvBase, int kvStride, int count,
-                          int headDim, float scale, float[] scores, float[] out, int oo) {
+    static void attend(float[] q, int qOff, Keys kv, int kvHead, int last, int headDim, float scale,
+                       float[] scores, float[] out, int oOff) {
         float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < count; j++) {
+        for (int j = 0; j <= last; j++) {
             float dot = 0f;
-            int ko = kvBase + j * kvStride;
             for (int c = 0; c < headDim; c++) {
-                dot += q[qo + c] * k[ko + c];
+                dot += q[qOff + c] * kv.key(j, kvHead, c);
             }
             scores[j] = dot * scale;
             max = Math.max(max, scores[j]);
         }
         float sum = 0f;
-        for (int j = 0; j < count; j++) {
+        for (int j = 0; j <= last; j++) {
             scores[j] = (float) Math.exp(scores[j] - max);
             sum += scores[j];
         }
         for (int c = 0; c < headDim; c++) {
             float acc = 0f;
-            for (int j = 0; j < count; j++) {
-                acc += scores[j] * v[kvBase + j * kvStride + c];
+            for (int j = 0; j <= last; j++) {
+                acc += scores[j] * kv.value(j, kvHead, c);
             }
-            out[oo + c] = acc / sum;
+            out[oOff + c] = acc / sum;
         }
     }
 
-    static void contiguous(float[] q, float[] k, float[] v, float[] out, int n,
-                           int heads, int kvHeads, int headDim, float scale, boolean causal) {
-        int group = heads / kvHeads;
-        int qStride = heads * headDim;
-        int kvStride = kvHeads * headDim;
-        float[] scores = new float[n];
-        for (int h = 0; h < heads; h++) {
-            for (int i = 0; i < n; i++) {
-                int count = causal ? i + 1 : n;
-                attendOne(q, i * qStride + h * headDim, k, v, (h / group) * headDim, kvStride, count,
-                        headDim, scale, scores, out, i * qStride + h * headDim);
+    /** K/V as rows of [n, kvHeads * headDim] arrays: the contiguous attention of one sequence. */
+    static Keys contiguous(float[] k, float[] v, int kvHeads, int headDim) {
+        int stride = kvHeads * headDim;
+        return new Keys() {
+            @Override
+            public float key(int pos, int kvHead, int c) {
+                return k[pos * stride + kvHead * headDim + c];
             }
-        }
+
+            @Override
+            public float value(int pos, int kvHead, int c) {
+                return v[pos * stride + kvHead * headDim + c];
+            }
+        };
     }
 
-    static void paged(float[] q, float[] k, float[] v, CpuKvCache cache, int layer, PagedBatch batch, float[] out,
-                      int heads, int kvHeads, int headDim, float scale) {
-        int kvStride = kvHeads * headDim;
-        int qStride = heads * headDim;
-        for (int t = 0; t < batch.numTokens(); t++) {
-            cache.write(layer, batch.slots()[t], k, t * kvStride, v, t * kvStride);
-        }
-        int group = heads / kvHeads;
-        for (int s = 0; s < batch.numSegments(); s++) {
-            int first = batch.queryStart()[s];
-            int end = batch.queryStart()[s + 1];
-            int ctx = batch.contextLens()[s];
-            float[] gk = new float[ctx * headDim];
-            float[] gv = new float[ctx * headDim];
-            float[] scores = new float[ctx];
-            for (int kvh = 0; kvh < kvHeads; kvh++) {
-                cache.gather(layer, batch.blockTables()[s], ctx, kvh, gk, gv);
-                for (int r = first; r < end; r++) {
-                    int position = ctx - (end - first) + (r - first);
-                    for (int h = kvh * group; h < (kvh + 1) * group; h++) {
-                        attendOne(q, r * qStride + h * headDim, gk, gv, 0, headDim, position + 1,
-                                headDim, scale, scores, out, r * qStride + h * headDim);
-                    }
-                }
+    /** K/V of one segment's sequence in the paged cache, found through its block table. */
+    static Keys paged(CpuKvCache cache, int layer, PagedBatch batch, int segment) {
+        int blockSize = cache.blockSize();
+        return new Keys() {
+            @Override
+            public float key(int pos, int kvHead, int c) {
+                return cache.get(layer, false, slot(pos), kvHead, c);
             }
-        }
+
+            @Override
+            public float value(int pos, int kvHead, int c) {
+                return cache.get(layer, true, slot(pos), kvHead, c);
+            }
+
+            private int slot(int pos) {
+                return batch.block(segment, pos / blockSize) * blockSize + pos % blockSize;
+            }
+        };
     }
 }

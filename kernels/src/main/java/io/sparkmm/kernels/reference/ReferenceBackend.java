@@ -12,12 +12,17 @@ import io.sparkmm.kernels.cpu.CpuTensor;
 import io.sparkmm.kernels.cpu.ScalarMath;
 
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Plain scalar Java, written to be obviously correct: the oracle every other backend is checked
  * against. Single-threaded; reductions run in index order with F32 accumulators.
  */
 public final class ReferenceBackend implements Backend {
+
+    /** KV pools this backend made, closed with it. */
+    private final List<CpuKvCache> caches = new CopyOnWriteArrayList<>();
 
     @Override
     public String name() {
@@ -220,27 +225,54 @@ public final class ReferenceBackend implements Backend {
         CpuTensor ks = CpuTensor.of(k);
         CpuTensor vs = CpuTensor.of(v);
         CpuTensor os = CpuTensor.of(out);
+        int n = qs.rows();
         Checks.attention(qs, ks, vs, os, heads, kvHeads, headDim);
-        ReferenceAttention.contiguous(qs.data(), ks.data(), vs.data(), os.data(), qs.rows(),
-                heads, kvHeads, headDim, scale, causal);
+        int group = heads / kvHeads;
+        float[] qd = qs.data();
+        float[] od = os.data();
+        int qStride = heads * headDim;
+        ReferenceAttention.Keys kv = ReferenceAttention.contiguous(ks.data(), vs.data(), kvHeads, headDim);
+        float[] scores = new float[n];
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < n; i++) {
+                int off = i * qStride + h * headDim;
+                ReferenceAttention.attend(qd, off, kv, h / group, causal ? i : n - 1, headDim, scale, scores, od, off);
+            }
+        }
     }
 
     @Override
     public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
-        return new CpuKvCache(numLayers, numBlocks, blockSize, kvHeads, headDim);
+        CpuKvCache cache = CpuKvCache.allocate(numLayers, numBlocks, blockSize, kvHeads, headDim);
+        caches.add(cache);
+        return cache;
     }
 
     @Override
     public void pagedAttention(Tensor q, Tensor k, Tensor v, KvCache cache, int layer, PagedBatch batch, Tensor out,
                                int heads, int kvHeads, int headDim, float scale) {
         CpuTensor qs = CpuTensor.of(q);
-        CpuTensor ks = CpuTensor.of(k);
-        CpuTensor vs = CpuTensor.of(v);
         CpuTensor os = CpuTensor.of(out);
-        CpuKvCache c = CpuKvCache.of(cache);
-        Checks.pagedAttention(qs, ks, vs, os, c, batch, heads, kvHeads, headDim);
-        ReferenceAttention.paged(qs.data(), ks.data(), vs.data(), c, layer, batch, os.data(),
-                heads, kvHeads, headDim, scale);
+        CpuKvCache kv = CpuKvCache.of(cache);
+        Checks.pagedAttention(qs, k, v, os, kv, layer, batch, heads, kvHeads, headDim);
+        // all new K/V first: a chunk's rows attend to each other through the cache
+        kv.writeAll(layer, batch, CpuTensor.of(k).data(), CpuTensor.of(v).data());
+        int group = heads / kvHeads;
+        float[] qd = qs.data();
+        float[] od = os.data();
+        int qStride = heads * headDim;
+        for (int s = 0; s < batch.segments(); s++) {
+            ReferenceAttention.Keys keys = ReferenceAttention.paged(kv, layer, batch, s);
+            float[] scores = new float[batch.contextLen(s)];
+            int first = batch.contextLen(s) - batch.segmentLength(s);
+            for (int r = batch.queryStart(s); r < batch.queryStart(s + 1); r++) {
+                int position = first + (r - batch.queryStart(s));
+                for (int h = 0; h < heads; h++) {
+                    int off = r * qStride + h * headDim;
+                    ReferenceAttention.attend(qd, off, keys, h / group, position, headDim, scale, scores, od, off);
+                }
+            }
+        }
     }
 
     @Override
@@ -289,7 +321,8 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void close() {
-        // nothing pooled
+        caches.forEach(CpuKvCache::close);
+        caches.clear();
     }
 
     private static long product(int[] shape) {

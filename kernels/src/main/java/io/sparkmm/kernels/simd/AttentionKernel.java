@@ -4,10 +4,15 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Attention for one (query head, query row) pair: scores by vectorized dot products, a scalar
+ * Attention for one (query row, query head): scores by vectorized dot products, a scalar
  * softmax, then the value rows weighted and summed, vectorized over the head dimension.
- * A pair's result depends only on its own query and the keys/values it attends to, so the
- * split of pairs over threads never changes it.
+ *
+ * <p>{@link #attend} is the only attention math of this backend: the contiguous attention
+ * ({@link #pairs}) calls it on the K/V tensors, the paged attention ({@link PagedAttentionKernel})
+ * on K/V rows gathered from the cache through a block table. Every sum runs over positions in
+ * order, and what it reads is exactly the same floats either way, so a query's result is
+ * bit-identical whichever path computes it, whichever thread runs it and whatever else is in
+ * the batch.
  */
 final class AttentionKernel {
 
@@ -22,7 +27,7 @@ final class AttentionKernel {
     private final float[] out;
     private final int n;
     private final int heads;
-    private final int group;
+    private final int kvHeads;
     private final int headDim;
     private final float scale;
     private final boolean causal;
@@ -35,7 +40,7 @@ final class AttentionKernel {
         this.out = out;
         this.n = n;
         this.heads = heads;
-        this.group = heads / kvHeads;
+        this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.scale = scale;
         this.causal = causal;
@@ -44,12 +49,19 @@ final class AttentionKernel {
     /** Pairs are numbered head-major: pair = head * n + row. */
     void pairs(int from, int to) {
         float[] scores = scratch(n);
+        int qStride = heads * headDim;
+        int kvStride = kvHeads * headDim;
+        int group = heads / kvHeads;
         for (int pair = from; pair < to; pair++) {
-            one(pair / n, pair % n, scores);
+            int h = pair / n;
+            int i = pair % n;
+            int qo = i * qStride + h * headDim;
+            attend(q, qo, k, v, (h / group) * headDim, kvStride, causal ? i : n - 1, headDim, scale, scores, out, qo);
         }
     }
 
-    private static float[] scratch(int size) {
+    /** This thread's score buffer, grown to at least {@code size}. */
+    static float[] scratch(int size) {
         float[] s = SCORES.get();
         if (s.length < size) {
             s = new float[size];
@@ -58,30 +70,21 @@ final class AttentionKernel {
         return s;
     }
 
-    private void one(int h, int i, float[] scores) {
-        int qStride = heads * headDim;
-        int kvStride = (heads / group) * headDim;
-        int qo = i * qStride + h * headDim;
-        int count = causal ? i + 1 : n;
-        attendOne(q, qo, k, v, (h / group) * headDim, kvStride, count, headDim, scale, scores, out, qo);
-    }
-
     /**
-     * The one routine behind contiguous and paged attention: out[oo..oo+hd) = the softmax(q·k_j
-     * * scale)-weighted sum of v_j over j in [0, count), where row j starts at
-     * {@code kvBase + j * kvStride}. The arithmetic does not depend on where rows are stored,
-     * so the same sequence gives the same bits through either path.
+     * out[oo + c] = sum_j softmax_j(scale * q . k_j) v_j[c] over positions j in [0, last], where
+     * position j's key is k[kvBase + j * kvStride ..] (its value likewise in v), {@code headDim}
+     * long. {@code scores} needs room for last + 1 values.
      */
-    static void attendOne(float[] q, int qo, float[] k, float[] v, int kvBase, int kvStride, int count,
-                          int headDim, float scale, float[] scores, float[] out, int oo) {
+    static void attend(float[] q, int qo, float[] k, float[] v, int kvBase, int kvStride, int last, int headDim,
+                       float scale, float[] scores, float[] out, int oo) {
         float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < count; j++) {
+        for (int j = 0; j <= last; j++) {
             float s = RowKernels.dot(q, qo, k, kvBase + j * kvStride, headDim) * scale;
             scores[j] = s;
             max = Math.max(max, s);
         }
         float sum = 0f;
-        for (int j = 0; j < count; j++) {
+        for (int j = 0; j <= last; j++) {
             float e = (float) Math.exp(scores[j] - max);
             scores[j] = e;
             sum += e;
@@ -90,21 +93,18 @@ final class AttentionKernel {
         int c = 0;
         for (; c < bound; c += L) {
             FloatVector acc = FloatVector.zero(FS);
-            for (int j = 0; j < count; j++) {
-                acc = FloatVector.fromArray(FS, v, kvBase + j * kvStride + c).fma(FloatVector.broadcast(FS, scores[j]), acc);
+            for (int j = 0; j <= last; j++) {
+                acc = FloatVector.fromArray(FS, v, kvBase + j * kvStride + c)
+                        .fma(FloatVector.broadcast(FS, scores[j]), acc);
             }
             acc.div(sum).intoArray(out, oo + c);
         }
         for (; c < headDim; c++) {
             float acc = 0f;
-            for (int j = 0; j < count; j++) {
+            for (int j = 0; j <= last; j++) {
                 acc += v[kvBase + j * kvStride + c] * scores[j];
             }
             out[oo + c] = acc / sum;
         }
-    }
-
-    static float[] scratchScores(int size) {
-        return scratch(size);
     }
 }

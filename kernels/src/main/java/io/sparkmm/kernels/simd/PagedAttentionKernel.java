@@ -4,77 +4,118 @@ import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.cpu.CpuKvCache;
 
 /**
- * Paged attention on the SIMD backend. Work items are (segment, KV head) pairs: each gathers
- * its sequence's keys and values for that head once into dense scratch arrays, then runs every
- * query row of the segment and every query head of the group through
- * {@link AttentionKernel#attendOne}, the routine contiguous attention uses too.
+ * Paged attention over a flattened batch, as work items (segment, KV head, query row, query head
+ * of the group), numbered in that order. One item computes one output row slice of
+ * {@code headDim} with {@link AttentionKernel#attend}, so no output element's sum is ever split.
+ *
+ * <p>The block-table accessor: an item's K/V are first gathered from the cache into this
+ * thread's contiguous scratch ([position, headDim] rows, positions in order); copies are exact,
+ * so the math then sees exactly the floats the contiguous attention sees. Consecutive items of a
+ * chunk mostly share (segment, KV head), so a gather is reused by every query head of the group
+ * and extended row by row (rows of a segment come in position order) instead of being redone.
  */
 final class PagedAttentionKernel {
 
-    private static final ThreadLocal<float[][]> GATHER = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
+    private static final ThreadLocal<float[][]> GATHERED = ThreadLocal.withInitial(() -> new float[2][0]);
 
     private final float[] q;
+    private final float[] out;
     private final CpuKvCache cache;
     private final int layer;
     private final PagedBatch batch;
-    private final float[] out;
     private final int heads;
-    private final int kvHeads;
+    private final int group;
     private final int headDim;
     private final float scale;
+    /** The block table of each segment, read once per call rather than copied per item. */
+    private final int[][] tables;
 
-    PagedAttentionKernel(float[] q, CpuKvCache cache, int layer, PagedBatch batch, float[] out,
+    PagedAttentionKernel(float[] q, float[] out, CpuKvCache cache, int layer, PagedBatch batch,
                          int heads, int kvHeads, int headDim, float scale) {
         this.q = q;
+        this.out = out;
         this.cache = cache;
         this.layer = layer;
         this.batch = batch;
-        this.out = out;
         this.heads = heads;
-        this.kvHeads = kvHeads;
+        this.group = heads / kvHeads;
         this.headDim = headDim;
         this.scale = scale;
+        this.tables = batch.blockTables();
     }
 
-    /** Writes the new tokens' K/V rows into their slots; runs before any item reads. */
-    static void writeNewTokens(CpuKvCache cache, int layer, PagedBatch batch, float[] k, float[] v, int kvStride) {
-        int[] slots = batch.slots();
-        for (int t = 0; t < slots.length; t++) {
-            cache.write(layer, slots[t], k, t * kvStride, v, t * kvStride);
+    /** Number of work items: one per query row and query head. */
+    int items() {
+        return batch.tokens() * heads;
+    }
+
+    /** Multiply-adds of the whole batch, to decide whether threads pay off. */
+    long work() {
+        long work = 0;
+        for (int s = 0; s < batch.segments(); s++) {
+            work += (long) batch.segmentLength(s) * batch.contextLen(s) * heads * headDim;
         }
+        return work;
     }
 
-    /** Items are numbered segment-major: item = segment * kvHeads + kvHead. */
+    /** Runs items [from, to). */
     void items(int from, int to) {
+        int s = segmentOf(from);
+        int gatheredSegment = -1;
+        int gatheredHead = -1;
+        int gathered = 0;
+        float[][] kv = null;
+        float[] scores = null;
+        int qStride = heads * headDim;
         for (int item = from; item < to; item++) {
-            one(item / kvHeads, item % kvHeads);
+            while (item >= batch.queryStart(s + 1) * heads) {
+                s++;
+            }
+            int segLen = batch.segmentLength(s);
+            int local = item - batch.queryStart(s) * heads;
+            int kvHead = local / (segLen * group);
+            int rest = local % (segLen * group);
+            int row = batch.queryStart(s) + rest / group;
+            int h = kvHead * group + rest % group;
+            int position = batch.contextLen(s) - segLen + (row - batch.queryStart(s));
+            if (s != gatheredSegment || kvHead != gatheredHead) {
+                gatheredSegment = s;
+                gatheredHead = kvHead;
+                gathered = 0;
+                kv = scratch(batch.contextLen(s) * headDim);
+                scores = AttentionKernel.scratch(batch.contextLen(s));
+            }
+            if (gathered <= position) {
+                cache.gather(layer, tables[s], kvHead, gathered, position + 1, kv[0], kv[1]);
+                gathered = position + 1;
+            }
+            int qo = row * qStride + h * headDim;
+            AttentionKernel.attend(q, qo, kv[0], kv[1], 0, headDim, position, headDim, scale, scores, out, qo);
         }
     }
 
-    private void one(int segment, int kvHead) {
-        int first = batch.queryStart()[segment];
-        int end = batch.queryStart()[segment + 1];
-        int ctx = batch.contextLens()[segment];
-        float[][] g = gatherScratch(ctx * headDim);
-        cache.gather(layer, batch.blockTables()[segment], ctx, kvHead, g[0], g[1]);
-        float[] scores = AttentionKernel.scratchScores(ctx);
-        int group = heads / kvHeads;
-        int qStride = heads * headDim;
-        for (int r = first; r < end; r++) {
-            int position = ctx - (end - first) + (r - first);
-            for (int h = kvHead * group; h < (kvHead + 1) * group; h++) {
-                int qo = r * qStride + h * headDim;
-                AttentionKernel.attendOne(q, qo, g[0], g[1], 0, headDim, position + 1, headDim, scale, scores, out, qo);
+    /** The segment owning item {@code item}: the last s with queryStart(s) * heads <= item, skipping empty ones. */
+    private int segmentOf(int item) {
+        int lo = 0;
+        int hi = batch.segments() - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (batch.queryStart(mid) * heads <= item) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
             }
         }
+        return lo;
     }
 
-    private static float[][] gatherScratch(int size) {
-        float[][] g = GATHER.get();
-        if (g[0].length < size) {
-            g = new float[][] {new float[size], new float[size]};
-            GATHER.set(g);
+    /** This thread's K and V gather buffers, grown to at least {@code size} floats each. */
+    private static float[][] scratch(int size) {
+        float[][] kv = GATHERED.get();
+        if (kv[0].length < size) {
+            kv = new float[][] {new float[size], new float[size]};
+            GATHERED.set(kv);
         }
-        return g;
+        return kv;
     }
 }

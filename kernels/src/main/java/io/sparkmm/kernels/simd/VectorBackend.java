@@ -13,6 +13,8 @@ import io.sparkmm.kernels.cpu.ScalarMath;
 import jdk.incubator.vector.FloatVector;
 
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The fast CPU backend: {@code jdk.incubator.vector} kernels on a fixed pool of threads, over
@@ -28,6 +30,8 @@ public final class VectorBackend implements Backend {
     private static final long PARALLEL_WORK = 1L << 15;
 
     private final WorkerPool pool;
+    /** KV pools this backend made, closed with it. */
+    private final List<CpuKvCache> caches = new CopyOnWriteArrayList<>();
 
     public VectorBackend(int threads) {
         this.pool = new WorkerPool(threads);
@@ -227,27 +231,25 @@ public final class VectorBackend implements Backend {
 
     @Override
     public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
-        return new CpuKvCache(numLayers, numBlocks, blockSize, kvHeads, headDim);
+        CpuKvCache cache = CpuKvCache.allocate(numLayers, numBlocks, blockSize, kvHeads, headDim);
+        caches.add(cache);
+        return cache;
     }
 
     @Override
     public void pagedAttention(Tensor q, Tensor k, Tensor v, KvCache cache, int layer, PagedBatch batch, Tensor out,
                                int heads, int kvHeads, int headDim, float scale) {
         CpuTensor qs = CpuTensor.of(q);
-        CpuTensor ks = CpuTensor.of(k);
-        CpuTensor vs = CpuTensor.of(v);
         CpuTensor os = CpuTensor.of(out);
-        CpuKvCache c = CpuKvCache.of(cache);
-        Checks.pagedAttention(qs, ks, vs, os, c, batch, heads, kvHeads, headDim);
-        PagedAttentionKernel.writeNewTokens(c, layer, batch, ks.data(), vs.data(), kvHeads * headDim);
-        PagedAttentionKernel kernel = new PagedAttentionKernel(qs.data(), c, layer, batch, os.data(),
+        CpuKvCache kv = CpuKvCache.of(cache);
+        Checks.pagedAttention(qs, k, v, os, kv, layer, batch, heads, kvHeads, headDim);
+        // All new K/V go in before any query reads: a chunk's rows attend to each other through
+        // the cache. Plain copies, small next to the attention itself, so on this thread.
+        kv.writeAll(layer, batch, CpuTensor.of(k).data(), CpuTensor.of(v).data());
+        PagedAttentionKernel kernel = new PagedAttentionKernel(qs.data(), os.data(), kv, layer, batch,
                 heads, kvHeads, headDim, scale);
-        int items = batch.numSegments() * kvHeads;
-        long work = 0;
-        for (int s = 0; s < batch.numSegments(); s++) {
-            work += (long) (batch.queryStart()[s + 1] - batch.queryStart()[s]) * batch.contextLens()[s] * heads * headDim;
-        }
-        int grain = work < PARALLEL_WORK ? items : pool.grainFor(items, 1);
+        int items = kernel.items();
+        int grain = kernel.work() < PARALLEL_WORK ? items : pool.grainFor(items, 1);
         pool.forChunks(items, grain, kernel::items);
     }
 
@@ -302,6 +304,8 @@ public final class VectorBackend implements Backend {
     @Override
     public void close() {
         pool.close();
+        caches.forEach(CpuKvCache::close);
+        caches.clear();
     }
 
     /** Rows [0, n) of width cols, split over threads when there is enough work. */
