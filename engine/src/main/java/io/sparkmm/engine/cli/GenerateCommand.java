@@ -160,10 +160,13 @@ final class GenerateCommand {
             }
             if (lines.size() > 1) {
                 EngineMetrics m = engine.metrics();
-                err.printf("engine: %d requests, %d steps, %d tokens computed, %d generated, %.1f generated tokens/s, "
-                                + "prefix-cache hit rate %.1f%%, %d preemptions, KV %d blocks (%d bytes), failed %d%n",
-                        lines.size(), m.steps(), m.scheduledTokens(), m.generatedTokens(), m.generatedTokensPerSecond(),
-                        100 * m.prefixHitRate(), m.preemptions(), m.kvBlocksTotal(), m.kvCacheBytes(), m.failed());
+                long failed = results.stream().filter(r -> !r.ok()).count();
+                err.printf("engine: %d requests (%d failed), %d steps, %d tokens computed, %d generated, "
+                                + "%.1f generated tokens/s, prefix-cache hit rate %.1f%%, %d preemptions, "
+                                + "KV peak %d of %d blocks (%d bytes)%n",
+                        lines.size(), failed, m.steps(), m.scheduledTokens(), m.generatedTokens(),
+                        m.generatedTokensPerSecond(), 100 * m.prefixHitRate(), m.preemptions(), m.kvBlocksPeak(),
+                        m.kvBlocksTotal(), m.kvCacheBytes());
             }
             return results;
         }
