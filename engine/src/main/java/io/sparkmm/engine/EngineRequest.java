@@ -2,6 +2,8 @@ package io.sparkmm.engine;
 
 import io.sparkmm.engine.sampling.SamplingParams;
 
+import java.util.List;
+
 /**
  * One generation request, already tokenized.
  *
@@ -9,8 +11,10 @@ import io.sparkmm.engine.sampling.SamplingParams;
  * @param promptTokenIds the prompt
  * @param sampling how to pick tokens
  * @param cacheSalt separates prefix-cache entries of different tenants; null = shared
+ * @param media processed media items, in prompt order, with their placeholder ranges
  */
-public record EngineRequest(String requestId, int[] promptTokenIds, SamplingParams sampling, String cacheSalt) {
+public record EngineRequest(String requestId, int[] promptTokenIds, SamplingParams sampling, String cacheSalt,
+                            List<MediaInput> media) {
 
     public EngineRequest {
         if (promptTokenIds == null) {
@@ -20,9 +24,14 @@ public record EngineRequest(String requestId, int[] promptTokenIds, SamplingPara
             throw new IllegalArgumentException("sampling is required");
         }
         promptTokenIds = promptTokenIds.clone();
+        media = media == null ? List.of() : List.copyOf(media);
+    }
+
+    public EngineRequest(String requestId, int[] promptTokenIds, SamplingParams sampling, String cacheSalt) {
+        this(requestId, promptTokenIds, sampling, cacheSalt, List.of());
     }
 
     public static EngineRequest of(int[] promptTokenIds, SamplingParams sampling) {
-        return new EngineRequest(null, promptTokenIds, sampling, null);
+        return new EngineRequest(null, promptTokenIds, sampling, null, List.of());
     }
 }
