@@ -14,7 +14,8 @@ import java.util.Map;
  * not depend on the random writer staying the same. To regenerate both:
  * <pre>
  *   mvn -q -pl engine -am test-compile
- *   java -cp "$(cat engine/target/test-classpath.txt)" io.sparkmm.engine.models.LlavaOracleCheckpoints \
+ *   CP=engine/target/classes:engine/target/test-classes:kernels/target/classes:$(find ~/.m2 -name 'jackson-*.jar' | tr '\n' :)
+ *   java -cp "$CP" io.sparkmm.engine.models.LlavaOracleCheckpoints \
  *       engine/src/test/resources/checkpoints-llava
  *   /usr/bin/python3 engine/src/test/python/llava_oracle.py \
  *       engine/src/test/resources/checkpoints-llava engine/src/test/resources/fixtures/llava_oracle.json
