@@ -91,14 +91,19 @@ def rotate_half(x):
 
 
 def forward(cfg, w, ids):
+    return decode(cfg, w, w["model.embed_tokens.weight"][torch.tensor(ids)])
+
+
+def decode(cfg, w, x, prefix="model.", head_name="lm_head.weight"):
+    """Logits [n, V] of the decoder run over input embeddings x [n, hidden]; the body's weights
+    are under prefix (a multimodal checkpoint nests it), the untied head is head_name."""
     arch = cfg["architectures"][0]
     h = cfg["hidden_size"]
     nh = cfg["num_attention_heads"]
     nkv = cfg.get("num_key_value_heads") or nh
     hd = cfg.get("head_dim") or h // nh
     eps = cfg["rms_norm_eps"]
-    n = len(ids)
-    x = w["model.embed_tokens.weight"][torch.tensor(ids)]
+    n = x.shape[0]
     pos = torch.arange(n, dtype=torch.float32)
     freqs = inv_freq(cfg, hd)[None, :] * pos[:, None]
     emb = torch.cat((freqs, freqs), dim=-1)
@@ -115,7 +120,7 @@ def forward(cfg, w, ids):
     o_bias = arch == "LlamaForCausalLM" and cfg.get("attention_bias", False)
     mlp_bias = arch == "LlamaForCausalLM" and cfg.get("mlp_bias", False)
     for i in range(cfg["num_hidden_layers"]):
-        p = f"model.layers.{i}."
+        p = f"{prefix}layers.{i}."
         y = rms_norm(x, w[p + "input_layernorm.weight"], eps)
         q = lin(y, p + "self_attn.q_proj", qkv_bias).view(n, nh, hd).transpose(0, 1)
         k = lin(y, p + "self_attn.k_proj", qkv_bias).view(n, nkv, hd).transpose(0, 1)
@@ -132,8 +137,8 @@ def forward(cfg, w, ids):
         gate = lin(y, p + "mlp.gate_proj", mlp_bias)
         up = lin(y, p + "mlp.up_proj", mlp_bias)
         x = x + lin(torch.nn.functional.silu(gate) * up, p + "mlp.down_proj", mlp_bias)
-    x = rms_norm(x, w["model.norm.weight"], eps)
-    head = w.get("lm_head.weight", w["model.embed_tokens.weight"])
+    x = rms_norm(x, w[prefix + "norm.weight"], eps)
+    head = w.get(head_name, w[prefix + "embed_tokens.weight"])
     return x @ head.T
 
 

@@ -34,16 +34,18 @@ public final class Checkpoint implements AutoCloseable {
 
     private final Path directory;
     private final ModelConfig config;
+    private final LlavaConfig llavaConfig;
     private final GenerationConfig generationConfig;
     private final List<SafetensorsFile> files;
     private final Map<String, SafetensorsFile> byTensor;
     private final String searched;
     private volatile boolean closed;
 
-    private Checkpoint(Path directory, ModelConfig config, GenerationConfig generationConfig,
+    private Checkpoint(Path directory, ModelConfig config, LlavaConfig llavaConfig, GenerationConfig generationConfig,
                        List<SafetensorsFile> files, Map<String, SafetensorsFile> byTensor, String searched) {
         this.directory = directory;
         this.config = config;
+        this.llavaConfig = llavaConfig;
         this.generationConfig = generationConfig;
         this.files = files;
         this.byTensor = byTensor;
@@ -69,13 +71,15 @@ public final class Checkpoint implements AutoCloseable {
                     + " (missing " + configFile + ")");
         }
         // Cheap JSON errors first, before mapping gigabytes.
-        ModelConfig config = ModelConfig.parse(configFile);
+        JsonFields configFields = JsonFields.read(configFile);
+        LlavaConfig llava = LlavaConfig.describes(configFields) ? LlavaConfig.parse(configFields) : null;
+        ModelConfig config = llava != null ? llava.textConfig() : ModelConfig.parse(configFields, null);
         GenerationConfig generation = GenerationConfig.load(directory);
 
         Path index = directory.resolve(INDEX);
         Path single = directory.resolve(SINGLE_FILE);
         if (Files.isRegularFile(index)) {
-            return openSharded(directory, config, generation, index);
+            return openSharded(directory, config, llava, generation, index);
         }
         List<Path> weightFiles;
         if (Files.isRegularFile(single)) {
@@ -101,7 +105,7 @@ public final class Checkpoint implements AutoCloseable {
                     }
                 }
             }
-            return new Checkpoint(directory, config, generation, List.copyOf(opened),
+            return new Checkpoint(directory, config, llava, generation, List.copyOf(opened),
                     Collections.unmodifiableMap(byTensor), describe(weightFiles, directory, null));
         } catch (RuntimeException e) {
             closeAll(opened, e);
@@ -109,8 +113,8 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    private static Checkpoint openSharded(Path directory, ModelConfig config, GenerationConfig generation,
-                                          Path index) {
+    private static Checkpoint openSharded(Path directory, ModelConfig config, LlavaConfig llava,
+                                          GenerationConfig generation, Path index) {
         JsonFields f = JsonFields.read(index);
         JsonNode map = f.node().get("weight_map");
         if (map == null || !map.isObject() || map.isEmpty()) {
@@ -153,7 +157,7 @@ public final class Checkpoint implements AutoCloseable {
                 }
                 byTensor.put(e.getKey(), sf);
             }
-            return new Checkpoint(directory, config, generation, List.copyOf(opened),
+            return new Checkpoint(directory, config, llava, generation, List.copyOf(opened),
                     Collections.unmodifiableMap(byTensor),
                     describe(new ArrayList<>(shards.keySet()), directory, index));
         } catch (RuntimeException e) {
@@ -204,8 +208,22 @@ public final class Checkpoint implements AutoCloseable {
         return directory;
     }
 
+    /**
+     * The text decoder's config: the whole config.json of a causal LM, or the {@code text_config}
+     * of a multimodal checkpoint (see {@link #llavaConfig()}).
+     */
     public ModelConfig config() {
         return config;
+    }
+
+    /** The full config when this is a LlavaForConditionalGeneration checkpoint, else null. */
+    public LlavaConfig llavaConfig() {
+        return llavaConfig;
+    }
+
+    /** The top-level architecture of config.json, e.g. "LlamaForCausalLM" or "LlavaForConditionalGeneration". */
+    public String architecture() {
+        return llavaConfig != null ? LlavaConfig.ARCHITECTURE : config.architecture();
     }
 
     public GenerationConfig generationConfig() {
@@ -260,6 +278,6 @@ public final class Checkpoint implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Checkpoint[" + directory + ", " + config.architecture() + ", " + byTensor.size() + " tensors]";
+        return "Checkpoint[" + directory + ", " + architecture() + ", " + byTensor.size() + " tensors]";
     }
 }

@@ -61,6 +61,11 @@ final class JsonFields {
         return file;
     }
 
+    /** The full key path of {@code key} in this file, e.g. {@code text_config.model_type}. */
+    String path(String key) {
+        return prefix + key;
+    }
+
     boolean has(String key) {
         JsonNode v = node.get(key);
         return v != null && !v.isNull();

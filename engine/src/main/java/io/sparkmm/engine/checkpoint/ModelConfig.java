@@ -82,8 +82,18 @@ public record ModelConfig(String architecture, String modelType, int hiddenSize,
 
     /** Reads and validates {@code config.json}; every error names the file and the key. */
     public static ModelConfig parse(Path configJson) {
-        JsonFields f = JsonFields.read(configJson);
-        Family family = family(f);
+        return parse(JsonFields.read(configJson), null);
+    }
+
+    /**
+     * Parses one text-model config object: the whole {@code config.json} of a causal LM, or the
+     * nested {@code text_config} of a multimodal model (then errors name {@code text_config.key}).
+     *
+     * @param defaultModelType the model_type to assume when the object has neither "architectures"
+     *                         nor "model_type" (LlavaConfig assumes "llama"); null: that is an error
+     */
+    static ModelConfig parse(JsonFields f, String defaultModelType) {
+        Family family = family(f, defaultModelType);
 
         int hidden = positive(f, "hidden_size", f.intOr("hidden_size", family.hidden));
         int intermediate = positive(f, "intermediate_size", f.intOr("intermediate_size", family.intermediate));
@@ -170,7 +180,7 @@ public record ModelConfig(String architecture, String modelType, int hiddenSize,
      * The family from "architectures" (its first entry, as transformers does), or from
      * "model_type" when a config has no architectures list.
      */
-    private static Family family(JsonFields f) {
+    private static Family family(JsonFields f, String defaultModelType) {
         var archs = f.node().get("architectures");
         String arch;
         if (archs != null && !archs.isNull()) {
@@ -179,11 +189,12 @@ public record ModelConfig(String architecture, String modelType, int hiddenSize,
             }
             arch = archs.get(0).asText();
         } else {
-            String modelType = f.stringOr("model_type", null);
+            String modelType = f.stringOr("model_type", defaultModelType);
             Map<String, Family> byType = Map.of("llama", Family.LLAMA, "qwen2", Family.QWEN2,
                     "mistral", Family.MISTRAL);
             if (modelType == null || !byType.containsKey(modelType)) {
-                throw new CheckpointException(f.file() + ": no \"architectures\" and model_type "
+                throw new CheckpointException(f.file() + ": no \"" + f.path("architectures") + "\" and "
+                        + f.path("model_type") + " "
                         + (modelType == null ? "missing" : "\"" + modelType + "\"")
                         + "; supported architectures: " + String.join(", ", SUPPORTED_ARCHITECTURES));
             }
@@ -194,8 +205,9 @@ public record ModelConfig(String architecture, String modelType, int hiddenSize,
                 return fam;
             }
         }
-        throw new CheckpointException(f.file() + ": unsupported architecture \"" + arch
-                + "\"; supported: " + String.join(", ", SUPPORTED_ARCHITECTURES));
+        String where = f.path("architectures").equals("architectures") ? "" : " in " + f.path("architectures");
+        throw new CheckpointException(f.file() + ": unsupported architecture \"" + arch + "\"" + where
+                + "; supported: " + String.join(", ", SUPPORTED_ARCHITECTURES));
     }
 
     private static int positive(JsonFields f, String key, int value) {

@@ -130,17 +130,25 @@ public final class TinyCheckpoint {
 
     /** The weights, with exactly Hugging Face's parameter names and shapes (Linear: [out, in]). */
     static SafetensorsWriter weights(Spec s) {
+        SafetensorsWriter w = new SafetensorsWriter();
+        textWeights(w, s, s.vocabSize(), "model.", "lm_head.weight");
+        return w;
+    }
+
+    /**
+     * Adds a decoder's weights with its body under {@code prefix} ("model." for a causal LM,
+     * "model.language_model." inside LLaVA) and its untied head as {@code lmHeadName}.
+     */
+    static void textWeights(SafetensorsWriter w, Spec s, int vocab, String prefix, String lmHeadName) {
         int d = s.hiddenSize();
         int q = s.numHeads() * s.headDim();
         int kv = s.numKvHeads() * s.headDim();
         int ff = s.intermediateSize();
-        int v = s.vocabSize();
         double head = 3.0 / Math.sqrt(d);
-        SafetensorsWriter w = new SafetensorsWriter();
         // Tied: the embedding is also the output head, so it gets the head's scale.
-        normal(w, s, "model.embed_tokens.weight", s.tieWordEmbeddings() ? head : 1.0, v, d);
+        normal(w, s, prefix + "embed_tokens.weight", s.tieWordEmbeddings() ? head : 1.0, vocab, d);
         for (int i = 0; i < s.numLayers(); i++) {
-            String p = "model.layers." + i + ".";
+            String p = prefix + "layers." + i + ".";
             norm(w, s, p + "input_layernorm.weight", d);
             linear(w, s, p + "self_attn.q_proj", q, d);
             linear(w, s, p + "self_attn.k_proj", kv, d);
@@ -156,19 +164,18 @@ public final class TinyCheckpoint {
             linear(w, s, p + "mlp.up_proj", ff, d);
             linear(w, s, p + "mlp.down_proj", d, ff);
         }
-        norm(w, s, "model.norm.weight", d);
+        norm(w, s, prefix + "norm.weight", d);
         if (!s.tieWordEmbeddings()) {
-            normal(w, s, "lm_head.weight", head, v, d);
+            normal(w, s, lmHeadName, head, vocab, d);
         }
-        return w;
     }
 
-    private static void linear(SafetensorsWriter w, Spec s, String prefix, int out, int in) {
+    static void linear(SafetensorsWriter w, Spec s, String prefix, int out, int in) {
         normal(w, s, prefix + ".weight", 1.0 / Math.sqrt(in), out, in);
     }
 
     /** RMSNorm weights near 1 (HF initialises them to exactly 1; noise makes a missing weight visible). */
-    private static void norm(SafetensorsWriter w, Spec s, String name, int d) {
+    static void norm(SafetensorsWriter w, Spec s, String name, int d) {
         Random r = rng(s, name);
         float[] x = new float[d];
         for (int i = 0; i < d; i++) {
@@ -177,7 +184,7 @@ public final class TinyCheckpoint {
         w.add(name, s.dtype(), new int[] {d}, x);
     }
 
-    private static void normal(SafetensorsWriter w, Spec s, String name, double std, int... shape) {
+    static void normal(SafetensorsWriter w, Spec s, String name, double std, int... shape) {
         Random r = rng(s, name);
         int n = 1;
         for (int dim : shape) {
@@ -277,7 +284,7 @@ public final class TinyCheckpoint {
         return g;
     }
 
-    private static void writeJson(Path file, ObjectNode node) throws IOException {
+    static void writeJson(Path file, ObjectNode node) throws IOException {
         Files.writeString(file, JsonFields.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
     }
 

@@ -31,7 +31,25 @@ public final class NaiveGenerator {
         this.eosTokenIds = Set.copyOf(eosTokenIds);
     }
 
+    /**
+     * The logits after the last token of a whole token sequence (prompt plus what was generated
+     * so far), computed from scratch; how the sequence becomes input embeddings is the caller's
+     * (text only, or with image embeddings at placeholder positions).
+     */
+    @FunctionalInterface
+    public interface LastLogits {
+        float[] of(int[] ids);
+    }
+
     public GenerationResult generate(int[] promptIds, SamplingParams params) {
+        return generate(promptIds, params, this::lastLogits);
+    }
+
+    /**
+     * The sampling loop shared by every naive generator: validation, sampling, stop and length
+     * rules; {@code logitsOf} is called once per step with the whole sequence so far.
+     */
+    public GenerationResult generate(int[] promptIds, SamplingParams params, LastLogits logitsOf) {
         int maxPositions = model.config().maxPositionEmbeddings();
         if (promptIds.length == 0) {
             throw new IllegalArgumentException("the prompt is empty: at least one token is needed");
@@ -62,7 +80,7 @@ public final class NaiveGenerator {
         List<List<TokenLogprob>> logprobs = new ArrayList<>();
         FinishReason reason = FinishReason.LENGTH;
         for (int step = 0; step < params.maxTokens() && len < maxPositions; step++) {
-            float[] logits = lastLogits(Arrays.copyOf(seq, len));
+            float[] logits = logitsOf.of(Arrays.copyOf(seq, len));
             TokenHistory history = TokenHistory.of(promptIds, promptIds.length,
                     Arrays.copyOfRange(seq, promptIds.length, len), step);
             int next = Sampler.sample(logits, params, seed, step, history, eos);

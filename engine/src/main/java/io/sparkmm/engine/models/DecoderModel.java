@@ -38,6 +38,11 @@ public final class DecoderModel implements AutoCloseable {
     /** Loads a causal LM checkpoint of a supported architecture onto the backend. */
     public static DecoderModel load(Checkpoint ckpt, Backend backend) {
         ModelConfig c = ckpt.config();
+        if (ckpt.llavaConfig() != null) {
+            // Its decoder lives under another prefix and its prompts need images: use LlavaModel.
+            throw new CheckpointException(ckpt.directory().resolve("config.json") + " describes a "
+                    + ckpt.architecture() + " (vision-language) model; load it with LlavaModel.load");
+        }
         if (!ARCHITECTURES.contains(c.architecture())) {
             throw new CheckpointException("architecture '" + c.architecture() + "' in "
                     + ckpt.directory().resolve("config.json") + " is not a decoder-only model we run; supported: "

@@ -1,0 +1,295 @@
+package io.sparkmm.engine.models;
+
+import io.sparkmm.engine.checkpoint.Checkpoint;
+import io.sparkmm.engine.checkpoint.ClipVisionConfig;
+import io.sparkmm.engine.checkpoint.SafeTensor;
+import io.sparkmm.kernels.Activation;
+import io.sparkmm.kernels.Backend;
+import io.sparkmm.kernels.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The CLIP vision encoder (transformers' CLIPVisionModel) as LLaVA uses it, written against
+ * {@link Backend}: it returns hidden states of chosen layers, never the pooled output, so the
+ * checkpoint's {@code post_layernorm} is not loaded.
+ *
+ * <p>Shapes, with P = patches, T = P + 1 tokens, d = vision hidden size, C channels, p patch size:
+ * pixels float[C*S*S] (CHW) -&gt; patches [P, C*p*p] -&gt; embeddings [T, d] (class token first)
+ * -&gt; pre_layrnorm -&gt; hidden_states[0] -&gt; layer i -&gt; hidden_states[i + 1].
+ */
+public final class ClipVisionTower implements AutoCloseable {
+
+    /** One pre-norm encoder layer; every Linear has a bias in CLIP. */
+    private record Layer(Tensor norm1W, Tensor norm1B, Tensor q, Tensor qB, Tensor k, Tensor kB, Tensor v, Tensor vB,
+                         Tensor o, Tensor oB, Tensor norm2W, Tensor norm2B, Tensor fc1, Tensor fc1B, Tensor fc2,
+                         Tensor fc2B) {
+        Tensor[] all() {
+            return new Tensor[] {norm1W, norm1B, q, qB, k, kB, v, vB, o, oB, norm2W, norm2B, fc1, fc1B, fc2, fc2B};
+        }
+    }
+
+    private final ClipVisionConfig config;
+    private final Backend backend;
+    private final Tensor patchWeight;       // [d, C*p*p]: the conv kernel, each row flattened (c, ky, kx)
+    private final Tensor classEmbedding;    // [1, d]
+    private final Tensor positionEmbedding; // [T, d]
+    private final Tensor preNormW;
+    private final Tensor preNormB;
+    private final List<Layer> layers;
+    private final Activation act;
+    private final float attentionScale;
+
+    private ClipVisionTower(ClipVisionConfig config, Backend backend, Tensor patchWeight, Tensor classEmbedding,
+                            Tensor positionEmbedding, Tensor preNormW, Tensor preNormB, List<Layer> layers) {
+        this.config = config;
+        this.backend = backend;
+        this.patchWeight = patchWeight;
+        this.classEmbedding = classEmbedding;
+        this.positionEmbedding = positionEmbedding;
+        this.preNormW = preNormW;
+        this.preNormB = preNormB;
+        this.layers = layers;
+        this.act = config.activation();
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+    }
+
+    /**
+     * Loads the tower's weights under {@code prefix} (e.g. "model.vision_tower."), checking every
+     * shape against the config.
+     */
+    public static ClipVisionTower load(Checkpoint ckpt, ClipVisionConfig c, Backend backend, String prefix) {
+        String p = prefix + "vision_model.";
+        int d = c.hiddenSize();
+        int f = c.intermediateSize();
+        int patchIn = c.numChannels() * c.patchSize() * c.patchSize();
+        List<Tensor> loaded = new ArrayList<>();
+        try {
+            // A conv with stride = kernel size is a matmul over flattened patches; the weight's bytes
+            // [d, C, p, p] are already [d, C*p*p] row-major, so only the shape changes.
+            Tensor patch = get(ckpt, backend, loaded, p + "embeddings.patch_embedding.weight",
+                    new int[] {d, c.numChannels(), c.patchSize(), c.patchSize()}, d, patchIn);
+            Tensor cls = get(ckpt, backend, loaded, p + "embeddings.class_embedding", new int[] {d}, 1, d);
+            Tensor pos = get(ckpt, backend, loaded, p + "embeddings.position_embedding.weight",
+                    new int[] {c.numPositions(), d}, c.numPositions(), d);
+            Tensor preW = get(ckpt, backend, loaded, p + "pre_layrnorm.weight", new int[] {d}, d);
+            Tensor preB = get(ckpt, backend, loaded, p + "pre_layrnorm.bias", new int[] {d}, d);
+            List<Layer> layers = new ArrayList<>();
+            for (int i = 0; i < c.numLayers(); i++) {
+                String l = p + "encoder.layers." + i + ".";
+                layers.add(new Layer(
+                        vec(ckpt, backend, loaded, l + "layer_norm1.weight", d),
+                        vec(ckpt, backend, loaded, l + "layer_norm1.bias", d),
+                        mat(ckpt, backend, loaded, l + "self_attn.q_proj.weight", d, d),
+                        vec(ckpt, backend, loaded, l + "self_attn.q_proj.bias", d),
+                        mat(ckpt, backend, loaded, l + "self_attn.k_proj.weight", d, d),
+                        vec(ckpt, backend, loaded, l + "self_attn.k_proj.bias", d),
+                        mat(ckpt, backend, loaded, l + "self_attn.v_proj.weight", d, d),
+                        vec(ckpt, backend, loaded, l + "self_attn.v_proj.bias", d),
+                        mat(ckpt, backend, loaded, l + "self_attn.out_proj.weight", d, d),
+                        vec(ckpt, backend, loaded, l + "self_attn.out_proj.bias", d),
+                        vec(ckpt, backend, loaded, l + "layer_norm2.weight", d),
+                        vec(ckpt, backend, loaded, l + "layer_norm2.bias", d),
+                        mat(ckpt, backend, loaded, l + "mlp.fc1.weight", f, d),
+                        vec(ckpt, backend, loaded, l + "mlp.fc1.bias", f),
+                        mat(ckpt, backend, loaded, l + "mlp.fc2.weight", d, f),
+                        vec(ckpt, backend, loaded, l + "mlp.fc2.bias", d)));
+            }
+            return new ClipVisionTower(c, backend, patch, cls, pos, preW, preB, List.copyOf(layers));
+        } catch (RuntimeException e) {
+            loaded.forEach(Tensor::close);
+            throw e;
+        }
+    }
+
+    private static Tensor get(Checkpoint ckpt, Backend backend, List<Tensor> loaded, String name, int[] stored,
+                              int... asShape) {
+        SafeTensor st = ckpt.tensor(name).requireShape(stored);
+        Tensor t = backend.weight(st.dtype(), st.data(), asShape);
+        loaded.add(t);
+        return t;
+    }
+
+    private static Tensor vec(Checkpoint ckpt, Backend backend, List<Tensor> loaded, String name, int n) {
+        return get(ckpt, backend, loaded, name, new int[] {n}, n);
+    }
+
+    private static Tensor mat(Checkpoint ckpt, Backend backend, List<Tensor> loaded, String name, int rows, int cols) {
+        return get(ckpt, backend, loaded, name, new int[] {rows, cols}, rows, cols);
+    }
+
+    public ClipVisionConfig config() {
+        return config;
+    }
+
+    /**
+     * Image features as LLaVA selects them: the hidden states at {@code featureLayers} (indices in
+     * [0, numLayers], hidden_states[0] being the embeddings after pre_layrnorm), each without the
+     * class token unless {@code keepClassToken}, concatenated along features in the given order.
+     *
+     * @param pixelValues one image, float[C*S*S] in CHW order, S = image_size (already resized,
+     *                    cropped and normalized by the image processor)
+     * @return [P (+1 with the class token), d * featureLayers.length]
+     */
+    public Tensor features(float[] pixelValues, int[] featureLayers, boolean keepClassToken) {
+        if (featureLayers.length == 0) {
+            throw new IllegalArgumentException("no feature layer selected");
+        }
+        int deepest = 0;
+        for (int l : featureLayers) {
+            if (l < 0 || l > layers.size()) {
+                throw new IllegalArgumentException("feature layer " + l + " outside [0, " + layers.size() + "]");
+            }
+            deepest = Math.max(deepest, l);
+        }
+        int tokens = config.numPositions();
+        int d = config.hiddenSize();
+        int first = keepClassToken ? 0 : 1;
+        int rows = tokens - first;
+        // selected[j]: the rows of hidden_states[featureLayers[j]] that LLaVA keeps.
+        Tensor[] selected = new Tensor[featureLayers.length];
+        try (Tensor hidden = embeddings(pixelValues)) {
+            // Layers past the deepest selected one cannot change the features, so they are skipped.
+            for (int state = 0; state <= deepest; state++) {
+                if (state > 0) {
+                    runLayer(layers.get(state - 1), hidden);
+                }
+                for (int j = 0; j < featureLayers.length; j++) {
+                    if (featureLayers[j] == state) {
+                        selected[j] = backend.zeros(rows, d);
+                        backend.copyRows(hidden, first, selected[j], 0, rows);
+                    }
+                }
+            }
+            if (selected.length == 1) {
+                Tensor only = selected[0];
+                selected[0] = null;
+                return only;
+            }
+            return concatColumns(selected, rows, d);
+        } finally {
+            for (Tensor t : selected) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * Feature-wise concatenation, for several selected layers. Backend has no column copy, so
+     * this goes through the heap; it runs once per image on [P, d] tensors, small next to the tower.
+     */
+    private Tensor concatColumns(Tensor[] parts, int rows, int d) {
+        int width = d * parts.length;
+        float[] out = new float[rows * width];
+        for (int j = 0; j < parts.length; j++) {
+            float[] part = backend.download(parts[j]);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(part, r * d, out, r * width + j * d, d);
+            }
+        }
+        return backend.upload(out, rows, width);
+    }
+
+    /** hidden_states[0]: pre_layrnorm(cat(class, patches @ W^T) + position_embedding), [T, d]. */
+    private Tensor embeddings(float[] pixelValues) {
+        int c = config.numChannels();
+        int s = config.imageSize();
+        if (pixelValues.length != c * s * s) {
+            throw new IllegalArgumentException("pixel values hold " + pixelValues.length + " floats; this vision tower takes "
+                    + c + " x " + s + " x " + s + " = " + (c * s * s) + " (one " + s + "x" + s
+                    + " image in CHW order, as its image processor resizes and crops it)");
+        }
+        int tokens = config.numPositions();
+        int d = config.hiddenSize();
+        int[] positions = new int[tokens];
+        Arrays.setAll(positions, i -> i);
+        Tensor hidden = backend.zeros(tokens, d);
+        try (Tensor patches = backend.upload(patchify(pixelValues), config.numPatches(),
+                     c * config.patchSize() * config.patchSize());
+             Tensor patchEmbeds = backend.zeros(config.numPatches(), d);
+             Tensor cls = backend.zeros(1, d);
+             Tensor pos = backend.zeros(tokens, d)) {
+            backend.embedding(classEmbedding, new int[] {0}, cls);
+            backend.copyRows(cls, 0, hidden, 0, 1);
+            backend.matmul(patches, patchWeight, null, patchEmbeds);
+            backend.copyRows(patchEmbeds, 0, hidden, 1, config.numPatches());
+            backend.embedding(positionEmbedding, positions, pos);
+            backend.add(hidden, pos, hidden);
+            backend.layerNorm(hidden, preNormW, preNormB, config.layerNormEps(), hidden);
+            return hidden;
+        } catch (RuntimeException e) {
+            hidden.close();
+            throw e;
+        }
+    }
+
+    /**
+     * [P, C*p*p]: row py*g + px is the patch at grid cell (py, px), row-major like the conv output
+     * flattened; within a row the order is (channel, ky, kx), the order of the kernel's elements.
+     */
+    float[] patchify(float[] chw) {
+        int c = config.numChannels();
+        int s = config.imageSize();
+        int p = config.patchSize();
+        int g = config.gridSize();
+        int width = c * p * p;
+        float[] out = new float[g * g * width];
+        for (int py = 0; py < g; py++) {
+            for (int px = 0; px < g; px++) {
+                int row = (py * g + px) * width;
+                for (int ch = 0; ch < c; ch++) {
+                    for (int ky = 0; ky < p; ky++) {
+                        System.arraycopy(chw, ch * s * s + (py * p + ky) * s + px * p,
+                                out, row + (ch * p + ky) * p, p);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** One encoder layer in place on hidden[T, d]: x += attn(ln1(x)); x += fc2(act(fc1(ln2(x)))). */
+    private void runLayer(Layer layer, Tensor hidden) {
+        int n = hidden.rows();
+        int d = config.hiddenSize();
+        int heads = config.numHeads();
+        try (Tensor x = backend.zeros(n, d);
+             Tensor q = backend.zeros(n, d);
+             Tensor k = backend.zeros(n, d);
+             Tensor v = backend.zeros(n, d);
+             Tensor attn = backend.zeros(n, d);
+             Tensor proj = backend.zeros(n, d);
+             Tensor up = backend.zeros(n, config.intermediateSize())) {
+            backend.layerNorm(hidden, layer.norm1W(), layer.norm1B(), config.layerNormEps(), x);
+            backend.matmul(x, layer.q(), layer.qB(), q);
+            backend.matmul(x, layer.k(), layer.kB(), k);
+            backend.matmul(x, layer.v(), layer.vB(), v);
+            // Every image token sees every other: the encoder is bidirectional.
+            backend.attention(q, k, v, attn, heads, heads, config.headDim(), attentionScale, false);
+            backend.matmul(attn, layer.o(), layer.oB(), proj);
+            backend.add(hidden, proj, hidden);
+
+            backend.layerNorm(hidden, layer.norm2W(), layer.norm2B(), config.layerNormEps(), x);
+            backend.matmul(x, layer.fc1(), layer.fc1B(), up);
+            backend.activation(act, up, up);
+            backend.matmul(up, layer.fc2(), layer.fc2B(), proj);
+            backend.add(hidden, proj, hidden);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : new Tensor[] {patchWeight, classEmbedding, positionEmbedding, preNormW, preNormB}) {
+            t.close();
+        }
+        for (Layer layer : layers) {
+            for (Tensor t : layer.all()) {
+                t.close();
+            }
+        }
+    }
+}
