@@ -1,7 +1,10 @@
 package io.sparkmm.engine;
 
 import io.sparkmm.engine.models.DecoderModel;
+import io.sparkmm.engine.models.LlavaModel;
+import io.sparkmm.engine.runner.MediaEncoder;
 import io.sparkmm.engine.runner.ModelRunner;
+import io.sparkmm.engine.scheduler.MediaItem;
 import io.sparkmm.engine.scheduler.ScheduledChunk;
 import io.sparkmm.engine.scheduler.Scheduler;
 import io.sparkmm.engine.scheduler.SchedulerConfig;
@@ -66,9 +69,21 @@ public final class Engine implements AutoCloseable {
         this.maxModelLen = model.config().maxPositionEmbeddings();
         int blocks = KvPoolSizing.numBlocks(config, model, maxModelLen);
         this.kvCache = model.allocateKvCache(blocks, config.blockSize());
-        this.scheduler = new Scheduler(new SchedulerConfig(config.maxNumBatchedTokens(), config.maxNumSeqs(), blocks,
-                config.blockSize(), config.prefixCaching(), maxModelLen, config.longPrefillTokenThreshold()));
-        this.runner = new ModelRunner(model, kvCache);
+        SchedulerConfig schedulerConfig = new SchedulerConfig(config.maxNumBatchedTokens(), config.maxNumSeqs(), blocks,
+                config.blockSize(), config.prefixCaching(), maxModelLen, config.longPrefillTokenThreshold());
+        LlavaModel llava = loaded.llava();
+        MediaEncoder encoder = null;
+        if (llava != null) {
+            schedulerConfig = schedulerConfig.withLargestMediaItem(llava.imageTokensPerImage());
+            encoder = item -> {
+                if (!item.modality().equals("image")) {
+                    throw new IllegalArgumentException("this model takes images, not " + item.modality());
+                }
+                return llava.encodeImage(item.data());
+            };
+        }
+        this.scheduler = new Scheduler(schedulerConfig);
+        this.runner = new ModelRunner(model, kvCache, encoder);
         this.metrics = snapshot();
         this.loopThread = new Thread(this::loop, "sparkmm-engine");
         this.loopThread.setDaemon(true);
@@ -144,7 +159,7 @@ public final class Engine implements AutoCloseable {
         while ((r = incoming.poll()) != null) {
             try {
                 r.validate();
-                Sequence seq = new Sequence(r.id(), r.promptTokenIds(), r.cacheSalt(), List.of(), ids.incrementAndGet());
+                Sequence seq = new Sequence(r.id(), r.promptTokenIds(), r.mediaItems(), r.cacheSalt(), ids.incrementAndGet());
                 scheduler.add(seq);
                 r.attach(seq);
                 active.put(r.id(), r);
@@ -182,7 +197,7 @@ public final class Engine implements AutoCloseable {
         }
         float[][] logits;
         try {
-            logits = runner.execute(out);
+            logits = runner.execute(out, (requestId, index) -> active.get(requestId).media(index));
         } catch (RuntimeException e) {
             // A failure inside the forward pass is not tied to one request; fail this step's
             // requests with the cause and keep the engine for the rest.
@@ -280,6 +295,7 @@ public final class Engine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        runner.clear();
         kvCache.close();
     }
 }

@@ -3,6 +3,7 @@ package io.sparkmm.engine;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.GenerationConfig;
 import io.sparkmm.engine.models.DecoderModel;
+import io.sparkmm.engine.models.LlavaModel;
 import io.sparkmm.engine.tokenizer.HfTokenizer;
 import io.sparkmm.kernels.Backend;
 
@@ -20,12 +21,15 @@ public final class LoadedModel implements AutoCloseable {
 
     private final Checkpoint checkpoint;
     private final DecoderModel model;
+    private final LlavaModel llava;
     private final HfTokenizer tokenizer;
     private final Set<Integer> eosTokenIds;
 
-    private LoadedModel(Checkpoint checkpoint, DecoderModel model, HfTokenizer tokenizer, Set<Integer> eosTokenIds) {
+    private LoadedModel(Checkpoint checkpoint, DecoderModel model, LlavaModel llava, HfTokenizer tokenizer,
+                        Set<Integer> eosTokenIds) {
         this.checkpoint = checkpoint;
         this.model = model;
+        this.llava = llava;
         this.tokenizer = tokenizer;
         this.eosTokenIds = Set.copyOf(eosTokenIds);
     }
@@ -33,7 +37,8 @@ public final class LoadedModel implements AutoCloseable {
     public static LoadedModel open(Path dir, Backend backend) {
         Checkpoint ckpt = Checkpoint.open(dir);
         try {
-            DecoderModel model = DecoderModel.load(ckpt, backend);
+            LlavaModel llava = ckpt.llavaConfig() != null ? LlavaModel.load(ckpt, backend) : null;
+            DecoderModel model = llava != null ? llava.languageModel() : DecoderModel.load(ckpt, backend);
             HfTokenizer tok = Files.exists(dir.resolve("tokenizer.json")) ? loadTokenizer(dir) : null;
             Set<Integer> eos = new LinkedHashSet<>(ckpt.config().eosTokenIds());
             GenerationConfig gen = ckpt.generationConfig();
@@ -42,7 +47,7 @@ public final class LoadedModel implements AutoCloseable {
                 OptionalInt id = tok.tokenId(tok.config().eosToken());
                 id.ifPresent(eos::add);
             }
-            return new LoadedModel(ckpt, model, tok, eos);
+            return new LoadedModel(ckpt, model, llava, tok, eos);
         } catch (RuntimeException e) {
             ckpt.close();
             throw e;
@@ -61,8 +66,18 @@ public final class LoadedModel implements AutoCloseable {
         return checkpoint;
     }
 
+    /** The language model (the text decoder of a multimodal checkpoint). */
     public DecoderModel model() {
         return model;
+    }
+
+    /** The multimodal model when the checkpoint is a LLaVA one, else null. */
+    public LlavaModel llava() {
+        return llava;
+    }
+
+    public boolean isMultimodal() {
+        return llava != null;
     }
 
     /** The tokenizer; fails with a message naming the directory when it has no tokenizer.json. */
@@ -84,7 +99,11 @@ public final class LoadedModel implements AutoCloseable {
 
     @Override
     public void close() {
-        model.close();
+        if (llava != null) {
+            llava.close();
+        } else {
+            model.close();
+        }
         if (tokenizer != null) {
             tokenizer.close();
         }

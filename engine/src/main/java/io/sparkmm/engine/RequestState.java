@@ -5,6 +5,7 @@ import io.sparkmm.engine.sampling.Sampler;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.engine.sampling.TokenHistory;
 import io.sparkmm.engine.sampling.TokenLogprob;
+import io.sparkmm.engine.scheduler.MediaItem;
 import io.sparkmm.engine.scheduler.Sequence;
 import io.sparkmm.engine.scheduler.SequenceStatus;
 
@@ -84,6 +85,43 @@ final class RequestState {
                 throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + vocab + ")");
             }
         }
+        List<MediaInput> media = request.media();
+        if (!media.isEmpty()) {
+            if (!model.isMultimodal()) {
+                throw new IllegalArgumentException("the model in " + model.checkpoint().directory()
+                        + " is text-only; it cannot take " + media.get(0).modality() + " inputs");
+            }
+            int perImage = model.llava().imageTokensPerImage();
+            int pixels = model.llava().config().visionConfig().numChannels()
+                    * model.llava().config().visionConfig().imageSize() * model.llava().config().visionConfig().imageSize();
+            for (MediaInput m : media) {
+                if (!m.modality().equals("image")) {
+                    throw new IllegalArgumentException("this model takes images, not " + m.modality());
+                }
+                if (m.length() != perImage || m.data().length != pixels) {
+                    throw new IllegalArgumentException("image " + m.hash() + " has " + m.length() + " placeholder positions and "
+                            + m.data().length + " pixel values; this model needs " + perImage + " and " + pixels);
+                }
+                if (m.offset() + m.length() > n) {
+                    throw new IllegalArgumentException("image " + m.hash() + " placeholder range ends past the prompt");
+                }
+            }
+        }
+    }
+
+    /** The request's media as the scheduler sees them: hash and placeholder range. */
+    List<MediaItem> mediaItems() {
+        List<MediaItem> items = new ArrayList<>();
+        List<MediaInput> media = request.media();
+        for (int i = 0; i < media.size(); i++) {
+            MediaInput m = media.get(i);
+            items.add(new MediaItem(i, m.hash(), m.offset(), m.length(), m.length()));
+        }
+        return items;
+    }
+
+    MediaInput media(int index) {
+        return request.media().get(index);
     }
 
     void attach(Sequence sequence) {
