@@ -43,6 +43,11 @@ final class Harness {
     return submit(new Sequence(id, prompt, null, List.of(), nextArrival++), maxOut);
   }
 
+  /** A request with media items (validated by the Sequence constructor). */
+  Sequence submit(String id, int[] prompt, List<MediaItem> media, int maxOut) {
+    return submit(new Sequence(id, prompt, media, null, nextArrival++), maxOut);
+  }
+
   Sequence submit(Sequence seq, int maxOut) {
     scheduler.add(seq);
     sequences.put(seq.requestId(), seq);
@@ -93,7 +98,7 @@ final class Harness {
       }
       assertThat(seq.status()).as(seq.requestId()).isEqualTo(SequenceStatus.FINISHED);
       int[] prompt = Arrays.copyOf(seq.allTokenIds(), seq.numPromptTokens());
-      int[] expected = FakePagedModel.reference(prompt, seq.extraKeys(), maxOutputs.get(seq.requestId()),
+      int[] expected = FakePagedModel.reference(prompt, seq.extraKeys(), seq.mediaItems(), maxOutputs.get(seq.requestId()),
           config.maxModelLen(), config.numBlocks() * config.blockSize());
       assertThat(seq.outputTokenIds()).as("outputs of " + seq.requestId()).containsExactly(expected);
     }
@@ -127,6 +132,7 @@ final class Harness {
       int[] table = c.blockTable();
       assertThat(table).hasSize(kv.blocksNeeded(end));
       assertThat(table).containsExactly(Arrays.copyOf(kv.blockTable(c.requestId()), table.length));
+      checkMedia(seq, c);
       int[] slotMap = c.slotMapping();
       for (int j = 0; j < len; j++) {
         int pos = c.startPosition() + j;
@@ -140,6 +146,9 @@ final class Harness {
         check(kv.pool().cachedKey(block) == null, "write into cached block %d", block);
       }
     }
+    assertThat(out.numEncoderRows()).as("encoder rows of one step")
+        .isLessThanOrEqualTo(config.maxEncoderTokensPerStep());
+    assertThat(scheduler.encoderCache().usedRows()).isLessThanOrEqualTo(config.encoderCacheRows());
     assertThat(out.numBatchedTokens()).isEqualTo(sum).isLessThanOrEqualTo(config.maxNumBatchedTokens());
     assertThat(scheduler.numRunning()).isLessThanOrEqualTo(config.maxNumSeqs());
     assertThat(out.chunks().size()).isLessThanOrEqualTo(config.maxNumSeqs());
@@ -155,6 +164,23 @@ final class Harness {
           .isEqualTo(out.preemptedRequestIds().get(out.preemptedRequestIds().size() - 1));
     }
     checkPoolAccounting();
+  }
+
+  /**
+   * The chunk lists exactly the request's items overlapping it; it encodes only items among
+   * those, each whole, and only items not computed before the chunk.
+   */
+  private static void checkMedia(Sequence seq, ScheduledChunk c) {
+    int start = c.startPosition();
+    int end = start + c.numTokens();
+    List<MediaItem> overlapping = new ArrayList<>();
+    for (MediaItem m : seq.mediaItems()) {
+      if (m.offset() < end && m.end() > start) {
+        overlapping.add(m);
+      }
+    }
+    assertThat(c.mediaInChunk()).as("media in chunk of %s", c.requestId()).isEqualTo(overlapping);
+    assertThat(overlapping).as("encoded items of %s", c.requestId()).containsAll(c.encodeItems());
   }
 
   /** Ref counts equal table membership; sharing only of cached, fully computed blocks. */
