@@ -79,6 +79,7 @@ final class Harness {
     }
     scheduler.update(out, sampled, finished);
     checkPoolAccounting();
+    checkEncoderAccounting();
     return out;
   }
 
@@ -219,6 +220,38 @@ final class Harness {
     assertThat(pool.freeQueue()).hasSize(pool.numFree());
     for (int b : pool.freeQueue()) {
       assertThat(pool.refCount(b)).isZero();
+    }
+  }
+
+  /**
+   * Encoder references equal what running requests hold (nothing leaks past finish, abort or
+   * preemption), and the fake engine holds exactly the outputs the scheduler thinks are cached.
+   */
+  void checkEncoderAccounting() {
+    Map<String, Integer> held = new HashMap<>();
+    for (Sequence seq : scheduler.runningSnapshot()) {
+      List<MediaItem> media = seq.mediaItems();
+      for (int i = 0; i < media.size(); i++) {
+        if (seq.holdsEncoderOutput(i)) {
+          held.merge(media.get(i).hash(), 1, Integer::sum);
+          // Held only while the range is not fully computed.
+          check(media.get(i).end() > seq.numComputedTokens(), "%s holds computed %s", seq.requestId(), media.get(i));
+        }
+      }
+    }
+    for (Sequence seq : sequences.values()) {
+      if (seq.status() != SequenceStatus.RUNNING) {
+        for (int i = 0; i < seq.mediaItems().size(); i++) {
+          check(!seq.holdsEncoderOutput(i), "%s %s holds item %d", seq.requestId(), seq.status(), i);
+        }
+      }
+      for (MediaItem m : seq.mediaItems()) {
+        String h = m.hash();
+        check(scheduler.encoderCache().refCount(h) == held.getOrDefault(h, 0), "refs of %s: %d, held %d", h,
+            scheduler.encoderCache().refCount(h), held.getOrDefault(h, 0));
+        check(scheduler.encoderCache().has(h) == model.holdsEncoderOutput(h), "%s cached %s, engine has %s", h,
+            scheduler.encoderCache().has(h), model.holdsEncoderOutput(h));
+      }
     }
   }
 
