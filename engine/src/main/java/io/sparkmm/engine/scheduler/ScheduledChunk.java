@@ -1,6 +1,7 @@
 package io.sparkmm.engine.scheduler;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The work of one request in one step: compute positions [startPosition, startPosition + len).
@@ -12,10 +13,25 @@ import java.util.Arrays;
  * @param blockTable block ids covering positions [0, startPosition + len)
  * @param samples true when the chunk reaches the end of the known tokens: the engine samples one
  *     token after it
+ * @param encodeItems media items to run through the encoder in this step, before the forward pass
+ *     (each whole: the encoder attends bidirectionally); their outputs enter the encoder cache
+ *     under their hash. Empty when every needed output is cached.
+ * @param mediaInChunk media items whose placeholder range overlaps this chunk: each overlap
+ *     position {@code pos} in [max(start, offset), min(end, offset + length)) takes row
+ *     {@code pos - offset} of the cached encoder output of that item's hash
  */
 public record ScheduledChunk(String requestId, int startPosition, int[] tokenIds, int[] slotMapping,
-                             int[] blockTable, boolean samples) {
+                             int[] blockTable, boolean samples, List<MediaItem> encodeItems,
+                             List<MediaItem> mediaInChunk) {
+  /** A chunk with no media. */
+  public ScheduledChunk(String requestId, int startPosition, int[] tokenIds, int[] slotMapping, int[] blockTable,
+                        boolean samples) {
+    this(requestId, startPosition, tokenIds, slotMapping, blockTable, samples, List.of(), List.of());
+  }
+
   public ScheduledChunk {
+    encodeItems = List.copyOf(encodeItems);
+    mediaInChunk = List.copyOf(mediaInChunk);
     tokenIds = tokenIds.clone();
     slotMapping = slotMapping.clone();
     blockTable = blockTable.clone();
@@ -47,7 +63,8 @@ public record ScheduledChunk(String requestId, int startPosition, int[] tokenIds
   public boolean equals(Object o) {
     return o instanceof ScheduledChunk c && requestId.equals(c.requestId) && startPosition == c.startPosition
         && samples == c.samples && Arrays.equals(tokenIds, c.tokenIds)
-        && Arrays.equals(slotMapping, c.slotMapping) && Arrays.equals(blockTable, c.blockTable);
+        && Arrays.equals(slotMapping, c.slotMapping) && Arrays.equals(blockTable, c.blockTable)
+        && encodeItems.equals(c.encodeItems) && mediaInChunk.equals(c.mediaInChunk);
   }
 
   @Override
@@ -58,6 +75,7 @@ public record ScheduledChunk(String requestId, int startPosition, int[] tokenIds
   @Override
   public String toString() {
     return "ScheduledChunk[" + requestId + " @" + startPosition + " +" + tokenIds.length
-        + (samples ? " samples" : "") + ", blocks=" + Arrays.toString(blockTable) + "]";
+        + (samples ? " samples" : "") + ", blocks=" + Arrays.toString(blockTable)
+        + (mediaInChunk.isEmpty() ? "" : ", media=" + mediaInChunk + ", encode=" + encodeItems) + "]";
   }
 }

@@ -1,5 +1,6 @@
 package io.sparkmm.engine.scheduler;
 
+import io.sparkmm.engine.encoder.EncoderCacheManager;
 import io.sparkmm.engine.kv.BlockHasher;
 import io.sparkmm.engine.kv.KvBlockManager;
 import io.sparkmm.engine.kv.PrefixHit;
@@ -17,6 +18,11 @@ import java.util.Set;
  * decode are the same path; a step is a token budget shared first by running requests (in
  * admission order) and then by waiting ones (FCFS).
  *
+ * <p>Multimodal requests also draw on an encoder budget per step and on the encoder cache: a media
+ * item whose placeholder range overlaps a chunk is encoded whole in that step unless its output is
+ * cached; when the budget or the cache cannot take it, the chunk ends before the item (see
+ * {@link EncoderPlanner}).
+ *
  * <p>Memory pressure is handled by preemption with recompute: the latest admitted running
  * request gives up its blocks and goes back to the head of the waiting queue, keeping its
  * outputs. Its full blocks stay in the prefix cache, so re-admission often hits them.
@@ -26,6 +32,7 @@ import java.util.Set;
 public final class Scheduler {
   private final SchedulerConfig config;
   private final KvBlockManager kv;
+  private final EncoderPlanner encoder;
   private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
   /** In admission order; the last one is the preemption victim. */
   private final List<Sequence> running = new ArrayList<>();
@@ -46,6 +53,7 @@ public final class Scheduler {
     this.config = Objects.requireNonNull(config, "config");
     this.kv = new KvBlockManager(config.numBlocks(), config.blockSize(), config.prefixCaching(), hasher);
     this.poolCapacityTokens = config.numBlocks() * config.blockSize();
+    this.encoder = new EncoderPlanner(config.encoderCacheRows());
   }
 
   public SchedulerConfig config() {
@@ -56,7 +64,9 @@ public final class Scheduler {
    * Queues a request (FCFS). Throws IllegalArgumentException (and queues nothing) when the
    * prompt is empty, is at least maxModelLen long, needs more blocks than the whole pool for
    * prompt + 1 tokens (it could never produce a token), has extra-key ranges outside the prompt,
-   * or its id is already queued or running; IllegalStateException when the sequence is not fresh.
+   * has a media item with more embedding rows than the encoder budget per step or the whole
+   * encoder cache (it could never be encoded), or its id is already queued or running;
+   * IllegalStateException when the sequence is not fresh.
    */
   public void add(Sequence seq) {
     Objects.requireNonNull(seq, "seq");
@@ -80,6 +90,18 @@ public final class Scheduler {
             + ") reaches beyond the prompt of " + n + " tokens");
       }
     }
+    for (MediaItem m : seq.mediaItems()) {
+      String what = "request " + id + ": media item " + m.index() + " (" + m.hash() + ") needs " + m.numEmbeddings()
+          + " encoder rows";
+      if (m.numEmbeddings() > config.maxEncoderTokensPerStep()) {
+        throw new IllegalArgumentException(what + ", more than the encoder budget of "
+            + config.maxEncoderTokensPerStep() + " rows per step (maxEncoderTokensPerStep)");
+      }
+      if (m.numEmbeddings() > config.encoderCacheRows()) {
+        throw new IllegalArgumentException(what + ", more than the whole encoder cache of "
+            + config.encoderCacheRows() + " rows (encoderCacheRows)");
+      }
+    }
     if (active.containsKey(id)) {
       throw new IllegalArgumentException("request " + id + " is already queued or running");
     }
@@ -96,6 +118,7 @@ public final class Scheduler {
       throw new IllegalStateException("schedule() called again before update() of the previous step");
     }
     int budget = config.maxNumBatchedTokens();
+    encoder.beginStep(config.maxEncoderTokensPerStep());
     List<ScheduledChunk> chunks = new ArrayList<>();
     List<String> preempted = new ArrayList<>();
 
@@ -104,7 +127,12 @@ public final class Scheduler {
     while (i < running.size() && budget > 0) {
       Sequence seq = running.get(i);
       int start = seq.numComputedTokens();
-      int n = tokensThisStep(seq.numTokens() - start, budget);
+      EncoderPlanner.Plan plan = encoder.plan(seq, start, tokensThisStep(seq.numTokens() - start, budget));
+      int n = plan.numTokens();
+      if (n == 0) {
+        i++; // blocked at a media item the encoder cannot take this step; the others may go on
+        continue;
+      }
       boolean fits = false;
       while (true) {
         if (kv.allocate(seq.requestId(), start + n, PrefixHit.none(config.blockSize()))) {
@@ -122,7 +150,8 @@ public final class Scheduler {
       if (!fits) {
         break; // seq was the last running request; nothing follows it
       }
-      chunks.add(chunk(seq, start, n));
+      encoder.commit(seq, plan);
+      chunks.add(chunk(seq, start, n, plan));
       budget -= n;
       i++;
     }
@@ -133,20 +162,25 @@ public final class Scheduler {
         Sequence seq = waiting.peekFirst();
         PrefixHit hit = kv.findCachedPrefix(seq);
         int start = hit.numTokens();
-        int n = tokensThisStep(seq.numTokens() - start, budget);
-        if (!kv.allocate(seq.requestId(), start + n, hit)) {
-          break; // no preemption on behalf of waiting requests; keep FCFS order
+        // Items inside the hit are skipped by the plan: their KV is cached, no encoding needed.
+        EncoderPlanner.Plan plan = encoder.plan(seq, start, tokensThisStep(seq.numTokens() - start, budget));
+        int n = plan.numTokens();
+        // Blocked by the encoder (n == 0) or by KV: keep FCFS order, admit nobody behind it.
+        if (n == 0 || !kv.allocate(seq.requestId(), start + n, hit)) {
+          break; // no preemption on behalf of waiting requests
         }
         waiting.pollFirst();
         kv.recordPrefixQuery(seq.numTokens(), start);
         seq.admit(start);
         running.add(seq);
-        chunks.add(chunk(seq, start, n));
+        encoder.commit(seq, plan);
+        chunks.add(chunk(seq, start, n, plan));
         budget -= n;
       }
     }
 
-    pending = new SchedulerOutput(chunks, preempted, config.maxNumBatchedTokens() - budget);
+    pending = new SchedulerOutput(chunks, preempted, config.maxNumBatchedTokens() - budget,
+        encoder.cache().drainFreed());
     return pending;
   }
 
@@ -184,6 +218,7 @@ public final class Scheduler {
         continue;
       }
       seq.advance(c.numTokens());
+      encoder.releaseComputed(seq);
       if (c.samples()) {
         seq.append(sampled.get(c.requestId()));
       }
@@ -223,13 +258,20 @@ public final class Scheduler {
   }
 
   public SchedulerStats stats() {
+    EncoderCacheManager ec = encoder.cache();
     return new SchedulerStats(kv.numBlocks(), kv.numUsedBlocks(), kv.prefixQueryTokens(),
-        kv.prefixHitTokens(), preemptions);
+        kv.prefixHitTokens(), preemptions, ec.hits(), ec.misses(), ec.evictions(), encoder.rowsScheduled(),
+        ec.usedRows(), ec.capacityRows());
   }
 
   /** For tests in this package: block tables, pool state. */
   KvBlockManager blockManager() {
     return kv;
+  }
+
+  /** For tests in this package: the encoder cache bookkeeping. */
+  EncoderCacheManager encoderCache() {
+    return encoder.cache();
   }
 
   /** Running requests in admission order (a copy), for tests and diagnostics. */
@@ -248,7 +290,7 @@ public final class Scheduler {
     return cap > 0 ? Math.min(n, cap) : n;
   }
 
-  private ScheduledChunk chunk(Sequence seq, int start, int n) {
+  private ScheduledChunk chunk(Sequence seq, int start, int n, EncoderPlanner.Plan plan) {
     int end = start + n;
     int bs = config.blockSize();
     int[] table = kv.blockTable(seq.requestId(), kv.blocksNeeded(end));
@@ -258,11 +300,13 @@ public final class Scheduler {
       slots[j] = table[pos / bs] * bs + pos % bs;
     }
     return new ScheduledChunk(seq.requestId(), start, seq.tokenIds(start, end), slots, table,
-        end == seq.numTokens());
+        end == seq.numTokens(), plan.encode(), EncoderPlanner.mediaIn(seq, start, end));
   }
 
   private void preempt(Sequence victim) {
     kv.free(victim.requestId());
+    // It restarts from zero: items are referenced (or encoded) again when it is rescheduled.
+    encoder.releaseAll(victim);
     victim.preempt();
     waiting.addFirst(victim);
     preemptions++;
@@ -275,6 +319,7 @@ public final class Scheduler {
       waiting.remove(seq);
     }
     kv.free(seq.requestId());
+    encoder.releaseAll(seq);
     active.remove(seq.requestId());
     seq.end(status);
   }

@@ -5,8 +5,10 @@ import io.sparkmm.engine.kv.TokenSequence;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Scheduler-owned mutable state of one request. The engine creates it and reads it; only the
@@ -21,6 +23,9 @@ public final class Sequence implements TokenSequence {
   private final int numPromptTokens;
   private final String cacheSalt;
   private final List<ExtraKeyRange> extraKeys;
+  private final List<MediaItem> media;
+  /** Per media item: whether this request holds an encoder cache reference to its output. */
+  private final boolean[] encoderHeld;
   private final long arrivalOrder;
   private int[] tokens;
   private int numTokens;
@@ -29,8 +34,27 @@ public final class Sequence implements TokenSequence {
   private int numPreemptions;
   private SequenceStatus status = SequenceStatus.WAITING;
 
+  /** A request without media items; {@code extraKeys} only separate prefix-cache blocks. */
   public Sequence(String requestId, int[] promptTokenIds, String cacheSalt, List<ExtraKeyRange> extraKeys,
                   long arrivalOrder) {
+    this(requestId, promptTokenIds, cacheSalt, extraKeys, List.of(), arrivalOrder);
+  }
+
+  /**
+   * A request with media items. Each item's placeholder range also becomes an extra key (its
+   * hash) of the prefix-cache blocks it overlaps, so a cached prefix never mixes two images that
+   * share placeholder tokens.
+   *
+   * @throws IllegalArgumentException when an item's range reaches beyond the prompt, items are
+   *     not sorted by offset, ranges overlap, or two items share an index
+   */
+  public Sequence(String requestId, int[] promptTokenIds, List<MediaItem> media, String cacheSalt,
+                  long arrivalOrder) {
+    this(requestId, promptTokenIds, cacheSalt, List.of(), media, arrivalOrder);
+  }
+
+  private Sequence(String requestId, int[] promptTokenIds, String cacheSalt, List<ExtraKeyRange> extraKeys,
+                   List<MediaItem> media, long arrivalOrder) {
     this.requestId = Objects.requireNonNull(requestId, "requestId");
     Objects.requireNonNull(promptTokenIds, "promptTokenIds");
     this.numPromptTokens = promptTokenIds.length;
@@ -38,7 +62,12 @@ public final class Sequence implements TokenSequence {
     this.tokens = Arrays.copyOf(promptTokenIds, Math.max(8, promptTokenIds.length + 16));
     this.numTokens = promptTokenIds.length;
     this.cacheSalt = cacheSalt;
+    this.media = validMedia(requestId, promptTokenIds.length, Objects.requireNonNull(media, "media"));
+    this.encoderHeld = new boolean[this.media.size()];
     List<ExtraKeyRange> sorted = new ArrayList<>(Objects.requireNonNull(extraKeys, "extraKeys"));
+    for (MediaItem m : this.media) {
+      sorted.add(new ExtraKeyRange(m.offset(), m.end(), m.hash()));
+    }
     sorted.sort(RANGE_ORDER);
     this.extraKeys = List.copyOf(sorted);
     this.arrivalOrder = arrivalOrder;
@@ -116,6 +145,11 @@ public final class Sequence implements TokenSequence {
     return extraKeys;
   }
 
+  /** Media items sorted by offset, ranges disjoint; empty for a text-only request. */
+  public List<MediaItem> mediaItems() {
+    return media;
+  }
+
   @Override
   public List<BlockExtraKey> extraKeysIn(int start, int end) {
     List<BlockExtraKey> out = List.of();
@@ -159,8 +193,40 @@ public final class Sequence implements TokenSequence {
     numPreemptions++;
   }
 
+  boolean holdsEncoderOutput(int item) {
+    return encoderHeld[item];
+  }
+
+  void setHoldsEncoderOutput(int item, boolean held) {
+    encoderHeld[item] = held;
+  }
+
   void end(SequenceStatus finalStatus) {
     status = finalStatus;
+  }
+
+  private static List<MediaItem> validMedia(String requestId, int promptLength, List<MediaItem> media) {
+    List<MediaItem> items = List.copyOf(media);
+    Set<Integer> indexes = new HashSet<>();
+    int prevEnd = 0;
+    for (int i = 0; i < items.size(); i++) {
+      MediaItem m = items.get(i);
+      String what = "request " + requestId + ": media item " + m.index() + " (" + m.hash() + ") at ["
+          + m.offset() + ", " + m.end() + ")";
+      if (m.end() > promptLength) {
+        throw new IllegalArgumentException(what + " reaches beyond the prompt of " + promptLength + " tokens");
+      }
+      // Sorted and disjoint is what lets the scheduler stop at the first item past a chunk.
+      if (i > 0 && m.offset() < prevEnd) {
+        throw new IllegalArgumentException(what + " overlaps or precedes the previous item, which ends at "
+            + prevEnd + " (items must be sorted by offset and disjoint)");
+      }
+      if (!indexes.add(m.index())) {
+        throw new IllegalArgumentException(what + " repeats index " + m.index());
+      }
+      prevEnd = m.end();
+    }
+    return items;
   }
 
   @Override

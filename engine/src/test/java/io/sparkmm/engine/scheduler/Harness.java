@@ -43,6 +43,11 @@ final class Harness {
     return submit(new Sequence(id, prompt, null, List.of(), nextArrival++), maxOut);
   }
 
+  /** A request with media items (validated by the Sequence constructor). */
+  Sequence submit(String id, int[] prompt, List<MediaItem> media, int maxOut) {
+    return submit(new Sequence(id, prompt, media, null, nextArrival++), maxOut);
+  }
+
   Sequence submit(Sequence seq, int maxOut) {
     scheduler.add(seq);
     sequences.put(seq.requestId(), seq);
@@ -74,6 +79,7 @@ final class Harness {
     }
     scheduler.update(out, sampled, finished);
     checkPoolAccounting();
+    checkEncoderAccounting();
     return out;
   }
 
@@ -93,7 +99,7 @@ final class Harness {
       }
       assertThat(seq.status()).as(seq.requestId()).isEqualTo(SequenceStatus.FINISHED);
       int[] prompt = Arrays.copyOf(seq.allTokenIds(), seq.numPromptTokens());
-      int[] expected = FakePagedModel.reference(prompt, seq.extraKeys(), maxOutputs.get(seq.requestId()),
+      int[] expected = FakePagedModel.reference(prompt, seq.extraKeys(), seq.mediaItems(), maxOutputs.get(seq.requestId()),
           config.maxModelLen(), config.numBlocks() * config.blockSize());
       assertThat(seq.outputTokenIds()).as("outputs of " + seq.requestId()).containsExactly(expected);
     }
@@ -127,6 +133,7 @@ final class Harness {
       int[] table = c.blockTable();
       assertThat(table).hasSize(kv.blocksNeeded(end));
       assertThat(table).containsExactly(Arrays.copyOf(kv.blockTable(c.requestId()), table.length));
+      checkMedia(seq, c);
       int[] slotMap = c.slotMapping();
       for (int j = 0; j < len; j++) {
         int pos = c.startPosition() + j;
@@ -140,6 +147,9 @@ final class Harness {
         check(kv.pool().cachedKey(block) == null, "write into cached block %d", block);
       }
     }
+    assertThat(out.numEncoderRows()).as("encoder rows of one step")
+        .isLessThanOrEqualTo(config.maxEncoderTokensPerStep());
+    assertThat(scheduler.encoderCache().usedRows()).isLessThanOrEqualTo(config.encoderCacheRows());
     assertThat(out.numBatchedTokens()).isEqualTo(sum).isLessThanOrEqualTo(config.maxNumBatchedTokens());
     assertThat(scheduler.numRunning()).isLessThanOrEqualTo(config.maxNumSeqs());
     assertThat(out.chunks().size()).isLessThanOrEqualTo(config.maxNumSeqs());
@@ -155,6 +165,23 @@ final class Harness {
           .isEqualTo(out.preemptedRequestIds().get(out.preemptedRequestIds().size() - 1));
     }
     checkPoolAccounting();
+  }
+
+  /**
+   * The chunk lists exactly the request's items overlapping it; it encodes only items among
+   * those, each whole, and only items not computed before the chunk.
+   */
+  private static void checkMedia(Sequence seq, ScheduledChunk c) {
+    int start = c.startPosition();
+    int end = start + c.numTokens();
+    List<MediaItem> overlapping = new ArrayList<>();
+    for (MediaItem m : seq.mediaItems()) {
+      if (m.offset() < end && m.end() > start) {
+        overlapping.add(m);
+      }
+    }
+    assertThat(c.mediaInChunk()).as("media in chunk of %s", c.requestId()).isEqualTo(overlapping);
+    assertThat(overlapping).as("encoded items of %s", c.requestId()).containsAll(c.encodeItems());
   }
 
   /** Ref counts equal table membership; sharing only of cached, fully computed blocks. */
@@ -193,6 +220,38 @@ final class Harness {
     assertThat(pool.freeQueue()).hasSize(pool.numFree());
     for (int b : pool.freeQueue()) {
       assertThat(pool.refCount(b)).isZero();
+    }
+  }
+
+  /**
+   * Encoder references equal what running requests hold (nothing leaks past finish, abort or
+   * preemption), and the fake engine holds exactly the outputs the scheduler thinks are cached.
+   */
+  void checkEncoderAccounting() {
+    Map<String, Integer> held = new HashMap<>();
+    for (Sequence seq : scheduler.runningSnapshot()) {
+      List<MediaItem> media = seq.mediaItems();
+      for (int i = 0; i < media.size(); i++) {
+        if (seq.holdsEncoderOutput(i)) {
+          held.merge(media.get(i).hash(), 1, Integer::sum);
+          // Held only while the range is not fully computed.
+          check(media.get(i).end() > seq.numComputedTokens(), "%s holds computed %s", seq.requestId(), media.get(i));
+        }
+      }
+    }
+    for (Sequence seq : sequences.values()) {
+      if (seq.status() != SequenceStatus.RUNNING) {
+        for (int i = 0; i < seq.mediaItems().size(); i++) {
+          check(!seq.holdsEncoderOutput(i), "%s %s holds item %d", seq.requestId(), seq.status(), i);
+        }
+      }
+      for (MediaItem m : seq.mediaItems()) {
+        String h = m.hash();
+        check(scheduler.encoderCache().refCount(h) == held.getOrDefault(h, 0), "refs of %s: %d, held %d", h,
+            scheduler.encoderCache().refCount(h), held.getOrDefault(h, 0));
+        check(scheduler.encoderCache().has(h) == model.holdsEncoderOutput(h), "%s cached %s, engine has %s", h,
+            scheduler.encoderCache().has(h), model.holdsEncoderOutput(h));
+      }
     }
   }
 
