@@ -209,6 +209,8 @@ public final class Engine implements AutoCloseable {
                     complete(r, r.failure("the forward pass failed: " + e));
                 }
             }
+            // closes the step: the scheduler ignores the chunks of aborted requests
+            scheduler.update(out, Map.of(), Set.of());
             return;
         }
         steps++;
@@ -278,7 +280,7 @@ public final class Engine implements AutoCloseable {
         SchedulerStats s = scheduler.stats();
         kvBlocksPeak = Math.max(kvBlocksPeak, s.kvBlocksUsed());
         return new EngineMetrics(steps, scheduledTokens, generatedTokens, promptTokens, s.prefixQueryTokens(),
-                s.prefixHitTokens(), s.preemptions(), finished, failed, s.kvBlocksUsed(), kvBlocksPeak, s.kvBlocksTotal(),
+                s.prefixHitTokens(), s.preemptions(), runner.encoderRuns(), s.encoderCacheHits(), finished, failed, s.kvBlocksUsed(), kvBlocksPeak, s.kvBlocksTotal(),
                 kvCache.bytes(), maxRunningSeqs, System.nanoTime() - startNanos);
     }
 

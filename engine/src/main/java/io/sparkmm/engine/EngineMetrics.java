@@ -10,6 +10,8 @@ package io.sparkmm.engine;
  * @param prefixQueryTokens prompt tokens looked up in the prefix cache
  * @param prefixHitTokens of those, tokens whose KV was reused
  * @param preemptions requests preempted (recomputed later)
+ * @param encoderRuns media items run through their encoder
+ * @param encoderCacheHits media items whose encoder output was reused from the encoder cache
  * @param finished requests finished, failed or cancelled
  * @param failed requests that ended with an error
  * @param kvBlocksUsed blocks in use now
@@ -20,7 +22,8 @@ package io.sparkmm.engine;
  * @param elapsedNanos time since the engine started
  */
 public record EngineMetrics(long steps, long scheduledTokens, long generatedTokens, long promptTokens,
-                            long prefixQueryTokens, long prefixHitTokens, long preemptions, long finished, long failed,
+                            long prefixQueryTokens, long prefixHitTokens, long preemptions, long encoderRuns,
+                            long encoderCacheHits, long finished, long failed,
                             int kvBlocksUsed, int kvBlocksPeak, int kvBlocksTotal, long kvCacheBytes, int maxRunningSeqs, long elapsedNanos) {
 
     public double prefixHitRate() {
