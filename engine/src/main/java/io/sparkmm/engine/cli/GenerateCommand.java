@@ -6,12 +6,18 @@ import io.sparkmm.engine.EngineMetrics;
 import io.sparkmm.engine.EngineRequest;
 import io.sparkmm.engine.EngineResult;
 import io.sparkmm.engine.LoadedModel;
+import io.sparkmm.engine.MediaInput;
 import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.checkpoint.GenerationConfig;
 import io.sparkmm.engine.generate.GenerationResult;
+import io.sparkmm.engine.generate.LlavaNaiveGenerator;
+import io.sparkmm.engine.multimodal.MultimodalProcessor;
+import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.sampling.SamplingParams;
-import io.sparkmm.engine.tokenizer.ChatTemplate;
+import io.sparkmm.processors.cache.ProcessorCache;
+import io.sparkmm.processors.media.MediaLimits;
+import io.sparkmm.processors.media.MediaSource;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
 
@@ -34,20 +40,24 @@ final class GenerateCommand {
 
     static final String USAGE = """
             generate --model DIR (--prompt TEXT [--chat] [--system TEXT] | --prompt-ids 1,2,3 | --prompts-file FILE.jsonl)
-                     [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--seed S]
+                     [--image PATH]... [--audio PATH]... [--video PATH]... [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--seed S]
                      [--logprobs K] [--max-batched-tokens N] [--max-seqs N] [--kv-blocks N | --kv-cache-bytes B]
                      [--block-size N] [--no-prefix-cache] [--naive] [--backend auto|reference|simd] [--json]
               Sampling defaults come from the model's generation_config.json, else temperature 1,
               top-p 1, top-k off; --temperature 0 is greedy. max-tokens defaults to 16.
               A prompts file has one JSON object per line: {"prompt": TEXT} or {"prompt_ids": [..]}, with
-              optional "chat", "system" and sampling fields (temperature, top_p, top_k, min_p, seed,
+              optional "chat", "system", "images", "audio", "video" (a path or a list of paths) and sampling fields (temperature, top_p, top_k, min_p, seed,
               max_tokens, min_tokens, stop, stop_token_ids, ignore_eos, logprobs, repetition_penalty,
               presence_penalty, frequency_penalty).""";
 
     private static final Set<String> VALUED = Set.of("model", "prompt", "system", "prompt-ids", "prompts-file",
+            "image", "audio", "video",
             "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "logprobs", "backend",
             "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size");
     private static final Set<String> FLAGS = Set.of("chat", "json", "no-prefix-cache", "naive");
+
+    /** Processed media kept for reuse across the lines of one run. */
+    private static final long PROCESSOR_CACHE_BYTES = 512L << 20;
 
     private GenerateCommand() {
     }
@@ -63,6 +73,9 @@ final class GenerateCommand {
         if (sources != 1) {
             throw new CliArgs.UsageException("give exactly one of --prompt, --prompt-ids or --prompts-file");
         }
+        if (a.get("prompts-file") != null && !(a.all("image").isEmpty() && a.all("audio").isEmpty() && a.all("video").isEmpty())) {
+            throw new CliArgs.UsageException("with --prompts-file, give media per line (\"images\", \"audio\", \"video\")");
+        }
         if (a.get("prompt-ids") != null && (a.flag("chat") || a.get("system") != null)) {
             throw new CliArgs.UsageException("--chat and --system apply to --prompt text, not to --prompt-ids");
         }
@@ -77,7 +90,10 @@ final class GenerateCommand {
              LoadedModel loaded = LoadedModel.open(dir, backend)) {
             SamplingParams defaults = samplingParams(a, loaded.checkpoint().generationConfig());
             List<PromptLine> lines = promptLines(a, defaults);
-            List<EngineResult> results = a.flag("naive") ? runNaive(loaded, lines) : runEngine(loaded, engineConfig, lines, err);
+            MultimodalProcessor processor = new MultimodalProcessor(loaded, new ProcessorCache(PROCESSOR_CACHE_BYTES),
+                    MediaLimits.defaults());
+            List<EngineResult> results = a.flag("naive") ? runNaive(loaded, processor, lines)
+                    : runEngine(loaded, processor, engineConfig, lines, err);
             for (EngineResult r : results) {
                 if (a.flag("json")) {
                     out.println(ResultJson.write(r));
@@ -110,36 +126,28 @@ final class GenerateCommand {
             return lines;
         }
         if (a.get("prompt") != null) {
-            return List.of(new PromptLine(1, a.get("prompt"), null, a.flag("chat"), a.get("system"), defaults, null));
+            return List.of(new PromptLine(1, a.get("prompt"), null, a.flag("chat"), a.get("system"), a.all("image"),
+                    a.all("audio"), a.all("video"), defaults, null));
         }
-        return List.of(new PromptLine(1, null, parseIds(a.get("prompt-ids")), false, null, defaults, null));
+        return List.of(new PromptLine(1, null, parseIds(a.get("prompt-ids")), false, null, a.all("image"),
+                a.all("audio"), a.all("video"), defaults, null));
     }
 
-    /** Tokens of a line's prompt; throws IllegalArgumentException for that line only. */
-    private static int[] tokens(LoadedModel loaded, PromptLine line) {
-        if (line.promptIds() != null) {
-            return line.promptIds();
-        }
-        if (!loaded.hasTokenizer()) {
-            throw new IllegalArgumentException(loaded.checkpoint().directory() + " has no tokenizer.json: use prompt ids");
-        }
-        if (!line.chat()) {
-            return loaded.tokenizer().encode(line.prompt(), true);
-        }
-        ChatTemplate template = loaded.tokenizer().chatTemplate().orElseThrow(() -> new IllegalArgumentException(
-                "chat: " + loaded.checkpoint().directory() + " has no chat template "
-                        + "(tokenizer_config.json chat_template or chat_template.jinja)"));
-        List<Map<String, Object>> messages = new ArrayList<>();
-        if (line.system() != null) {
-            messages.add(Map.of("role", "system", "content", line.system()));
-        }
-        messages.add(Map.of("role", "user", "content", line.prompt()));
-        // the template already placed any BOS it wants, so none is added again
-        return loaded.tokenizer().encode(template.render(messages, true, Map.of()), false);
+    /** The engine request of a line; throws for that line only (bad prompt, bad or missing media). */
+    private static EngineRequest request(MultimodalProcessor processor, PromptLine line) {
+        List<MediaSource> images = line.images().stream().map(MediaSource::ofPath).toList();
+        List<MediaSource> audio = line.audio().stream().map(MediaSource::ofPath).toList();
+        List<MediaSource> video = line.video().stream().map(MediaSource::ofPath).toList();
+        PromptInput input = new PromptInput(line.prompt(), line.promptIds(), line.chat(), line.system(), images, audio, video);
+        return processor.build("line-" + line.lineNumber(), input, line.sampling());
     }
 
-    private static List<EngineResult> runEngine(LoadedModel loaded, EngineConfig config, List<PromptLine> lines,
-                                                PrintStream err) throws Exception {
+    private static String lineError(PromptLine line, RuntimeException e) {
+        return "line " + line.lineNumber() + ": " + e.getMessage();
+    }
+
+    private static List<EngineResult> runEngine(LoadedModel loaded, MultimodalProcessor processor, EngineConfig config,
+                                                List<PromptLine> lines, PrintStream err) throws Exception {
         List<Object> pending = new ArrayList<>();
         try (Engine engine = new Engine(loaded, config)) {
             for (PromptLine line : lines) {
@@ -149,9 +157,9 @@ final class GenerateCommand {
                     continue;
                 }
                 try {
-                    pending.add(engine.submit(new EngineRequest(id, tokens(loaded, line), line.sampling(), null)));
+                    pending.add(engine.submit(request(processor, line)));
                 } catch (RuntimeException e) {
-                    pending.add(EngineResult.failed(id, 0, "line " + line.lineNumber() + ": " + e.getMessage()));
+                    pending.add(EngineResult.failed(id, 0, lineError(line, e)));
                 }
             }
             List<EngineResult> results = new ArrayList<>();
@@ -172,8 +180,10 @@ final class GenerateCommand {
         }
     }
 
-    private static List<EngineResult> runNaive(LoadedModel loaded, List<PromptLine> lines) {
+    private static List<EngineResult> runNaive(LoadedModel loaded, MultimodalProcessor processor, List<PromptLine> lines) {
         NaiveGenerator gen = new NaiveGenerator(loaded.model(), loaded.eosTokenIds());
+        LlavaNaiveGenerator llavaGen = loaded.isMultimodal()
+                ? new LlavaNaiveGenerator(loaded.llava(), loaded.eosTokenIds()) : null;
         List<EngineResult> results = new ArrayList<>();
         for (PromptLine line : lines) {
             String id = "line-" + line.lineNumber();
@@ -183,13 +193,15 @@ final class GenerateCommand {
             }
             int[] prompt = null;
             try {
-                prompt = tokens(loaded, line);
-                GenerationResult r = gen.generate(prompt, line.sampling());
+                EngineRequest req = request(processor, line);
+                prompt = req.promptTokenIds();
+                GenerationResult r = req.media().isEmpty() ? gen.generate(prompt, line.sampling())
+                        : llavaGen.generate(prompt, req.media().stream().map(MediaInput::data).toList(), line.sampling());
                 String text = loaded.hasTokenizer() ? loaded.tokenizer().decode(r.textTokenIds(), true) : null;
                 results.add(new EngineResult(id, r.tokenIds(), text, r.finishReason(), null, prompt.length,
                         r.tokenIds().length, 0, r.logprobs(), null));
             } catch (RuntimeException e) {
-                results.add(EngineResult.failed(id, prompt == null ? 0 : prompt.length, e.getMessage()));
+                results.add(EngineResult.failed(id, prompt == null ? 0 : prompt.length, lineError(line, e)));
             }
         }
         return results;

@@ -15,16 +15,18 @@ import java.util.Set;
  * Parsing never throws for the file as a whole: a bad line becomes a line with an error.
  */
 record PromptLine(int lineNumber, String prompt, int[] promptIds, boolean chat, String system,
-                  SamplingParams sampling, String error) {
+                  List<String> images, List<String> audio, List<String> video, SamplingParams sampling, String error) {
 
-    static final Set<String> FIELDS = Set.of("prompt", "prompt_ids", "chat", "system", "temperature", "top_p", "top_k",
+    static final Set<String> FIELDS = Set.of("prompt", "prompt_ids", "chat", "system", "images", "audio", "video",
+            "temperature", "top_p", "top_k",
             "min_p", "seed", "max_tokens", "min_tokens", "stop", "stop_token_ids", "ignore_eos", "logprobs",
             "repetition_penalty", "presence_penalty", "frequency_penalty");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static PromptLine error(int lineNumber, String message) {
-        return new PromptLine(lineNumber, null, null, false, null, null, "line " + lineNumber + ": " + message);
+        return new PromptLine(lineNumber, null, null, false, null, List.of(), List.of(), List.of(), null,
+                "line " + lineNumber + ": " + message);
     }
 
     /** Parses a line; {@code defaults} carries the command line's sampling settings. */
@@ -70,7 +72,10 @@ record PromptLine(int lineNumber, String prompt, int[] promptIds, boolean chat, 
             if (node.has("presence_penalty")) b.presencePenalty(number(node, "presence_penalty"));
             if (node.has("frequency_penalty")) b.frequencyPenalty(number(node, "frequency_penalty"));
             String system = node.hasNonNull("system") ? text(node, "system") : null;
-            return new PromptLine(lineNumber, prompt, ids, chat, system, b.build(), null);
+            List<String> images = node.has("images") ? strings(node, "images") : List.of();
+            List<String> audio = node.has("audio") ? strings(node, "audio") : List.of();
+            List<String> video = node.has("video") ? strings(node, "video") : List.of();
+            return new PromptLine(lineNumber, prompt, ids, chat, system, images, audio, video, b.build(), null);
         } catch (IllegalArgumentException e) {
             return error(lineNumber, e.getMessage());
         }
