@@ -21,6 +21,12 @@ public final class NodeOracle {
 
     /** Runs {@code node oracle.mjs args...} and returns its stdout; throws AssertionError on any failure. */
     public static String run(long timeoutSeconds, String... args) throws IOException, InterruptedException {
+        return run(timeoutSeconds, java.util.Map.of(), args);
+    }
+
+    /** As {@link #run(long, String...)}, with extra environment variables for node. */
+    public static String run(long timeoutSeconds, java.util.Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
         if (!Files.isDirectory(NODE_DIR.resolve("node_modules/@huggingface/transformers"))) {
             throw new AssertionError("node_modules of the conformance oracle are missing in " + NODE_DIR
                     + ": run `mvn test` (the processors build runs `npm ci` there when node_modules is absent)"
@@ -31,7 +37,10 @@ public final class NodeOracle {
         Path stderr = Files.createTempFile("processors-oracle", ".stderr");
         Process process;
         try {
-            process = new ProcessBuilder(command).directory(NODE_DIR.toFile()).redirectError(stderr.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).directory(NODE_DIR.toFile())
+                    .redirectError(stderr.toFile());
+            builder.environment().putAll(env);
+            process = builder.start();
         } catch (IOException e) {
             throw new AssertionError("cannot start `node` for the conformance oracle (is Node.js 18+ installed"
                     + " and on the PATH?): " + e.getMessage(), e);
