@@ -1,0 +1,147 @@
+package io.sparkmm.processors.audio;
+
+import io.sparkmm.processors.media.AudioClip;
+
+/**
+ * Hugging Face's {@code WhisperFeatureExtractor} (its numpy path): pad or truncate to
+ * {@code n_samples}, short-time Fourier transform with a periodic Hann window and reflect-padded
+ * centered frames, power spectrum, Slaney mel filters up to 8 kHz, {@code log10(max(x, 1e-10))},
+ * drop the last frame, floor at {@code max - 8}, and scale with {@code (x + 4) / 4}.
+ *
+ * <p>Internally double precision; the output is float32. Thread-safe: the window, filters and FFT
+ * plan are immutable and each call allocates its own buffers.
+ */
+public final class WhisperFeatureExtractor {
+
+    private static final double MEL_FLOOR = 1e-10;
+
+    private final WhisperFeatureExtractorConfig config;
+    private final int numBins;
+    private final double[] window;
+    private final Fft fft;
+    /** Non-zero span of each mel filter: bins [melStart[m], melStart[m] + melWeights[m].length). */
+    private final int[] melStart;
+    private final double[][] melWeights;
+
+    public WhisperFeatureExtractor(WhisperFeatureExtractorConfig config) {
+        this.config = config;
+        int nFft = config.nFft();
+        this.numBins = nFft / 2 + 1;
+        // Periodic Hann, as transformers' window_function(n, "hann"): numpy.hanning(n + 1)[:-1].
+        this.window = new double[nFft];
+        for (int i = 0; i < nFft; i++) {
+            window[i] = 0.5 - 0.5 * Math.cos(2 * Math.PI * i / nFft);
+        }
+        this.fft = new Fft(nFft);
+        double[] filters = MelFilterBank.slaney(numBins, config.featureSize(), 0.0, 8000.0, config.samplingRate());
+        // The triangles are narrow: keeping only their support makes the projection ~100x cheaper.
+        this.melStart = new int[config.featureSize()];
+        this.melWeights = new double[config.featureSize()][];
+        for (int m = 0; m < config.featureSize(); m++) {
+            int lo = 0;
+            int hi = numBins;
+            while (lo < numBins && filters[m * numBins + lo] == 0.0) {
+                lo++;
+            }
+            while (hi > lo && filters[m * numBins + hi - 1] == 0.0) {
+                hi--;
+            }
+            melStart[m] = lo;
+            melWeights[m] = java.util.Arrays.copyOfRange(filters, m * numBins + lo, m * numBins + hi);
+        }
+    }
+
+    public WhisperFeatureExtractorConfig config() {
+        return config;
+    }
+
+    public int numMels() {
+        return config.featureSize();
+    }
+
+    /** Frames of every output (3000 for 30 s). */
+    public int numFrames() {
+        return config.numFrames();
+    }
+
+    /**
+     * Mel frames that cover real audio of {@code numSamples} samples, before padding: what the
+     * Python extractor's {@code attention_mask} sums to ({@code ceil(min(n, n_samples) / hop)}), and
+     * the L of Whisper-style placeholder counts.
+     */
+    public int numValidFrames(int numSamples) {
+        int n = Math.min(Math.max(numSamples, 0), config.nSamples());
+        return (n + config.hopLength() - 1) / config.hopLength();
+    }
+
+    /** {@link #extract(float[])} after checking that the clip is at the expected rate. */
+    public float[] extract(AudioClip clip) {
+        if (clip.sampleRate() != config.samplingRate()) {
+            throw new IllegalArgumentException("audio is at " + clip.sampleRate() + " Hz but the feature extractor"
+                    + " expects " + config.samplingRate() + " Hz: resample first");
+        }
+        return extract(clip.samples());
+    }
+
+    /**
+     * Log-mel features of mono audio at {@link WhisperFeatureExtractorConfig#samplingRate()}.
+     *
+     * @param samples PCM [numSamples]
+     * @return input_features [numMels, numFrames] row-major
+     */
+    public float[] extract(float[] samples) {
+        int nSamples = config.nSamples();
+        int nFft = config.nFft();
+        int half = nFft / 2;
+        int hop = config.hopLength();
+        int frames = numFrames();
+        int mels = numMels();
+        // Padded (or truncated) signal with `half` reflected samples on each side (center=True).
+        double[] x = new double[nSamples + 2 * half];
+        int copied = Math.min(samples.length, nSamples);
+        for (int i = 0; i < nSamples; i++) {
+            x[half + i] = i < copied ? samples[i] : config.paddingValue();
+        }
+        for (int i = 1; i <= half; i++) {
+            // numpy "reflect" mirrors around the edge sample without repeating it.
+            x[half - i] = x[half + i];
+            x[half + nSamples - 1 + i] = x[half + nSamples - 1 - i];
+        }
+        double[] re = new double[nFft];
+        double[] im = new double[nFft];
+        double[] sr = new double[nFft];
+        double[] si = new double[nFft];
+        double[] power = new double[numBins];
+        double[] logMel = new double[mels * frames];
+        double max = Double.NEGATIVE_INFINITY;
+        // frames = n_samples // hop: the STFT has one frame more, which Whisper drops.
+        for (int t = 0; t < frames; t++) {
+            int start = t * hop;
+            for (int i = 0; i < nFft; i++) {
+                re[i] = x[start + i] * window[i];
+            }
+            java.util.Arrays.fill(im, 0.0);
+            fft.transform(re, im, sr, si);
+            for (int k = 0; k < numBins; k++) {
+                power[k] = re[k] * re[k] + im[k] * im[k];
+            }
+            for (int m = 0; m < mels; m++) {
+                double[] w = melWeights[m];
+                int k0 = melStart[m];
+                double e = 0;
+                for (int j = 0; j < w.length; j++) {
+                    e += w[j] * power[k0 + j];
+                }
+                double v = Math.log10(Math.max(e, MEL_FLOOR));
+                logMel[m * frames + t] = v;
+                max = Math.max(max, v);
+            }
+        }
+        float[] out = new float[logMel.length];
+        double floor = max - 8.0;
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) ((Math.max(logMel[i], floor) + 4.0) / 4.0);
+        }
+        return out;
+    }
+}
