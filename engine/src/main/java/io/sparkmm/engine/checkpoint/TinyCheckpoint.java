@@ -290,50 +290,66 @@ public final class TinyCheckpoint {
 
     /** {@code --out DIR [--arch llama|qwen2|mistral] [--dtype f32|bf16|f16] [--seed N]} */
     public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("TinyCheckpoint: " + e.getMessage());
+            System.err.println("usage: TinyCheckpoint --out DIR [--arch llama|qwen2|mistral|llava] [--dtype f32|bf16|f16] [--seed N]");
+            System.exit(2);
+        }
+    }
+
+    /**
+     * The command line: {@code --out DIR [--arch llama|qwen2|mistral|llava] [--dtype f32|bf16|f16]
+     * [--seed N]}; throws IllegalArgumentException naming a bad option.
+     */
+    public static Path run(String[] args) {
         Path out = null;
         String arch = "llama";
         String dtype = "f32";
         Long seed = null;
-        try {
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("missing value after " + a);
-                }
-                String v = args[++i];
-                switch (a) {
-                    case "--out" -> out = Path.of(v);
-                    case "--arch" -> arch = v.toLowerCase(Locale.ROOT);
-                    case "--dtype" -> dtype = v.toLowerCase(Locale.ROOT);
-                    case "--seed" -> seed = Long.parseLong(v);
-                    default -> throw new IllegalArgumentException("unknown option " + a);
-                }
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("missing value after " + a);
             }
-            if (out == null) {
-                throw new IllegalArgumentException("--out DIR is required");
+            String v = args[++i];
+            switch (a) {
+                case "--out" -> out = Path.of(v);
+                case "--arch" -> arch = v.toLowerCase(Locale.ROOT);
+                case "--dtype" -> dtype = v.toLowerCase(Locale.ROOT);
+                case "--seed" -> seed = Long.parseLong(v);
+                default -> throw new IllegalArgumentException("unknown option " + a);
             }
-            Spec spec = switch (arch) {
-                case "llama" -> Spec.llamaGqa();
-                case "qwen2" -> Spec.qwen2();
-                case "mistral" -> Spec.mistral();
-                default -> throw new IllegalArgumentException("--arch " + arch + ": expected llama, qwen2 or mistral");
-            };
-            spec = spec.withDtype(switch (dtype) {
-                case "f32" -> DType.F32;
-                case "bf16" -> DType.BF16;
-                case "f16" -> DType.F16;
-                default -> throw new IllegalArgumentException("--dtype " + dtype + ": expected f32, bf16 or f16");
-            });
-            if (seed != null) {
-                spec = spec.withSeed(seed);
-            }
-            write(out, spec);
-            System.out.println("wrote " + spec.architecture().hfName + " (" + spec.dtype() + ", seed " + spec.seed()
-                    + ", vocab " + spec.vocabSize() + ") to " + out.toAbsolutePath());
-        } catch (IllegalArgumentException e) {
-            System.err.println("TinyCheckpoint: " + e.getMessage());
-            System.err.println("usage: TinyCheckpoint --out DIR [--arch llama|qwen2|mistral] [--dtype f32|bf16|f16] [--seed N]");
-            System.exit(2);
         }
+        if (out == null) {
+            throw new IllegalArgumentException("--out DIR is required");
+        }
+        DType type = switch (dtype) {
+            case "f32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            case "f16" -> DType.F16;
+            default -> throw new IllegalArgumentException("--dtype " + dtype + ": expected f32, bf16 or f16");
+        };
+        if (arch.equals("llava")) {
+            TinyLlavaCheckpoint.Spec llava = TinyLlavaCheckpoint.Spec.llama();
+            TinyLlavaCheckpoint.write(out, llava);
+            System.out.println("wrote LlavaForConditionalGeneration (tiny, random) to " + out.toAbsolutePath());
+            return out;
+        }
+        Spec spec = switch (arch) {
+            case "llama" -> Spec.llamaGqa();
+            case "qwen2" -> Spec.qwen2();
+            case "mistral" -> Spec.mistral();
+            default -> throw new IllegalArgumentException("--arch " + arch + ": expected llama, qwen2, mistral or llava");
+        };
+        spec = spec.withDtype(type);
+        if (seed != null) {
+            spec = spec.withSeed(seed);
+        }
+        write(out, spec);
+        System.out.println("wrote " + spec.architecture().hfName + " (" + spec.dtype() + ", seed " + spec.seed()
+                + ", vocab " + spec.vocabSize() + ") to " + out.toAbsolutePath());
+        return out;
     }
 }

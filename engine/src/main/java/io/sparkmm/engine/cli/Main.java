@@ -9,7 +9,7 @@ import java.util.Arrays;
 public final class Main {
 
     private static final String USAGE = "usage:\n  " + GenerateCommand.USAGE + "\n"
-            + "  tiny-checkpoint --out DIR [--arch llama|qwen2|mistral] [--dtype f32|bf16|f16] [--seed N]\n"
+            + "  tiny-checkpoint --out DIR [--arch llama|qwen2|mistral|llava] [--dtype f32|bf16|f16] [--seed N]\n"
             + "              writes a tiny random checkpoint in the Hugging Face layout";
 
     private Main() {
@@ -32,7 +32,7 @@ public final class Main {
         try {
             switch (args[0]) {
                 case "generate" -> GenerateCommand.run(args, out, err);
-                case "tiny-checkpoint" -> TinyCheckpoint.main(Arrays.copyOfRange(args, 1, args.length));
+                case "tiny-checkpoint" -> TinyCheckpoint.run(Arrays.copyOfRange(args, 1, args.length));
                 default -> throw new CliArgs.UsageException("unknown command '" + args[0] + "'");
             }
             return 0;
