@@ -6,8 +6,8 @@ package io.sparkmm.engine.kv;
  * hash only has to be good at spreading, never at being unique.
  */
 public record BlockHash(long hi, long lo) {
-  @Override
-  public String toString() {
-    return String.format("%016x%016x", hi, lo);
-  }
+    @Override
+    public String toString() {
+        return String.format("%016x%016x", hi, lo);
+    }
 }

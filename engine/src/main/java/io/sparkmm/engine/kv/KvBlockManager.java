@@ -19,222 +19,222 @@ import java.util.Objects;
  * <p>Not thread-safe: owned by the scheduler thread.
  */
 public final class KvBlockManager {
-  private final int blockSize;
-  private final boolean prefixCaching;
-  private final BlockHasher hasher;
-  private final BlockPool pool;
-  private final Map<String, RequestBlocks> requests = new HashMap<>();
-  private long prefixQueryTokens;
-  private long prefixHitTokens;
-  private long verificationFailures;
+    private final int blockSize;
+    private final boolean prefixCaching;
+    private final BlockHasher hasher;
+    private final BlockPool pool;
+    private final Map<String, RequestBlocks> requests = new HashMap<>();
+    private long prefixQueryTokens;
+    private long prefixHitTokens;
+    private long verificationFailures;
 
-  /** Blocks held by one request and the keys of its leading registered-or-hit full blocks. */
-  private static final class RequestBlocks {
-    int[] blocks = new int[4];
-    int size;
-    /** Keys of blocks [0, keys.size()): those hit at admission plus those cached since. */
-    final List<BlockKey> keys = new ArrayList<>();
+    /** Blocks held by one request and the keys of its leading registered-or-hit full blocks. */
+    private static final class RequestBlocks {
+        int[] blocks = new int[4];
+        int size;
+        /** Keys of blocks [0, keys.size()): those hit at admission plus those cached since. */
+        final List<BlockKey> keys = new ArrayList<>();
 
-    void add(int block) {
-      if (size == blocks.length) {
-        blocks = Arrays.copyOf(blocks, size * 2);
-      }
-      blocks[size++] = block;
+        void add(int block) {
+            if (size == blocks.length) {
+                blocks = Arrays.copyOf(blocks, size * 2);
+            }
+            blocks[size++] = block;
+        }
     }
-  }
 
-  public KvBlockManager(int numBlocks, int blockSize, boolean prefixCaching, BlockHasher hasher) {
-    if (blockSize < 1) {
-      throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
+    public KvBlockManager(int numBlocks, int blockSize, boolean prefixCaching, BlockHasher hasher) {
+        if (blockSize < 1) {
+            throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
+        }
+        this.blockSize = blockSize;
+        this.prefixCaching = prefixCaching;
+        this.hasher = Objects.requireNonNull(hasher, "hasher");
+        this.pool = new BlockPool(numBlocks);
     }
-    this.blockSize = blockSize;
-    this.prefixCaching = prefixCaching;
-    this.hasher = Objects.requireNonNull(hasher, "hasher");
-    this.pool = new BlockPool(numBlocks);
-  }
 
-  public int blockSize() {
-    return blockSize;
-  }
-
-  public int numBlocks() {
-    return pool.numBlocks();
-  }
-
-  /** Blocks needed to hold {@code numTokens} tokens. */
-  public int blocksNeeded(int numTokens) {
-    return (numTokens + blockSize - 1) / blockSize;
-  }
-
-  /**
-   * The request's cached leading full blocks. At most {@code numTokens - 1} tokens may come from
-   * the cache: the last token must be computed so that there are logits to sample from. Every
-   * candidate is verified against the request's own key chain; the first mismatch (a hash
-   * collision) or miss ends the hit. Takes no references: pass the result to
-   * {@link #allocate(String, int, PrefixHit)} before anything else touches the pool.
-   */
-  public PrefixHit findCachedPrefix(TokenSequence seq) {
-    if (!prefixCaching || seq.numTokens() < 1) {
-      return PrefixHit.none(blockSize);
+    public int blockSize() {
+        return blockSize;
     }
-    int maxBlocks = (seq.numTokens() - 1) / blockSize;
-    List<BlockKey> keys = new ArrayList<>();
-    int[] blocks = new int[maxBlocks];
-    BlockKey parent = null;
-    for (int i = 0; i < maxBlocks; i++) {
-      BlockKey wanted = keyOf(seq, i, parent);
-      int b = pool.lookup(wanted.hash());
-      if (b < 0) {
-        break;
-      }
-      BlockKey stored = pool.cachedKey(b);
-      if (!stored.equals(wanted)) {
-        verificationFailures++;
-        break;
-      }
-      blocks[i] = b;
-      keys.add(stored);
-      // Continue from the stored key so the next comparison's parent check is a reference check.
-      parent = stored;
-    }
-    return new PrefixHit(Arrays.copyOf(blocks, keys.size()), keys, blockSize);
-  }
 
-  /**
-   * Makes the request hold enough blocks for {@code numTokens} tokens. A non-empty {@code hit}
-   * is only allowed for a request that holds no blocks yet (admission); its blocks become the
-   * first entries of the table. Returns false and changes nothing when the free blocks (minus
-   * free hit blocks, which the hit will take) cannot cover the rest.
-   */
-  public boolean allocate(String requestId, int numTokens, PrefixHit hit) {
-    RequestBlocks rb = requests.get(requestId);
-    int have = rb == null ? 0 : rb.size;
-    int[] hitBlocks = hit.blocks();
-    if (hitBlocks.length > 0 && have > 0) {
-      throw new IllegalStateException("prefix hit for " + requestId + " which already holds blocks");
+    public int numBlocks() {
+        return pool.numBlocks();
     }
-    List<BlockKey> hitKeys = hit.keys();
-    int hitBlocksThatAreFree = 0;
-    for (int i = 0; i < hitBlocks.length; i++) {
-      if (pool.cachedKey(hitBlocks[i]) != hitKeys.get(i)) {
-        throw new IllegalStateException("stale prefix hit for " + requestId + ": block "
-            + hitBlocks[i] + " was evicted since the lookup");
-      }
-      if (pool.refCount(hitBlocks[i]) == 0) {
-        hitBlocksThatAreFree++;
-      }
-    }
-    int newBlocks = Math.max(0, blocksNeeded(numTokens) - have - hitBlocks.length);
-    if (newBlocks > pool.numFree() - hitBlocksThatAreFree) {
-      return false;
-    }
-    if (rb == null) {
-      rb = new RequestBlocks();
-      requests.put(requestId, rb);
-    }
-    // Touch hits before allocating so that allocation cannot evict them.
-    for (int b : hitBlocks) {
-      pool.touch(b);
-      rb.add(b);
-    }
-    rb.keys.addAll(hitKeys);
-    for (int b : pool.allocate(newBlocks)) {
-      rb.add(b);
-    }
-    return true;
-  }
 
-  /**
-   * Registers the request's blocks that became full now that {@code numComputedTokens} tokens
-   * are computed. Call after every step that advanced the request.
-   */
-  public void cacheFullBlocks(String requestId, TokenSequence seq, int numComputedTokens) {
-    if (!prefixCaching) {
-      return;
+    /** Blocks needed to hold {@code numTokens} tokens. */
+    public int blocksNeeded(int numTokens) {
+        return (numTokens + blockSize - 1) / blockSize;
     }
-    RequestBlocks rb = requests.get(requestId);
-    if (rb == null) {
-      return;
+
+    /**
+     * The request's cached leading full blocks. At most {@code numTokens - 1} tokens may come from
+     * the cache: the last token must be computed so that there are logits to sample from. Every
+     * candidate is verified against the request's own key chain; the first mismatch (a hash
+     * collision) or miss ends the hit. Takes no references: pass the result to
+     * {@link #allocate(String, int, PrefixHit)} before anything else touches the pool.
+     */
+    public PrefixHit findCachedPrefix(TokenSequence seq) {
+        if (!prefixCaching || seq.numTokens() < 1) {
+            return PrefixHit.none(blockSize);
+        }
+        int maxBlocks = (seq.numTokens() - 1) / blockSize;
+        List<BlockKey> keys = new ArrayList<>();
+        int[] blocks = new int[maxBlocks];
+        BlockKey parent = null;
+        for (int i = 0; i < maxBlocks; i++) {
+            BlockKey wanted = keyOf(seq, i, parent);
+            int b = pool.lookup(wanted.hash());
+            if (b < 0) {
+                break;
+            }
+            BlockKey stored = pool.cachedKey(b);
+            if (!stored.equals(wanted)) {
+                verificationFailures++;
+                break;
+            }
+            blocks[i] = b;
+            keys.add(stored);
+            // Continue from the stored key so the next comparison's parent check is a reference check.
+            parent = stored;
+        }
+        return new PrefixHit(Arrays.copyOf(blocks, keys.size()), keys, blockSize);
     }
-    int full = Math.min(numComputedTokens / blockSize, rb.size);
-    for (int i = rb.keys.size(); i < full; i++) {
-      BlockKey key = keyOf(seq, i, i == 0 ? null : rb.keys.get(i - 1));
-      // A refused registration (duplicate or collision) just leaves the block private.
-      pool.register(rb.blocks[i], key);
-      rb.keys.add(key);
+
+    /**
+     * Makes the request hold enough blocks for {@code numTokens} tokens. A non-empty {@code hit}
+     * is only allowed for a request that holds no blocks yet (admission); its blocks become the
+     * first entries of the table. Returns false and changes nothing when the free blocks (minus
+     * free hit blocks, which the hit will take) cannot cover the rest.
+     */
+    public boolean allocate(String requestId, int numTokens, PrefixHit hit) {
+        RequestBlocks rb = requests.get(requestId);
+        int have = rb == null ? 0 : rb.size;
+        int[] hitBlocks = hit.blocks();
+        if (hitBlocks.length > 0 && have > 0) {
+            throw new IllegalStateException("prefix hit for " + requestId + " which already holds blocks");
+        }
+        List<BlockKey> hitKeys = hit.keys();
+        int hitBlocksThatAreFree = 0;
+        for (int i = 0; i < hitBlocks.length; i++) {
+            if (pool.cachedKey(hitBlocks[i]) != hitKeys.get(i)) {
+                throw new IllegalStateException("stale prefix hit for " + requestId + ": block "
+                        + hitBlocks[i] + " was evicted since the lookup");
+            }
+            if (pool.refCount(hitBlocks[i]) == 0) {
+                hitBlocksThatAreFree++;
+            }
+        }
+        int newBlocks = Math.max(0, blocksNeeded(numTokens) - have - hitBlocks.length);
+        if (newBlocks > pool.numFree() - hitBlocksThatAreFree) {
+            return false;
+        }
+        if (rb == null) {
+            rb = new RequestBlocks();
+            requests.put(requestId, rb);
+        }
+        // Touch hits before allocating so that allocation cannot evict them.
+        for (int b : hitBlocks) {
+            pool.touch(b);
+            rb.add(b);
+        }
+        rb.keys.addAll(hitKeys);
+        for (int b : pool.allocate(newBlocks)) {
+            rb.add(b);
+        }
+        return true;
     }
-  }
 
-  /**
-   * Releases all blocks of the request, last block first: the free queue is LRU, so the tail of
-   * a prompt (least likely to be shared) is reused before its head.
-   */
-  public void free(String requestId) {
-    RequestBlocks rb = requests.remove(requestId);
-    if (rb == null) {
-      return;
+    /**
+     * Registers the request's blocks that became full now that {@code numComputedTokens} tokens
+     * are computed. Call after every step that advanced the request.
+     */
+    public void cacheFullBlocks(String requestId, TokenSequence seq, int numComputedTokens) {
+        if (!prefixCaching) {
+            return;
+        }
+        RequestBlocks rb = requests.get(requestId);
+        if (rb == null) {
+            return;
+        }
+        int full = Math.min(numComputedTokens / blockSize, rb.size);
+        for (int i = rb.keys.size(); i < full; i++) {
+            BlockKey key = keyOf(seq, i, i == 0 ? null : rb.keys.get(i - 1));
+            // A refused registration (duplicate or collision) just leaves the block private.
+            pool.register(rb.blocks[i], key);
+            rb.keys.add(key);
+        }
     }
-    for (int i = rb.size - 1; i >= 0; i--) {
-      pool.release(rb.blocks[i]);
+
+    /**
+     * Releases all blocks of the request, last block first: the free queue is LRU, so the tail of
+     * a prompt (least likely to be shared) is reused before its head.
+     */
+    public void free(String requestId) {
+        RequestBlocks rb = requests.remove(requestId);
+        if (rb == null) {
+            return;
+        }
+        for (int i = rb.size - 1; i >= 0; i--) {
+            pool.release(rb.blocks[i]);
+        }
     }
-  }
 
-  /** Counts one admission's prefix query for stats (tokens asked about, tokens found). */
-  public void recordPrefixQuery(int queryTokens, int hitTokens) {
-    if (prefixCaching) {
-      prefixQueryTokens += queryTokens;
-      prefixHitTokens += hitTokens;
+    /** Counts one admission's prefix query for stats (tokens asked about, tokens found). */
+    public void recordPrefixQuery(int queryTokens, int hitTokens) {
+        if (prefixCaching) {
+            prefixQueryTokens += queryTokens;
+            prefixHitTokens += hitTokens;
+        }
     }
-  }
 
-  /** The request's block ids (a copy); empty when it holds none. */
-  public int[] blockTable(String requestId) {
-    RequestBlocks rb = requests.get(requestId);
-    return rb == null ? new int[0] : Arrays.copyOf(rb.blocks, rb.size);
-  }
-
-  /** The first {@code n} block ids of the request (a copy). */
-  public int[] blockTable(String requestId, int n) {
-    RequestBlocks rb = requests.get(requestId);
-    if (rb == null || n > rb.size) {
-      throw new IllegalStateException(requestId + " holds fewer than " + n + " blocks");
+    /** The request's block ids (a copy); empty when it holds none. */
+    public int[] blockTable(String requestId) {
+        RequestBlocks rb = requests.get(requestId);
+        return rb == null ? new int[0] : Arrays.copyOf(rb.blocks, rb.size);
     }
-    return Arrays.copyOf(rb.blocks, n);
-  }
 
-  public int numFreeBlocks() {
-    return pool.numFree();
-  }
-
-  public int numUsedBlocks() {
-    return pool.numBlocks() - pool.numFree();
-  }
-
-  public long prefixQueryTokens() {
-    return prefixQueryTokens;
-  }
-
-  public long prefixHitTokens() {
-    return prefixHitTokens;
-  }
-
-  /** Hits refused because the cached block's identity differed from the request's. */
-  public long verificationFailures() {
-    return verificationFailures;
-  }
-
-  /** Read access for tests and diagnostics. */
-  public BlockPool pool() {
-    return pool;
-  }
-
-  private BlockKey keyOf(TokenSequence seq, int blockIndex, BlockKey parent) {
-    int start = blockIndex * blockSize;
-    int[] tokens = new int[blockSize];
-    for (int j = 0; j < blockSize; j++) {
-      tokens[j] = seq.tokenAt(start + j);
+    /** The first {@code n} block ids of the request (a copy). */
+    public int[] blockTable(String requestId, int n) {
+        RequestBlocks rb = requests.get(requestId);
+        if (rb == null || n > rb.size) {
+            throw new IllegalStateException(requestId + " holds fewer than " + n + " blocks");
+        }
+        return Arrays.copyOf(rb.blocks, n);
     }
-    String salt = blockIndex == 0 ? seq.cacheSalt() : null;
-    return BlockKey.of(hasher, parent, tokens, seq.extraKeysIn(start, start + blockSize), salt);
-  }
+
+    public int numFreeBlocks() {
+        return pool.numFree();
+    }
+
+    public int numUsedBlocks() {
+        return pool.numBlocks() - pool.numFree();
+    }
+
+    public long prefixQueryTokens() {
+        return prefixQueryTokens;
+    }
+
+    public long prefixHitTokens() {
+        return prefixHitTokens;
+    }
+
+    /** Hits refused because the cached block's identity differed from the request's. */
+    public long verificationFailures() {
+        return verificationFailures;
+    }
+
+    /** Read access for tests and diagnostics. */
+    public BlockPool pool() {
+        return pool;
+    }
+
+    private BlockKey keyOf(TokenSequence seq, int blockIndex, BlockKey parent) {
+        int start = blockIndex * blockSize;
+        int[] tokens = new int[blockSize];
+        for (int j = 0; j < blockSize; j++) {
+            tokens[j] = seq.tokenAt(start + j);
+        }
+        String salt = blockIndex == 0 ? seq.cacheSalt() : null;
+        return BlockKey.of(hasher, parent, tokens, seq.extraKeysIn(start, start + blockSize), salt);
+    }
 }

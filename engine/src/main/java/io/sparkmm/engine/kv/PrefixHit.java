@@ -8,44 +8,44 @@ import java.util.List;
  * their (verified) keys. Valid only until the pool changes: look up and allocate in one go.
  */
 public record PrefixHit(int[] blocks, List<BlockKey> keys, int blockSize) {
-  public PrefixHit {
-    blocks = blocks.clone();
-    keys = List.copyOf(keys);
-    if (blocks.length != keys.size()) {
-      throw new IllegalArgumentException("blocks and keys differ in length");
+    public PrefixHit {
+        blocks = blocks.clone();
+        keys = List.copyOf(keys);
+        if (blocks.length != keys.size()) {
+            throw new IllegalArgumentException("blocks and keys differ in length");
+        }
     }
-  }
 
-  public static PrefixHit none(int blockSize) {
-    return new PrefixHit(new int[0], List.of(), blockSize);
-  }
+    public static PrefixHit none(int blockSize) {
+        return new PrefixHit(new int[0], List.of(), blockSize);
+    }
 
-  @Override
-  public int[] blocks() {
-    return blocks.clone();
-  }
+    @Override
+    public int[] blocks() {
+        return blocks.clone();
+    }
 
-  public int numBlocks() {
-    return blocks.length;
-  }
+    public int numBlocks() {
+        return blocks.length;
+    }
 
-  public int numTokens() {
-    return blocks.length * blockSize;
-  }
+    public int numTokens() {
+        return blocks.length * blockSize;
+    }
 
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof PrefixHit h && Arrays.equals(blocks, h.blocks) && keys.equals(h.keys)
-        && blockSize == h.blockSize;
-  }
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PrefixHit h && Arrays.equals(blocks, h.blocks) && keys.equals(h.keys)
+                && blockSize == h.blockSize;
+    }
 
-  @Override
-  public int hashCode() {
-    return Arrays.hashCode(blocks) * 31 + keys.hashCode();
-  }
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(blocks) * 31 + keys.hashCode();
+    }
 
-  @Override
-  public String toString() {
-    return "PrefixHit" + Arrays.toString(blocks);
-  }
+    @Override
+    public String toString() {
+        return "PrefixHit" + Arrays.toString(blocks);
+    }
 }

@@ -7,18 +7,18 @@ import java.util.List;
  * so that {@code kv} does not depend on the scheduler's request type.
  */
 public interface TokenSequence {
-  /** Number of known tokens (prompt plus generated). */
-  int numTokens();
+    /** Number of known tokens (prompt plus generated). */
+    int numTokens();
 
-  int tokenAt(int position);
+    int tokenAt(int position);
 
-  /** Optional salt that isolates this request's cache entries; null for none. */
-  String cacheSalt();
+    /** Optional salt that isolates this request's cache entries; null for none. */
+    String cacheSalt();
 
-  /**
-   * The extra keys of every keyed range overlapping positions [start, end), each with its
-   * range start relative to {@code start}, in a canonical order (so equal requests give equal
-   * lists).
-   */
-  List<BlockExtraKey> extraKeysIn(int start, int end);
+    /**
+     * The extra keys of every keyed range overlapping positions [start, end), each with its
+     * range start relative to {@code start}, in a canonical order (so equal requests give equal
+     * lists).
+     */
+    List<BlockExtraKey> extraKeysIn(int start, int end);
 }

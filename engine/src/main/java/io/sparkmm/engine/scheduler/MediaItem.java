@@ -15,29 +15,29 @@ import java.util.Objects;
  *     {@code length} for LLaVA. Encoder budget and encoder cache space are counted in these rows.
  */
 public record MediaItem(int index, String hash, int offset, int length, int numEmbeddings) {
-  public MediaItem {
-    Objects.requireNonNull(hash, "hash");
-    if (index < 0) {
-      throw new IllegalArgumentException("media item index must be >= 0, got " + index);
+    public MediaItem {
+        Objects.requireNonNull(hash, "hash");
+        if (index < 0) {
+            throw new IllegalArgumentException("media item index must be >= 0, got " + index);
+        }
+        if (offset < 0 || length < 1) {
+            throw new IllegalArgumentException("media item " + index + " (" + hash + "): placeholder range at "
+                    + offset + " of length " + length + " is empty or negative");
+        }
+        // More rows than placeholder positions could not be merged into the prompt.
+        if (numEmbeddings < 1 || numEmbeddings > length) {
+            throw new IllegalArgumentException("media item " + index + " (" + hash + "): numEmbeddings "
+                    + numEmbeddings + " must be in [1, length " + length + "]");
+        }
     }
-    if (offset < 0 || length < 1) {
-      throw new IllegalArgumentException("media item " + index + " (" + hash + "): placeholder range at "
-          + offset + " of length " + length + " is empty or negative");
-    }
-    // More rows than placeholder positions could not be merged into the prompt.
-    if (numEmbeddings < 1 || numEmbeddings > length) {
-      throw new IllegalArgumentException("media item " + index + " (" + hash + "): numEmbeddings "
-          + numEmbeddings + " must be in [1, length " + length + "]");
-    }
-  }
 
-  /** One past the last position of the placeholder range. */
-  public int end() {
-    return offset + length;
-  }
+    /** One past the last position of the placeholder range. */
+    public int end() {
+        return offset + length;
+    }
 
-  /** Whether the placeholder range overlaps positions [start, end). */
-  public boolean overlaps(int start, int end) {
-    return offset < end && offset + length > start;
-  }
+    /** Whether the placeholder range overlaps positions [start, end). */
+    public boolean overlaps(int start, int end) {
+        return offset < end && offset + length > start;
+    }
 }

@@ -21,61 +21,61 @@ import java.util.List;
  *     {@code pos - offset} of the cached encoder output of that item's hash
  */
 public record ScheduledChunk(String requestId, int startPosition, int[] tokenIds, int[] slotMapping,
-                             int[] blockTable, boolean samples, List<MediaItem> encodeItems,
-                             List<MediaItem> mediaInChunk) {
-  /** A chunk with no media. */
-  public ScheduledChunk(String requestId, int startPosition, int[] tokenIds, int[] slotMapping, int[] blockTable,
-                        boolean samples) {
-    this(requestId, startPosition, tokenIds, slotMapping, blockTable, samples, List.of(), List.of());
-  }
-
-  public ScheduledChunk {
-    encodeItems = List.copyOf(encodeItems);
-    mediaInChunk = List.copyOf(mediaInChunk);
-    tokenIds = tokenIds.clone();
-    slotMapping = slotMapping.clone();
-    blockTable = blockTable.clone();
-    if (tokenIds.length != slotMapping.length) {
-      throw new IllegalArgumentException("tokenIds and slotMapping differ in length");
+                                                          int[] blockTable, boolean samples, List<MediaItem> encodeItems,
+                                                          List<MediaItem> mediaInChunk) {
+    /** A chunk with no media. */
+    public ScheduledChunk(String requestId, int startPosition, int[] tokenIds, int[] slotMapping, int[] blockTable,
+                                                boolean samples) {
+        this(requestId, startPosition, tokenIds, slotMapping, blockTable, samples, List.of(), List.of());
     }
-  }
 
-  public int numTokens() {
-    return tokenIds.length;
-  }
+    public ScheduledChunk {
+        encodeItems = List.copyOf(encodeItems);
+        mediaInChunk = List.copyOf(mediaInChunk);
+        tokenIds = tokenIds.clone();
+        slotMapping = slotMapping.clone();
+        blockTable = blockTable.clone();
+        if (tokenIds.length != slotMapping.length) {
+            throw new IllegalArgumentException("tokenIds and slotMapping differ in length");
+        }
+    }
 
-  @Override
-  public int[] tokenIds() {
-    return tokenIds.clone();
-  }
+    public int numTokens() {
+        return tokenIds.length;
+    }
 
-  @Override
-  public int[] slotMapping() {
-    return slotMapping.clone();
-  }
+    @Override
+    public int[] tokenIds() {
+        return tokenIds.clone();
+    }
 
-  @Override
-  public int[] blockTable() {
-    return blockTable.clone();
-  }
+    @Override
+    public int[] slotMapping() {
+        return slotMapping.clone();
+    }
 
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ScheduledChunk c && requestId.equals(c.requestId) && startPosition == c.startPosition
-        && samples == c.samples && Arrays.equals(tokenIds, c.tokenIds)
-        && Arrays.equals(slotMapping, c.slotMapping) && Arrays.equals(blockTable, c.blockTable)
-        && encodeItems.equals(c.encodeItems) && mediaInChunk.equals(c.mediaInChunk);
-  }
+    @Override
+    public int[] blockTable() {
+        return blockTable.clone();
+    }
 
-  @Override
-  public int hashCode() {
-    return (requestId.hashCode() * 31 + startPosition) * 31 + Arrays.hashCode(tokenIds);
-  }
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ScheduledChunk c && requestId.equals(c.requestId) && startPosition == c.startPosition
+                && samples == c.samples && Arrays.equals(tokenIds, c.tokenIds)
+                && Arrays.equals(slotMapping, c.slotMapping) && Arrays.equals(blockTable, c.blockTable)
+                && encodeItems.equals(c.encodeItems) && mediaInChunk.equals(c.mediaInChunk);
+    }
 
-  @Override
-  public String toString() {
-    return "ScheduledChunk[" + requestId + " @" + startPosition + " +" + tokenIds.length
-        + (samples ? " samples" : "") + ", blocks=" + Arrays.toString(blockTable)
-        + (mediaInChunk.isEmpty() ? "" : ", media=" + mediaInChunk + ", encode=" + encodeItems) + "]";
-  }
+    @Override
+    public int hashCode() {
+        return (requestId.hashCode() * 31 + startPosition) * 31 + Arrays.hashCode(tokenIds);
+    }
+
+    @Override
+    public String toString() {
+        return "ScheduledChunk[" + requestId + " @" + startPosition + " +" + tokenIds.length
+                + (samples ? " samples" : "") + ", blocks=" + Arrays.toString(blockTable)
+                + (mediaInChunk.isEmpty() ? "" : ", media=" + mediaInChunk + ", encode=" + encodeItems) + "]";
+    }
 }

@@ -17,45 +17,45 @@ package io.sparkmm.engine.scheduler;
  *     with more rows is rejected at add()
  */
 public record SchedulerConfig(int maxNumBatchedTokens, int maxNumSeqs, int numBlocks, int blockSize,
-                              boolean prefixCaching, int maxModelLen, int longPrefillTokenThreshold,
-                              int maxEncoderTokensPerStep, int encoderCacheRows) {
-  public SchedulerConfig {
-    requireAtLeast("maxNumBatchedTokens", maxNumBatchedTokens, 1);
-    requireAtLeast("maxNumSeqs", maxNumSeqs, 1);
-    requireAtLeast("numBlocks", numBlocks, 1);
-    requireAtLeast("blockSize", blockSize, 1);
-    // A prompt needs at least one token and must be shorter than maxModelLen.
-    requireAtLeast("maxModelLen", maxModelLen, 2);
-    requireAtLeast("longPrefillTokenThreshold", longPrefillTokenThreshold, 0);
-    requireAtLeast("maxEncoderTokensPerStep", maxEncoderTokensPerStep, 1);
-    requireAtLeast("encoderCacheRows", encoderCacheRows, 1);
-  }
-
-  /**
-   * Encoder budget and cache default to maxNumBatchedTokens rows (as in vLLM, where both start
-   * from max_num_batched_tokens). Use {@link #withLargestMediaItem} once the model's largest item
-   * is known so that such an item is never rejected.
-   */
-  public SchedulerConfig(int maxNumBatchedTokens, int maxNumSeqs, int numBlocks, int blockSize,
-                         boolean prefixCaching, int maxModelLen, int longPrefillTokenThreshold) {
-    this(maxNumBatchedTokens, maxNumSeqs, numBlocks, blockSize, prefixCaching, maxModelLen,
-        longPrefillTokenThreshold, maxNumBatchedTokens, maxNumBatchedTokens);
-  }
-
-  /**
-   * This config with the encoder budget and cache raised to at least {@code rows}, the embedding
-   * rows of the largest media item the model produces: an item must fit both whole, since it is
-   * encoded in one step and cached whole.
-   */
-  public SchedulerConfig withLargestMediaItem(int rows) {
-    requireAtLeast("largest media item rows", rows, 1);
-    return new SchedulerConfig(maxNumBatchedTokens, maxNumSeqs, numBlocks, blockSize, prefixCaching, maxModelLen,
-        longPrefillTokenThreshold, Math.max(maxEncoderTokensPerStep, rows), Math.max(encoderCacheRows, rows));
-  }
-
-  private static void requireAtLeast(String name, int value, int min) {
-    if (value < min) {
-      throw new IllegalArgumentException(name + " must be >= " + min + ", got " + value);
+                                                            boolean prefixCaching, int maxModelLen, int longPrefillTokenThreshold,
+                                                            int maxEncoderTokensPerStep, int encoderCacheRows) {
+    public SchedulerConfig {
+        requireAtLeast("maxNumBatchedTokens", maxNumBatchedTokens, 1);
+        requireAtLeast("maxNumSeqs", maxNumSeqs, 1);
+        requireAtLeast("numBlocks", numBlocks, 1);
+        requireAtLeast("blockSize", blockSize, 1);
+        // A prompt needs at least one token and must be shorter than maxModelLen.
+        requireAtLeast("maxModelLen", maxModelLen, 2);
+        requireAtLeast("longPrefillTokenThreshold", longPrefillTokenThreshold, 0);
+        requireAtLeast("maxEncoderTokensPerStep", maxEncoderTokensPerStep, 1);
+        requireAtLeast("encoderCacheRows", encoderCacheRows, 1);
     }
-  }
+
+    /**
+     * Encoder budget and cache default to maxNumBatchedTokens rows (as in vLLM, where both start
+     * from max_num_batched_tokens). Use {@link #withLargestMediaItem} once the model's largest item
+     * is known so that such an item is never rejected.
+     */
+    public SchedulerConfig(int maxNumBatchedTokens, int maxNumSeqs, int numBlocks, int blockSize,
+                                                  boolean prefixCaching, int maxModelLen, int longPrefillTokenThreshold) {
+        this(maxNumBatchedTokens, maxNumSeqs, numBlocks, blockSize, prefixCaching, maxModelLen,
+                longPrefillTokenThreshold, maxNumBatchedTokens, maxNumBatchedTokens);
+    }
+
+    /**
+     * This config with the encoder budget and cache raised to at least {@code rows}, the embedding
+     * rows of the largest media item the model produces: an item must fit both whole, since it is
+     * encoded in one step and cached whole.
+     */
+    public SchedulerConfig withLargestMediaItem(int rows) {
+        requireAtLeast("largest media item rows", rows, 1);
+        return new SchedulerConfig(maxNumBatchedTokens, maxNumSeqs, numBlocks, blockSize, prefixCaching, maxModelLen,
+                longPrefillTokenThreshold, Math.max(maxEncoderTokensPerStep, rows), Math.max(encoderCacheRows, rows));
+    }
+
+    private static void requireAtLeast(String name, int value, int min) {
+        if (value < min) {
+            throw new IllegalArgumentException(name + " must be >= " + min + ", got " + value);
+        }
+    }
 }

@@ -11,30 +11,30 @@ import java.util.List;
  *     then needed again in the same step appears here and in a chunk's encodeItems)
  */
 public record SchedulerOutput(List<ScheduledChunk> chunks, List<String> preemptedRequestIds, int numBatchedTokens,
-                              List<String> freedEncoderHashes) {
-  /** An output that freed no encoder outputs. */
-  public SchedulerOutput(List<ScheduledChunk> chunks, List<String> preemptedRequestIds, int numBatchedTokens) {
-    this(chunks, preemptedRequestIds, numBatchedTokens, List.of());
-  }
-
-  public SchedulerOutput {
-    chunks = List.copyOf(chunks);
-    preemptedRequestIds = List.copyOf(preemptedRequestIds);
-    freedEncoderHashes = List.copyOf(freedEncoderHashes);
-  }
-
-  /** Rows the encoder computes in this step, over all chunks. */
-  public int numEncoderRows() {
-    int rows = 0;
-    for (ScheduledChunk c : chunks) {
-      for (MediaItem m : c.encodeItems()) {
-        rows += m.numEmbeddings();
-      }
+                                                            List<String> freedEncoderHashes) {
+    /** An output that freed no encoder outputs. */
+    public SchedulerOutput(List<ScheduledChunk> chunks, List<String> preemptedRequestIds, int numBatchedTokens) {
+        this(chunks, preemptedRequestIds, numBatchedTokens, List.of());
     }
-    return rows;
-  }
 
-  public boolean isEmpty() {
-    return chunks.isEmpty();
-  }
+    public SchedulerOutput {
+        chunks = List.copyOf(chunks);
+        preemptedRequestIds = List.copyOf(preemptedRequestIds);
+        freedEncoderHashes = List.copyOf(freedEncoderHashes);
+    }
+
+    /** Rows the encoder computes in this step, over all chunks. */
+    public int numEncoderRows() {
+        int rows = 0;
+        for (ScheduledChunk c : chunks) {
+            for (MediaItem m : c.encodeItems()) {
+                rows += m.numEmbeddings();
+            }
+        }
+        return rows;
+    }
+
+    public boolean isEmpty() {
+        return chunks.isEmpty();
+    }
 }

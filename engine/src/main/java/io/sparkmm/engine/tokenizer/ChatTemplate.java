@@ -31,164 +31,164 @@ import java.util.Set;
  */
 public final class ChatTemplate {
 
-  /** Largest rendered prompt, in characters. */
-  public static final long MAX_OUTPUT_CHARS = 16L << 20;
+    /** Largest rendered prompt, in characters. */
+    public static final long MAX_OUTPUT_CHARS = 16L << 20;
 
-  /** Largest {@code range(...)} a template may build. */
-  public static final int RANGE_LIMIT = 10_000;
+    /** Largest {@code range(...)} a template may build. */
+    public static final int RANGE_LIMIT = 10_000;
 
-  private static final Set<String> RESERVED = Set.of("messages", "add_generation_prompt");
+    private static final Set<String> RESERVED = Set.of("messages", "add_generation_prompt");
 
-  private final String source;
-  private final String prepared;
-  private final Map<String, Object> specialTokens;
-  private final Clock clock;
-  private final Jinjava jinjava;
+    private final String source;
+    private final String prepared;
+    private final Map<String, Object> specialTokens;
+    private final Clock clock;
+    private final Jinjava jinjava;
 
-  /** A template with no special tokens in its context. */
-  public ChatTemplate(String source) {
-    this(source, TokenizerConfig.empty());
-  }
+    /** A template with no special tokens in its context. */
+    public ChatTemplate(String source) {
+        this(source, TokenizerConfig.empty());
+    }
 
-  /** A template whose context carries the special tokens of {@code config}. */
-  public ChatTemplate(String source, TokenizerConfig config) {
-    this(source, specialTokens(config), Clock.systemDefaultZone());
-  }
+    /** A template whose context carries the special tokens of {@code config}. */
+    public ChatTemplate(String source, TokenizerConfig config) {
+        this(source, specialTokens(config), Clock.systemDefaultZone());
+    }
 
-  private ChatTemplate(String source, Map<String, Object> specialTokens, Clock clock) {
-    this.source = Objects.requireNonNull(source, "source");
-    this.prepared = TemplatePreprocessor.preprocess(source);
-    this.specialTokens = specialTokens;
-    this.clock = clock;
-    this.jinjava = newJinjava();
-  }
+    private ChatTemplate(String source, Map<String, Object> specialTokens, Clock clock) {
+        this.source = Objects.requireNonNull(source, "source");
+        this.prepared = TemplatePreprocessor.preprocess(source);
+        this.specialTokens = specialTokens;
+        this.clock = clock;
+        this.jinjava = newJinjava();
+    }
 
-  /** The same template with {@code strftime_now} reading {@code clock} (for tests). */
-  public ChatTemplate withClock(Clock clock) {
-    return new ChatTemplate(source, specialTokens, Objects.requireNonNull(clock, "clock"));
-  }
+    /** The same template with {@code strftime_now} reading {@code clock} (for tests). */
+    public ChatTemplate withClock(Clock clock) {
+        return new ChatTemplate(source, specialTokens, Objects.requireNonNull(clock, "clock"));
+    }
 
-  public String source() {
-    return source;
-  }
+    public String source() {
+        return source;
+    }
 
-  /**
-   * Renders the prompt.
-   *
-   * @param messages the conversation as dicts (role, content, and whatever else the template
-   *     reads: tool_calls, reasoning_content, content parts...)
-   * @param addGenerationPrompt append the header that starts the assistant's turn
-   * @param extraContext further variables, e.g. {@code tools}, {@code enable_thinking}; may
-   *     override the special tokens but not {@code messages} or {@code add_generation_prompt}
-   * @throws ChatTemplateException when the template raises, breaks a sandbox rule or fails
-   */
-  public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt,
-      Map<String, Object> extraContext) {
-    Objects.requireNonNull(messages, "messages");
-    Map<String, Object> context = new HashMap<>(specialTokens);
-    // transformers always passes these two; absent means None there.
-    context.put("tools", null);
-    context.put("documents", null);
-    if (extraContext != null) {
-      for (Map.Entry<String, Object> e : extraContext.entrySet()) {
-        if (RESERVED.contains(e.getKey())) {
-          throw new IllegalArgumentException("extraContext must not set '" + e.getKey()
-              + "'; pass it as an argument of render");
+    /**
+     * Renders the prompt.
+     *
+     * @param messages the conversation as dicts (role, content, and whatever else the template
+     *     reads: tool_calls, reasoning_content, content parts...)
+     * @param addGenerationPrompt append the header that starts the assistant's turn
+     * @param extraContext further variables, e.g. {@code tools}, {@code enable_thinking}; may
+     *     override the special tokens but not {@code messages} or {@code add_generation_prompt}
+     * @throws ChatTemplateException when the template raises, breaks a sandbox rule or fails
+     */
+    public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt,
+            Map<String, Object> extraContext) {
+        Objects.requireNonNull(messages, "messages");
+        Map<String, Object> context = new HashMap<>(specialTokens);
+        // transformers always passes these two; absent means None there.
+        context.put("tools", null);
+        context.put("documents", null);
+        if (extraContext != null) {
+            for (Map.Entry<String, Object> e : extraContext.entrySet()) {
+                if (RESERVED.contains(e.getKey())) {
+                    throw new IllegalArgumentException("extraContext must not set '" + e.getKey()
+                            + "'; pass it as an argument of render");
+                }
+                context.put(e.getKey(), e.getValue());
+            }
         }
-        context.put(e.getKey(), e.getValue());
-      }
+        context.put("messages", messages);
+        context.put("add_generation_prompt", addGenerationPrompt);
+        context.put(TemplateFunctions.CLOCK_KEY, clock);
+        RenderResult result = jinjava.renderForResult(prepared, context);
+        failOnErrors(result.getErrors());
+        return result.getOutput();
     }
-    context.put("messages", messages);
-    context.put("add_generation_prompt", addGenerationPrompt);
-    context.put(TemplateFunctions.CLOCK_KEY, clock);
-    RenderResult result = jinjava.renderForResult(prepared, context);
-    failOnErrors(result.getErrors());
-    return result.getOutput();
-  }
 
-  /** Renders plain (role, content) messages. */
-  public String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt) {
-    List<Map<String, Object>> maps = new ArrayList<>(messages.size());
-    for (ChatMessage m : messages) {
-      maps.add(m.toMap());
+    /** Renders plain (role, content) messages. */
+    public String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        List<Map<String, Object>> maps = new ArrayList<>(messages.size());
+        for (ChatMessage m : messages) {
+            maps.add(m.toMap());
+        }
+        return render(maps, addGenerationPrompt, Map.of());
     }
-    return render(maps, addGenerationPrompt, Map.of());
-  }
 
-  /** jinjava collects errors and keeps rendering; jinja2 stops at the first, and so do we. */
-  private static void failOnErrors(List<TemplateError> errors) {
-    for (TemplateError error : errors) {
-      ChatTemplateException raised = find(error.getException());
-      if (raised != null) {
-        throw raised.raisedByTemplate()
-            ? new ChatTemplateException(raised.getMessage(), true)
-            : new ChatTemplateException(raised.getMessage() + describe(error), raised);
-      }
+    /** jinjava collects errors and keeps rendering; jinja2 stops at the first, and so do we. */
+    private static void failOnErrors(List<TemplateError> errors) {
+        for (TemplateError error : errors) {
+            ChatTemplateException raised = find(error.getException());
+            if (raised != null) {
+                throw raised.raisedByTemplate()
+                        ? new ChatTemplateException(raised.getMessage(), true)
+                        : new ChatTemplateException(raised.getMessage() + describe(error), raised);
+            }
+        }
+        for (TemplateError error : errors) {
+            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+                throw new ChatTemplateException("chat template error: " + error.getMessage()
+                        + describe(error), error.getException());
+            }
+        }
     }
-    for (TemplateError error : errors) {
-      if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-        throw new ChatTemplateException("chat template error: " + error.getMessage()
-            + describe(error), error.getException());
-      }
+
+    private static String describe(TemplateError error) {
+        return error.getLineno() > 0 ? " (line " + error.getLineno() + ")" : "";
     }
-  }
 
-  private static String describe(TemplateError error) {
-    return error.getLineno() > 0 ? " (line " + error.getLineno() + ")" : "";
-  }
-
-  private static ChatTemplateException find(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof ChatTemplateException cte) {
-        return cte;
-      }
+    private static ChatTemplateException find(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof ChatTemplateException cte) {
+                return cte;
+            }
+        }
+        return null;
     }
-    return null;
-  }
 
-  private static Map<String, Object> specialTokens(TokenizerConfig config) {
-    Map<String, Object> tokens = new HashMap<>();
-    tokens.put("bos_token", config.bosToken());
-    tokens.put("eos_token", config.eosToken());
-    tokens.put("pad_token", config.padToken());
-    tokens.put("unk_token", config.unkToken());
-    return tokens;
-  }
-
-  private static Jinjava newJinjava() {
-    LegacyOverrides python = LegacyOverrides.newBuilder()
-        // jinja2 semantics: filters bind tighter than arithmetic, {k: v} evaluates k,
-        // "for k in dict" walks the keys, values print Python-style.
-        .withUseNaturalOperatorPrecedence(true)
-        .withEvaluateMapKeys(true)
-        .withIterateOverMapKeys(true)
-        .withUsePyishObjectMapper(true)
-        .withKeepNullableLoopValues(true)
-        .build();
-    JinjavaConfig config = JinjavaConfig.newBuilder()
-        // whitespace control is already resolved by TemplatePreprocessor
-        .withTrimBlocks(false)
-        .withLstripBlocks(false)
-        .withKeepTrailingNewline(true)
-        .withLegacyOverrides(python)
-        .withElResolver(new SandboxResolver())
-        .withDisabled(Map.of(
-            Library.TAG, Set.of("include", "import", "from", "extends"),
-            Library.FILTER, Set.of("render")))
-        .withNestedInterpretationEnabled(false)
-        .withEnableRecursiveMacroCalls(false)
-        .withMaxOutputSize(MAX_OUTPUT_CHARS)
-        .withMaxStringLength(MAX_OUTPUT_CHARS)
-        .withRangeLimit(RANGE_LIMIT)
-        .build();
-    Jinjava jinjava = new Jinjava(config);
-    jinjava.setResourceLocator((name, encoding, interpreter) -> {
-      throw new IOException("chat templates cannot load '" + name + "'");
-    });
-    for (ELFunctionDefinition f : TemplateFunctions.definitions()) {
-      jinjava.getGlobalContext().registerFunction(f);
+    private static Map<String, Object> specialTokens(TokenizerConfig config) {
+        Map<String, Object> tokens = new HashMap<>();
+        tokens.put("bos_token", config.bosToken());
+        tokens.put("eos_token", config.eosToken());
+        tokens.put("pad_token", config.padToken());
+        tokens.put("unk_token", config.unkToken());
+        return tokens;
     }
-    jinjava.getGlobalContext().registerFilter(new TojsonFilter());
-    return jinjava;
-  }
+
+    private static Jinjava newJinjava() {
+        LegacyOverrides python = LegacyOverrides.newBuilder()
+                // jinja2 semantics: filters bind tighter than arithmetic, {k: v} evaluates k,
+                // "for k in dict" walks the keys, values print Python-style.
+                .withUseNaturalOperatorPrecedence(true)
+                .withEvaluateMapKeys(true)
+                .withIterateOverMapKeys(true)
+                .withUsePyishObjectMapper(true)
+                .withKeepNullableLoopValues(true)
+                .build();
+        JinjavaConfig config = JinjavaConfig.newBuilder()
+                // whitespace control is already resolved by TemplatePreprocessor
+                .withTrimBlocks(false)
+                .withLstripBlocks(false)
+                .withKeepTrailingNewline(true)
+                .withLegacyOverrides(python)
+                .withElResolver(new SandboxResolver())
+                .withDisabled(Map.of(
+                        Library.TAG, Set.of("include", "import", "from", "extends"),
+                        Library.FILTER, Set.of("render")))
+                .withNestedInterpretationEnabled(false)
+                .withEnableRecursiveMacroCalls(false)
+                .withMaxOutputSize(MAX_OUTPUT_CHARS)
+                .withMaxStringLength(MAX_OUTPUT_CHARS)
+                .withRangeLimit(RANGE_LIMIT)
+                .build();
+        Jinjava jinjava = new Jinjava(config);
+        jinjava.setResourceLocator((name, encoding, interpreter) -> {
+            throw new IOException("chat templates cannot load '" + name + "'");
+        });
+        for (ELFunctionDefinition f : TemplateFunctions.definitions()) {
+            jinjava.getGlobalContext().registerFunction(f);
+        }
+        jinjava.getGlobalContext().registerFilter(new TojsonFilter());
+        return jinjava;
+    }
 }

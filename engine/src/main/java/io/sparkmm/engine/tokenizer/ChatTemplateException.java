@@ -7,26 +7,26 @@ package io.sparkmm.engine.tokenizer;
  */
 public final class ChatTemplateException extends RuntimeException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final boolean raisedByTemplate;
+    private final boolean raisedByTemplate;
 
-  public ChatTemplateException(String message) {
-    this(message, false);
-  }
+    public ChatTemplateException(String message) {
+        this(message, false);
+    }
 
-  ChatTemplateException(String message, boolean raisedByTemplate) {
-    super(message);
-    this.raisedByTemplate = raisedByTemplate;
-  }
+    ChatTemplateException(String message, boolean raisedByTemplate) {
+        super(message);
+        this.raisedByTemplate = raisedByTemplate;
+    }
 
-  ChatTemplateException(String message, Throwable cause) {
-    super(message, cause);
-    this.raisedByTemplate = false;
-  }
+    ChatTemplateException(String message, Throwable cause) {
+        super(message, cause);
+        this.raisedByTemplate = false;
+    }
 
-  /** True when the template itself called {@code raise_exception}. */
-  public boolean raisedByTemplate() {
-    return raisedByTemplate;
-  }
+    /** True when the template itself called {@code raise_exception}. */
+    public boolean raisedByTemplate() {
+        return raisedByTemplate;
+    }
 }

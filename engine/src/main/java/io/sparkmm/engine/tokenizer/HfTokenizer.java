@@ -24,132 +24,132 @@ import java.util.OptionalInt;
  */
 public final class HfTokenizer implements AutoCloseable {
 
-  /** File name of the tokenizer model inside a model folder. */
-  public static final String TOKENIZER_FILE = "tokenizer.json";
+    /** File name of the tokenizer model inside a model folder. */
+    public static final String TOKENIZER_FILE = "tokenizer.json";
 
-  private static final Map<String, String> DJL_OPTIONS = Map.of(
-      "addSpecialTokens", "false",
-      "truncation", "false",
-      "padding", "false");
+    private static final Map<String, String> DJL_OPTIONS = Map.of(
+            "addSpecialTokens", "false",
+            "truncation", "false",
+            "padding", "false");
 
-  private final HuggingFaceTokenizer native_;
-  private final Vocabulary vocabulary;
-  private final TokenizerConfig config;
-  private final ChatTemplate chatTemplate;
+    private final HuggingFaceTokenizer native_;
+    private final Vocabulary vocabulary;
+    private final TokenizerConfig config;
+    private final ChatTemplate chatTemplate;
 
-  private HfTokenizer(HuggingFaceTokenizer nativeTokenizer, Vocabulary vocabulary,
-      TokenizerConfig config) {
-    this.native_ = nativeTokenizer;
-    this.vocabulary = vocabulary;
-    this.config = config;
-    this.chatTemplate = config.chatTemplate().map(src -> new ChatTemplate(src, config)).orElse(null);
-  }
-
-  /**
-   * Loads {@code tokenizer.json} (required) and {@code tokenizer_config.json} /
-   * {@code chat_template.jinja} (optional) from {@code modelDir}.
-   *
-   * @throws IOException naming the file that is missing or cannot be parsed
-   */
-  public static HfTokenizer load(Path modelDir) throws IOException {
-    Objects.requireNonNull(modelDir, "modelDir");
-    Path tokenizerFile = modelDir.resolve(TOKENIZER_FILE);
-    if (!Files.isRegularFile(tokenizerFile)) {
-      throw new IOException("tokenizer file not found: " + tokenizerFile);
+    private HfTokenizer(HuggingFaceTokenizer nativeTokenizer, Vocabulary vocabulary,
+            TokenizerConfig config) {
+        this.native_ = nativeTokenizer;
+        this.vocabulary = vocabulary;
+        this.config = config;
+        this.chatTemplate = config.chatTemplate().map(src -> new ChatTemplate(src, config)).orElse(null);
     }
-    TokenizerConfig config = TokenizerConfig.read(modelDir);
-    Vocabulary vocabulary = Vocabulary.read(tokenizerFile);
-    HuggingFaceTokenizer tokenizer;
-    try (InputStream in = Files.newInputStream(tokenizerFile)) {
-      tokenizer = HuggingFaceTokenizer.newInstance(in, DJL_OPTIONS);
-    } catch (RuntimeException e) {
-      // The native library reports a malformed tokenizer.json as a RuntimeException.
-      throw new IOException("cannot load " + tokenizerFile + ": " + e.getMessage(), e);
+
+    /**
+     * Loads {@code tokenizer.json} (required) and {@code tokenizer_config.json} /
+     * {@code chat_template.jinja} (optional) from {@code modelDir}.
+     *
+     * @throws IOException naming the file that is missing or cannot be parsed
+     */
+    public static HfTokenizer load(Path modelDir) throws IOException {
+        Objects.requireNonNull(modelDir, "modelDir");
+        Path tokenizerFile = modelDir.resolve(TOKENIZER_FILE);
+        if (!Files.isRegularFile(tokenizerFile)) {
+            throw new IOException("tokenizer file not found: " + tokenizerFile);
+        }
+        TokenizerConfig config = TokenizerConfig.read(modelDir);
+        Vocabulary vocabulary = Vocabulary.read(tokenizerFile);
+        HuggingFaceTokenizer tokenizer;
+        try (InputStream in = Files.newInputStream(tokenizerFile)) {
+            tokenizer = HuggingFaceTokenizer.newInstance(in, DJL_OPTIONS);
+        } catch (RuntimeException e) {
+            // The native library reports a malformed tokenizer.json as a RuntimeException.
+            throw new IOException("cannot load " + tokenizerFile + ": " + e.getMessage(), e);
+        }
+        return new HfTokenizer(tokenizer, vocabulary, config);
     }
-    return new HfTokenizer(tokenizer, vocabulary, config);
-  }
 
-  /**
-   * Token ids of {@code text}. Special tokens written in the text (such as {@code <|im_start|>})
-   * are always recognised; {@code addSpecialTokens} only controls the template tokens the
-   * tokenizer's post-processor adds around the text (BOS/EOS, CLS/SEP).
-   */
-  public int[] encode(String text, boolean addSpecialTokens) {
-    Objects.requireNonNull(text, "text");
-    long[] ids = native_.encode(text, addSpecialTokens, false).getIds();
-    int[] out = new int[ids.length];
-    for (int i = 0; i < ids.length; i++) {
-      out[i] = Math.toIntExact(ids[i]);
+    /**
+     * Token ids of {@code text}. Special tokens written in the text (such as {@code <|im_start|>})
+     * are always recognised; {@code addSpecialTokens} only controls the template tokens the
+     * tokenizer's post-processor adds around the text (BOS/EOS, CLS/SEP).
+     */
+    public int[] encode(String text, boolean addSpecialTokens) {
+        Objects.requireNonNull(text, "text");
+        long[] ids = native_.encode(text, addSpecialTokens, false).getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = Math.toIntExact(ids[i]);
+        }
+        return out;
     }
-    return out;
-  }
 
-  /** Text of {@code ids}; with {@code skipSpecialTokens} the special added tokens are dropped. */
-  public String decode(int[] ids, boolean skipSpecialTokens) {
-    Objects.requireNonNull(ids, "ids");
-    if (ids.length == 0) {
-      return "";
+    /** Text of {@code ids}; with {@code skipSpecialTokens} the special added tokens are dropped. */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        Objects.requireNonNull(ids, "ids");
+        if (ids.length == 0) {
+            return "";
+        }
+        long[] longs = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0) {
+                throw new IllegalArgumentException("negative token id " + ids[i] + " at position " + i);
+            }
+            longs[i] = ids[i];
+        }
+        String text = native_.decode(longs, skipSpecialTokens);
+        return config.cleanUpTokenizationSpaces() ? cleanUpTokenizationSpaces(text) : text;
     }
-    long[] longs = new long[ids.length];
-    for (int i = 0; i < ids.length; i++) {
-      if (ids[i] < 0) {
-        throw new IllegalArgumentException("negative token id " + ids[i] + " at position " + i);
-      }
-      longs[i] = ids[i];
+
+    /** Number of token ids, added tokens included (Python's {@code len(tokenizer)}). */
+    public int vocabSize() {
+        return vocabulary.size();
     }
-    String text = native_.decode(longs, skipSpecialTokens);
-    return config.cleanUpTokenizationSpaces() ? cleanUpTokenizationSpaces(text) : text;
-  }
 
-  /** Number of token ids, added tokens included (Python's {@code len(tokenizer)}). */
-  public int vocabSize() {
-    return vocabulary.size();
-  }
+    public OptionalInt tokenId(String token) {
+        return vocabulary.id(token);
+    }
 
-  public OptionalInt tokenId(String token) {
-    return vocabulary.id(token);
-  }
+    /**
+     * The vocabulary entry for {@code id} as stored in tokenizer.json (for byte-level BPE that is
+     * the byte-mapped form, e.g. "Ġthe"), or null when no token has that id.
+     */
+    public String token(int id) {
+        return vocabulary.token(id);
+    }
 
-  /**
-   * The vocabulary entry for {@code id} as stored in tokenizer.json (for byte-level BPE that is
-   * the byte-mapped form, e.g. "Ġthe"), or null when no token has that id.
-   */
-  public String token(int id) {
-    return vocabulary.token(id);
-  }
+    /** Whether {@code id} is an added token marked special (skipped by skip_special_tokens). */
+    public boolean isSpecial(int id) {
+        return vocabulary.isSpecial(id);
+    }
 
-  /** Whether {@code id} is an added token marked special (skipped by skip_special_tokens). */
-  public boolean isSpecial(int id) {
-    return vocabulary.isSpecial(id);
-  }
+    public TokenizerConfig config() {
+        return config;
+    }
 
-  public TokenizerConfig config() {
-    return config;
-  }
+    public Optional<ChatTemplate> chatTemplate() {
+        return Optional.ofNullable(chatTemplate);
+    }
 
-  public Optional<ChatTemplate> chatTemplate() {
-    return Optional.ofNullable(chatTemplate);
-  }
+    @Override
+    public void close() {
+        native_.close();
+    }
 
-  @Override
-  public void close() {
-    native_.close();
-  }
-
-  /**
-   * transformers' {@code clean_up_tokenization}: removes the space before punctuation and
-   * English contractions that old word-level tokenizers left in decoded text.
-   */
-  static String cleanUpTokenizationSpaces(String text) {
-    return text.replace(" .", ".")
-        .replace(" ?", "?")
-        .replace(" !", "!")
-        .replace(" ,", ",")
-        .replace(" ' ", "'")
-        .replace(" n't", "n't")
-        .replace(" 'm", "'m")
-        .replace(" 's", "'s")
-        .replace(" 've", "'ve")
-        .replace(" 're", "'re");
-  }
+    /**
+     * transformers' {@code clean_up_tokenization}: removes the space before punctuation and
+     * English contractions that old word-level tokenizers left in decoded text.
+     */
+    static String cleanUpTokenizationSpaces(String text) {
+        return text.replace(" .", ".")
+                .replace(" ?", "?")
+                .replace(" !", "!")
+                .replace(" ,", ",")
+                .replace(" ' ", "'")
+                .replace(" n't", "n't")
+                .replace(" 'm", "'m")
+                .replace(" 's", "'s")
+                .replace(" 've", "'ve")
+                .replace(" 're", "'re");
+    }
 }

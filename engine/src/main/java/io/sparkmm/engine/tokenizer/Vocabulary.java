@@ -18,128 +18,128 @@ import java.util.Set;
  */
 final class Vocabulary {
 
-  private final Map<String, Integer> idsByToken;
-  private final Map<Integer, String> tokensById;
-  private final Set<Integer> specialIds;
+    private final Map<String, Integer> idsByToken;
+    private final Map<Integer, String> tokensById;
+    private final Set<Integer> specialIds;
 
-  private Vocabulary(Map<String, Integer> idsByToken, Map<Integer, String> tokensById,
-      Set<Integer> specialIds) {
-    this.idsByToken = idsByToken;
-    this.tokensById = tokensById;
-    this.specialIds = specialIds;
-  }
+    private Vocabulary(Map<String, Integer> idsByToken, Map<Integer, String> tokensById,
+            Set<Integer> specialIds) {
+        this.idsByToken = idsByToken;
+        this.tokensById = tokensById;
+        this.specialIds = specialIds;
+    }
 
-  /** Number of distinct ids, added tokens included (what {@code len(tokenizer)} reports). */
-  int size() {
-    return tokensById.size();
-  }
+    /** Number of distinct ids, added tokens included (what {@code len(tokenizer)} reports). */
+    int size() {
+        return tokensById.size();
+    }
 
-  OptionalInt id(String token) {
-    Integer id = idsByToken.get(token);
-    return id == null ? OptionalInt.empty() : OptionalInt.of(id);
-  }
+    OptionalInt id(String token) {
+        Integer id = idsByToken.get(token);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
 
-  /** The token string of {@code id}, or null when no token has that id. */
-  String token(int id) {
-    return tokensById.get(id);
-  }
+    /** The token string of {@code id}, or null when no token has that id. */
+    String token(int id) {
+        return tokensById.get(id);
+    }
 
-  boolean isSpecial(int id) {
-    return specialIds.contains(id);
-  }
+    boolean isSpecial(int id) {
+        return specialIds.contains(id);
+    }
 
-  static Vocabulary read(Path tokenizerJson) throws IOException {
-    Map<String, Integer> ids = new HashMap<>();
-    Map<Integer, String> tokens = new HashMap<>();
-    Set<Integer> special = new HashSet<>();
-    boolean sawModel = false;
-    try (JsonParser p = new JsonFactory().createParser(tokenizerJson.toFile())) {
-      expect(p.nextToken(), JsonToken.START_OBJECT, tokenizerJson, "top level");
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String field = p.currentName();
-        JsonToken value = p.nextToken();
-        if ("model".equals(field) && value == JsonToken.START_OBJECT) {
-          sawModel = true;
-          readModel(p, ids, tokens, tokenizerJson);
-        } else if ("added_tokens".equals(field) && value == JsonToken.START_ARRAY) {
-          readAddedTokens(p, ids, tokens, special, tokenizerJson);
-        } else {
-          p.skipChildren();
+    static Vocabulary read(Path tokenizerJson) throws IOException {
+        Map<String, Integer> ids = new HashMap<>();
+        Map<Integer, String> tokens = new HashMap<>();
+        Set<Integer> special = new HashSet<>();
+        boolean sawModel = false;
+        try (JsonParser p = new JsonFactory().createParser(tokenizerJson.toFile())) {
+            expect(p.nextToken(), JsonToken.START_OBJECT, tokenizerJson, "top level");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if ("model".equals(field) && value == JsonToken.START_OBJECT) {
+                    sawModel = true;
+                    readModel(p, ids, tokens, tokenizerJson);
+                } else if ("added_tokens".equals(field) && value == JsonToken.START_ARRAY) {
+                    readAddedTokens(p, ids, tokens, special, tokenizerJson);
+                } else {
+                    p.skipChildren();
+                }
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException(tokenizerJson + " is not valid JSON: " + e.getOriginalMessage(), e);
         }
-      }
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IOException(tokenizerJson + " is not valid JSON: " + e.getOriginalMessage(), e);
+        if (!sawModel) {
+            throw new IOException(tokenizerJson + ": no 'model' object found");
+        }
+        return new Vocabulary(ids, tokens, special);
     }
-    if (!sawModel) {
-      throw new IOException(tokenizerJson + ": no 'model' object found");
-    }
-    return new Vocabulary(ids, tokens, special);
-  }
 
-  private static void readModel(JsonParser p, Map<String, Integer> ids, Map<Integer, String> tokens,
-      Path file) throws IOException {
-    while (p.nextToken() == JsonToken.FIELD_NAME) {
-      String field = p.currentName();
-      JsonToken value = p.nextToken();
-      if ("vocab".equals(field) && value == JsonToken.START_OBJECT) {
-        // BPE, WordPiece, WordLevel: {"token": id, ...}
+    private static void readModel(JsonParser p, Map<String, Integer> ids, Map<Integer, String> tokens,
+            Path file) throws IOException {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String token = p.currentName();
-          p.nextToken();
-          put(ids, tokens, token, p.getIntValue());
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            if ("vocab".equals(field) && value == JsonToken.START_OBJECT) {
+                // BPE, WordPiece, WordLevel: {"token": id, ...}
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String token = p.currentName();
+                    p.nextToken();
+                    put(ids, tokens, token, p.getIntValue());
+                }
+            } else if ("vocab".equals(field) && value == JsonToken.START_ARRAY) {
+                // Unigram: [["token", score], ...]; the id is the position.
+                int id = 0;
+                while (p.nextToken() == JsonToken.START_ARRAY) {
+                    expect(p.nextToken(), JsonToken.VALUE_STRING, file, "model.vocab entry");
+                    put(ids, tokens, p.getText(), id++);
+                    while (p.nextToken() != JsonToken.END_ARRAY) {
+                        p.skipChildren();
+                    }
+                }
+            } else {
+                p.skipChildren();
+            }
         }
-      } else if ("vocab".equals(field) && value == JsonToken.START_ARRAY) {
-        // Unigram: [["token", score], ...]; the id is the position.
-        int id = 0;
-        while (p.nextToken() == JsonToken.START_ARRAY) {
-          expect(p.nextToken(), JsonToken.VALUE_STRING, file, "model.vocab entry");
-          put(ids, tokens, p.getText(), id++);
-          while (p.nextToken() != JsonToken.END_ARRAY) {
-            p.skipChildren();
-          }
+    }
+
+    private static void readAddedTokens(JsonParser p, Map<String, Integer> ids,
+            Map<Integer, String> tokens, Set<Integer> special, Path file) throws IOException {
+        while (p.nextToken() == JsonToken.START_OBJECT) {
+            Integer id = null;
+            String content = null;
+            boolean isSpecial = false;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                p.nextToken();
+                switch (field) {
+                    case "id" -> id = p.getIntValue();
+                    case "content" -> content = p.getText();
+                    case "special" -> isSpecial = p.getBooleanValue();
+                    default -> p.skipChildren();
+                }
+            }
+            if (id == null || content == null) {
+                throw new IOException(file + ": an 'added_tokens' entry lacks 'id' or 'content'");
+            }
+            put(ids, tokens, content, id);
+            if (isSpecial) {
+                special.add(id);
+            }
         }
-      } else {
-        p.skipChildren();
-      }
     }
-  }
 
-  private static void readAddedTokens(JsonParser p, Map<String, Integer> ids,
-      Map<Integer, String> tokens, Set<Integer> special, Path file) throws IOException {
-    while (p.nextToken() == JsonToken.START_OBJECT) {
-      Integer id = null;
-      String content = null;
-      boolean isSpecial = false;
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String field = p.currentName();
-        p.nextToken();
-        switch (field) {
-          case "id" -> id = p.getIntValue();
-          case "content" -> content = p.getText();
-          case "special" -> isSpecial = p.getBooleanValue();
-          default -> p.skipChildren();
+    private static void put(Map<String, Integer> ids, Map<Integer, String> tokens, String token,
+            int id) {
+        ids.put(token, id);
+        tokens.put(id, token);
+    }
+
+    private static void expect(JsonToken actual, JsonToken expected, Path file, String where)
+            throws IOException {
+        if (actual != expected) {
+            throw new IOException(file + ": expected " + expected + " at " + where + ", got " + actual);
         }
-      }
-      if (id == null || content == null) {
-        throw new IOException(file + ": an 'added_tokens' entry lacks 'id' or 'content'");
-      }
-      put(ids, tokens, content, id);
-      if (isSpecial) {
-        special.add(id);
-      }
     }
-  }
-
-  private static void put(Map<String, Integer> ids, Map<Integer, String> tokens, String token,
-      int id) {
-    ids.put(token, id);
-    tokens.put(id, token);
-  }
-
-  private static void expect(JsonToken actual, JsonToken expected, Path file, String where)
-      throws IOException {
-    if (actual != expected) {
-      throw new IOException(file + ": expected " + expected + " at " + where + ", got " + actual);
-    }
-  }
 }
