@@ -14,7 +14,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NodeOracle {
 
-    public static final Path NODE_DIR = Path.of("src/test/node").toAbsolutePath();
+    public static final Path NODE_DIR = locate();
+
+    /** Tests run in the module directory; benchmarks may be started from the repository root. */
+    private static Path locate() {
+        Path inModule = Path.of("src/test/node").toAbsolutePath();
+        Path fromRoot = Path.of("processors/src/test/node").toAbsolutePath();
+        return java.nio.file.Files.isDirectory(inModule) ? inModule : fromRoot;
+    }
 
     private NodeOracle() {
     }
