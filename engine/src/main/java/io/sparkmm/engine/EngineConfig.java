@@ -29,7 +29,11 @@ public record EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSiz
         }
     }
 
-    /** vLLM's fallback defaults (2048 tokens, 128... here 256 sequences for offline batches), block 16. */
+    /**
+     * vLLM's fallback token budget (2048 per step) and block size (16), with 256 sequences rather
+     * than 128: offline batch jobs keep many short requests in flight. Prefix caching on, KV pool
+     * sized automatically.
+     */
     public static EngineConfig defaults() {
         return new EngineConfig(2048, 256, 16, 0, 0, true, 0);
     }
