@@ -193,6 +193,8 @@ public final class Engine implements AutoCloseable {
     private void step() {
         SchedulerOutput out = scheduler.schedule();
         if (out.chunks().isEmpty()) {
+            // nothing could be scheduled this round (all blocked): back off instead of spinning
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
             return;
         }
         float[][] logits;
