@@ -75,7 +75,12 @@ public final class MultimodalTable implements SupportsRead {
         return "multimodal " + String.join(", ", config.paths());
     }
 
+    /**
+     * Deprecated in Table in favour of columns(), whose default derives the columns from this;
+     * one of the two must be overridden, and the schema is what the rest of this source uses.
+     */
     @Override
+    @SuppressWarnings("deprecation")
     public StructType schema() {
         return schema;
     }
