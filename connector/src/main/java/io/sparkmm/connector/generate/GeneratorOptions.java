@@ -70,7 +70,7 @@ public final class GeneratorOptions {
             "base seed; each row samples with hash(seed, prompt, media bytes or paths), so a retried or "
                     + "speculative task reproduces its rows; change it to draw different samples", Long::valueOf);
     public static final Option<List<String>> STOP = option("stop", List.of(),
-            "strings that end generation (cut from the text); string form: a JSON-free list separated by '|'",
+            "strings that end generation (cut from the text); string form: items separated by '|'",
             GeneratorOptions::list);
     public static final Option<String> OUTPUT_COL = str("outputCol", "generation",
             "name of the struct column added: {text, finish_reason, prompt_tokens, completion_tokens, "

@@ -85,22 +85,31 @@ public final class RequestFactory {
 
     /**
      * A comparable form of a path or URI with "." and ".." resolved, so "/data/../etc" cannot pass
-     * as being under "/data". Local paths and file: URIs become absolute paths; other URIs keep
-     * their scheme and authority.
+     * as being under "/data", and with symbolic links of existing local files resolved, so a link
+     * inside a root cannot point outside it. Local paths and file: URIs (also Hadoop's unescaped
+     * "file:/a b.png") become absolute paths; other URIs keep their scheme and authority.
      */
     static String canonical(String p) {
-        try {
-            URI uri = new URI(p);
-            if (uri.getScheme() != null && uri.getScheme().length() > 1) {
-                if (uri.getScheme().equalsIgnoreCase("file")) {
-                    return Path.of(uri.getPath()).toAbsolutePath().normalize().toString();
-                }
-                return uri.normalize().toString();
+        String local = p;
+        if (p.regionMatches(true, 0, "file:", 0, 5)) {
+            local = p.substring(5);
+            if (local.startsWith("//")) {
+                int slash = local.indexOf('/', 2);
+                local = slash < 0 ? "/" : local.substring(slash);
             }
-        } catch (Exception e) {
-            // not a URI (spaces, a Windows drive...): treat it as a local path below
+        } else if (p.matches("^[a-zA-Z][a-zA-Z0-9+.-]+:.*")) {
+            try {
+                return new URI(p).normalize().toString();
+            } catch (Exception e) {
+                return p; // compared as given: only an equal or longer root prefix can match it
+            }
         }
-        return Path.of(p).toAbsolutePath().normalize().toString();
+        Path path = Path.of(local).toAbsolutePath().normalize();
+        try {
+            return path.toRealPath().toString();
+        } catch (java.io.IOException e) {
+            return path.toString(); // missing files keep their normalized form; reading them fails later anyway
+        }
     }
 
     /**
