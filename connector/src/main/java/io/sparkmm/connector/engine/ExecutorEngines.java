@@ -7,6 +7,8 @@ import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
 import io.sparkmm.processors.cache.ProcessorCache;
 import io.sparkmm.processors.media.MediaLimits;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,8 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The executor JVM's engines, one per {@link EngineKey}.
@@ -36,7 +36,8 @@ import java.util.logging.Logger;
  */
 public final class ExecutorEngines {
 
-    private static final Logger LOG = Logger.getLogger(ExecutorEngines.class.getName());
+    // Spark's own logging (slf4j -> log4j2), so the lines land in the executor logs next to Spark's
+    private static final Logger LOG = LoggerFactory.getLogger(ExecutorEngines.class);
     /** Seconds between progress lines; a system property so executors can be tuned via extraJavaOptions. */
     public static final String PROGRESS_INTERVAL_PROPERTY = "sparkmm.progressIntervalSeconds";
 
@@ -82,7 +83,7 @@ public final class ExecutorEngines {
                 try {
                     engine.close();
                 } catch (RuntimeException ex) {
-                    LOG.log(Level.WARNING, "sparkmm: closing the engine for " + e.getKey().modelPath() + " failed", ex);
+                    LOG.warn("sparkmm: closing the engine for " + e.getKey().modelPath() + " failed", ex);
                 }
             }
         }

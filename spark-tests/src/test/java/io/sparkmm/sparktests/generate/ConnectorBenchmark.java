@@ -53,6 +53,9 @@ public final class ConnectorBenchmark {
             // warm-up: loads the executor's engine and JITs both paths on content not used later
             runFrame(spark, schema, model, config, rows(16, -1), maxTokens, lookAhead);
             runAlone(model, config, rows(16, -2), maxTokens);
+            double aloneSeconds = 0;
+            double frameSeconds = 0;
+            List<Double> overheads = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
                 List<Row> data = rows(n, r);
                 double[] alone = runAlone(model, config, data, maxTokens);
@@ -61,7 +64,16 @@ public final class ConnectorBenchmark {
                                 + " | DataFrame %.2f rows/s %.1f tok/s | overhead %.1f%%%n", r, n, maxTokens,
                         n / alone[0], alone[1] / alone[0], n / frame[0], frame[1] / frame[0],
                         100 * (frame[0] / alone[0] - 1));
+                aloneSeconds += alone[0];
+                frameSeconds += frame[0];
+                overheads.add(100 * (frame[0] / alone[0] - 1));
             }
+            overheads.sort(null);
+            // the machine is shared: the median round and the totals say more than any one round
+            System.out.printf(Locale.ROOT, "lookAhead %d: total engine alone %.2f rows/s, DataFrame %.2f rows/s, "
+                            + "overhead of totals %.1f%%, median round %.1f%%%n", lookAhead,
+                    rounds * n / aloneSeconds, rounds * n / frameSeconds, 100 * (frameSeconds / aloneSeconds - 1),
+                    overheads.get(overheads.size() / 2));
         } finally {
             spark.stop();
         }
