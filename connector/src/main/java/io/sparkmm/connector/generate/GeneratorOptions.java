@@ -1,0 +1,141 @@
+package io.sparkmm.connector.generate;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Every option of {@link MultimodalGenerator} and of the SQL function {@code mm_generate},
+ * declared once: name, default, doc and parser. The generator's typed setters and the SQL
+ * options map (string values) both land here, so a name means the same thing everywhere and an
+ * unknown name or a bad value fails with a message naming the option and the value.
+ */
+public final class GeneratorOptions {
+
+    /** One option. {@code parse} turns the string form (SQL options, {@code set(name, value)}) into T. */
+    public record Option<T>(String name, T defaultValue, String doc, Function<String, T> parser) {
+        public T parse(String value) {
+            if (value == null) {
+                throw new IllegalArgumentException("sparkmm: option '" + name + "' must not be null");
+            }
+            try {
+                return parser.apply(value.trim());
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("sparkmm: option '" + name + "' has a bad value '" + value + "': "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** What happens to a row whose input is bad or whose generation fails. */
+    public enum Mode {
+        /** the row's result has {@code error} set and {@code text} null; the job goes on */
+        PERMISSIVE,
+        /** the task fails with a message naming the row */
+        FAILFAST
+    }
+
+    private static final Map<String, Option<?>> BY_NAME = new LinkedHashMap<>();
+
+    public static final Option<String> MODEL_PATH = str("modelPath", null,
+            "Hugging Face checkpoint directory, readable at the same path on every executor; "
+                    + "mm_generate falls back to the Spark conf spark.sparkmm.model");
+    public static final Option<String> PROMPT_COL = str("promptCol", null,
+            "string column holding each row's prompt text (give this or promptTemplate)");
+    public static final Option<String> PROMPT_TEMPLATE = str("promptTemplate", null,
+            "prompt text with {column} slots filled from the row, e.g. 'Describe {name}' (give this or promptCol)");
+    public static final Option<String> SYSTEM_PROMPT = str("systemPrompt", null,
+            "system message put before the user message when chatTemplate is on");
+    public static final Option<Boolean> CHAT_TEMPLATE = option("chatTemplate", true,
+            "render the prompt through the model's chat template as one user message (media first)",
+            GeneratorOptions::bool);
+    public static final Option<String> IMAGE_COL = str("imageCol", null,
+            "image column: binary content, a path string, or an array of either; null = no image");
+    public static final Option<String> AUDIO_COL = str("audioCol", null,
+            "audio column: binary content, a path string, or an array of either; null = no audio");
+    public static final Option<String> VIDEO_COL = str("videoCol", null,
+            "video column: binary content, a path string, or an array of either; null = no video");
+    public static final Option<Integer> MAX_TOKENS = option("maxTokens", 16,
+            "the most tokens generated per row", Integer::valueOf);
+    public static final Option<Double> TEMPERATURE = option("temperature", 1.0,
+            "sampling temperature; 0 = greedy (vLLM's default is 1)", Double::valueOf);
+    public static final Option<Double> TOP_P = option("topP", 1.0, "nucleus sampling mass (1 = off)", Double::valueOf);
+    public static final Option<Integer> TOP_K = option("topK", 0, "keep the K most likely tokens (0 = off)",
+            Integer::valueOf);
+    public static final Option<Long> SEED = option("seed", 0L,
+            "base seed; each row samples with hash(seed, prompt, media bytes or paths), so a retried or "
+                    + "speculative task reproduces its rows; change it to draw different samples", Long::valueOf);
+    public static final Option<List<String>> STOP = option("stop", List.of(),
+            "strings that end generation (cut from the text); string form: items separated by '|'",
+            GeneratorOptions::list);
+    public static final Option<String> OUTPUT_COL = str("outputCol", "generation",
+            "name of the struct column added: {text, finish_reason, prompt_tokens, completion_tokens, "
+                    + "cached_tokens, error}");
+    public static final Option<Mode> MODE = option("mode", Mode.PERMISSIVE,
+            "PERMISSIVE: a bad row gets error set and text null; FAILFAST: the task fails naming the row",
+            v -> Mode.valueOf(v.toUpperCase(Locale.ROOT)));
+    public static final Option<String> KEY_COL = str("keyCol", null,
+            "optional column whose value names a row in errors (else its media path, else its index in the partition)");
+    public static final Option<Integer> LOOK_AHEAD = option("lookAhead", 64,
+            "rows per task in flight in the engine at once; results still come out in input order",
+            Integer::valueOf);
+    public static final Option<Long> KV_CACHE_BYTES = option("kvCacheBytes", 0L,
+            "KV pool bytes of the executor's engine (0 = a quarter of the executor heap)", Long::valueOf);
+    public static final Option<Integer> MAX_BATCHED_TOKENS = option("maxBatchedTokens", 2048,
+            "engine token budget per step (prefill chunks + decodes)", Integer::valueOf);
+    public static final Option<Integer> MAX_SEQS = option("maxSeqs", 256, "most requests running in the engine at once",
+            Integer::valueOf);
+    public static final Option<Long> PROCESSOR_CACHE_BYTES = option("processorCacheBytes", 512L << 20,
+            "bytes of the executor-wide cache of processed media (set by the first engine of the JVM)",
+            Long::valueOf);
+    public static final Option<List<String>> ALLOWED_ROOTS = option("allowedRoots", List.of(),
+            "when non-empty, media paths must lie under one of these prefixes (else that row's error); "
+                    + "string form separated by '|'", GeneratorOptions::list);
+    public static final Option<String> DEVICE = str("device", "auto",
+            "compute backend of the engine: auto | reference | simd");
+
+    private GeneratorOptions() {
+    }
+
+    /** The option with this name; an unknown name fails listing the known ones. */
+    public static Option<?> byName(String name) {
+        Option<?> o = BY_NAME.get(name);
+        if (o == null) {
+            throw new IllegalArgumentException("sparkmm: unknown option '" + name + "'; known options: " + BY_NAME.keySet());
+        }
+        return o;
+    }
+
+    public static List<Option<?>> all() {
+        return new ArrayList<>(BY_NAME.values());
+    }
+
+    private static <T> Option<T> option(String name, T def, String doc, Function<String, T> parser) {
+        Option<T> o = new Option<>(name, def, doc, parser);
+        BY_NAME.put(name, o);
+        return o;
+    }
+
+    private static Option<String> str(String name, String def, String doc) {
+        return option(name, def, doc, v -> v.isEmpty() ? null : v);
+    }
+
+    private static boolean bool(String v) {
+        switch (v.toLowerCase(Locale.ROOT)) {
+            case "true":
+                return true;
+            case "false":
+                return false;
+            default:
+                throw new IllegalArgumentException("expected true or false");
+        }
+    }
+
+    private static List<String> list(String v) {
+        return v.isEmpty() ? List.of() : List.copyOf(Arrays.asList(v.split("\\|")));
+    }
+}

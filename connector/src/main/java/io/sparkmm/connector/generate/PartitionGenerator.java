@@ -1,0 +1,59 @@
+package io.sparkmm.connector.generate;
+
+import io.sparkmm.connector.engine.ExecutorEngines;
+import io.sparkmm.connector.engine.SharedEngine;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.TaskCompletionListener;
+
+import java.util.Iterator;
+
+/**
+ * The task side of {@link MultimodalGenerator}: takes the executor's shared engine and runs the
+ * partition through an {@link OrderedWindow}. Holds only serializable settings, never the
+ * generator or the session.
+ */
+final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
+
+    private final GeneratorSettings settings;
+    private final InputColumns columns;
+    private final GeneratorMetrics metrics;
+
+    PartitionGenerator(GeneratorSettings settings, StructType inputSchema, GeneratorMetrics metrics) {
+        this.settings = settings;
+        this.columns = new InputColumns(settings, inputSchema);
+        this.metrics = metrics;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+        SharedEngine engine = ExecutorEngines.get(settings.engineKey(), settings.processorCacheBytes());
+        TaskContext task = TaskContext.get();
+        int partition = task == null ? 0 : task.partitionId();
+        OrderedWindow<Row, Row> window = new OrderedWindow<>(rows, settings.lookAhead(), engine,
+                new RequestFactory(settings, engine.processor()), new OrderedWindow.RowHandler<>() {
+                    @Override
+                    public RowInput input(Row row, long index) {
+                        return columns.read(row, index, partition);
+                    }
+
+                    @Override
+                    public Row output(Row row, Object[] result) {
+                        Object[] values = new Object[row.length() + 1];
+                        for (int i = 0; i < row.length(); i++) {
+                            values[i] = row.get(i);
+                        }
+                        values[row.length()] = RowFactory.create(result);
+                        return RowFactory.create(values);
+                    }
+                }, settings.mode(), metrics);
+        if (task != null) {
+            // a consumer that stops early (limit, show) or a failed task must not leave requests running
+            task.addTaskCompletionListener((TaskCompletionListener) ctx -> window.cancelAll());
+        }
+        return window;
+    }
+}

@@ -1,0 +1,221 @@
+package io.sparkmm.connector.sql;
+
+import io.sparkmm.connector.engine.ExecutorEngines;
+import io.sparkmm.connector.engine.SharedEngine;
+import io.sparkmm.connector.generate.GenerationSchema;
+import io.sparkmm.connector.generate.GeneratorOptions;
+import io.sparkmm.connector.generate.GeneratorOptions.Mode;
+import io.sparkmm.connector.generate.GeneratorSettings;
+import io.sparkmm.connector.generate.RequestFactory;
+import io.sparkmm.connector.generate.RowInput;
+import io.sparkmm.engine.EngineResult;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.analysis.TypeCheckResult;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
+import org.apache.spark.sql.catalyst.expressions.codegen.CodegenFallback;
+import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.catalyst.util.MapData;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.NullType;
+import org.apache.spark.sql.types.StringType;
+import org.apache.spark.sql.types.StringType$;
+import org.apache.spark.unsafe.types.UTF8String;
+import scala.collection.immutable.IndexedSeq;
+import scala.collection.immutable.Seq;
+import scala.jdk.javaapi.CollectionConverters;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * {@code mm_generate(prompt, media [, options])}: the generation struct of one row, from the
+ * executor's shared engine. Evaluated row at a time (each call submits one request and waits),
+ * so unlike {@code MultimodalGenerator} it gets no look-ahead inside a task: use it for
+ * convenience and small jobs; concurrent tasks still batch together in the shared engine.
+ * Interpreted only ({@link CodegenFallback}): the work per row is a model call, not worth codegen.
+ */
+public final class MmGenerate extends Expression implements CodegenFallback, java.io.Serializable {
+
+    private final List<Expression> args;
+    private final String defaultModel;
+    private transient Map<Map<String, String>, Prepared> prepared;
+
+    private record Prepared(GeneratorSettings settings, SharedEngine engine, RequestFactory factory) {
+    }
+
+    /** @param defaultModel the session's {@code spark.sparkmm.model}, read on the driver at analysis */
+    public MmGenerate(List<Expression> args, String defaultModel) {
+        if (args.size() < 2 || args.size() > 3) {
+            throw new IllegalArgumentException("sparkmm: mm_generate takes (prompt, media [, options map<string,string>]), got "
+                    + args.size() + " arguments");
+        }
+        this.args = List.copyOf(args);
+        this.defaultModel = defaultModel;
+    }
+
+    @Override
+    public TypeCheckResult checkInputDataTypes() {
+        DataType p = args.get(0).dataType();
+        if (!(p instanceof StringType) && !(p instanceof NullType)) {
+            return new TypeCheckResult.TypeCheckFailure("mm_generate: prompt must be a string, got " + p.simpleString());
+        }
+        DataType m = args.get(1).dataType();
+        DataType e = m instanceof ArrayType a ? a.elementType() : m;
+        if (!(e instanceof StringType || e instanceof org.apache.spark.sql.types.BinaryType || e instanceof NullType)) {
+            return new TypeCheckResult.TypeCheckFailure("mm_generate: media must be binary (content), string (a path), "
+                    + "array<binary>, array<string> or NULL, got " + m.simpleString());
+        }
+        if (args.size() == 3 && !(args.get(2).dataType() instanceof MapType mt
+                && mt.keyType() instanceof StringType && mt.valueType() instanceof StringType)) {
+            return new TypeCheckResult.TypeCheckFailure("mm_generate: options must be a map<string,string>, got "
+                    + args.get(2).dataType().simpleString());
+        }
+        return TypeCheckResult.TypeCheckSuccess$.MODULE$;
+    }
+
+    @Override
+    public Object eval(InternalRow input) {
+        Object promptValue = args.get(0).eval(input);
+        Object media = javaMedia(args.get(1).eval(input), args.get(1).dataType());
+        Map<String, String> options = args.size() == 3 ? options((MapData) args.get(2).eval(input)) : Map.of();
+        Prepared p = prepare(options);
+        String prompt = promptValue == null ? null : promptValue.toString();
+        String name = media instanceof String s ? s : "in mm_generate";
+        EngineResult result;
+        Object[] values;
+        try {
+            var request = p.factory.build(new RowInput(name, prompt, media, null, null));
+            result = p.engine.engine().submit(request).result().get();
+            values = GenerationSchema.values(result);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("sparkmm: interrupted in mm_generate", e);
+        } catch (RuntimeException | ExecutionException e) {
+            result = null;
+            values = GenerationSchema.errorValues(e.getMessage() != null ? e.getMessage() : e.toString());
+        }
+        p.engine.recordRow(result);
+        if (values[5] != null && p.settings.mode() == Mode.FAILFAST) {
+            throw new IllegalStateException("sparkmm: row " + name + " failed (mode FAILFAST): " + values[5]);
+        }
+        for (int i : new int[] {0, 1, 5}) {
+            values[i] = values[i] == null ? null : UTF8String.fromString((String) values[i]);
+        }
+        return new GenericInternalRow(values);
+    }
+
+    private Prepared prepare(Map<String, String> options) {
+        if (prepared == null) {
+            prepared = new ConcurrentHashMap<>();
+        }
+        return prepared.computeIfAbsent(options, o -> {
+            Map<String, Object> values = new HashMap<>();
+            if (defaultModel != null) {
+                values.put(GeneratorOptions.MODEL_PATH.name(), defaultModel);
+            }
+            for (Map.Entry<String, String> e : o.entrySet()) {
+                values.put(GeneratorOptions.byName(e.getKey()).name(), GeneratorOptions.byName(e.getKey()).parse(e.getValue()));
+            }
+            GeneratorSettings s = GeneratorSettings.from(values);
+            SharedEngine engine = ExecutorEngines.get(s.engineKey(), s.processorCacheBytes());
+            return new Prepared(s, engine, new RequestFactory(s, engine.processor()));
+        });
+    }
+
+    private static Map<String, String> options(MapData m) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (m == null) {
+            return out;
+        }
+        Object[] keys = m.keyArray().toObjectArray(StringType$.MODULE$);
+        Object[] vals = m.valueArray().toObjectArray(StringType$.MODULE$);
+        for (int i = 0; i < keys.length; i++) {
+            out.put(keys[i].toString(), vals[i] == null ? null : vals[i].toString());
+        }
+        return out;
+    }
+
+    /** Catalyst values to the plain Java values RequestFactory takes: byte[], String, List of those. */
+    private static Object javaMedia(Object v, DataType type) {
+        if (v == null) {
+            return null;
+        }
+        if (v instanceof UTF8String s) {
+            return s.toString();
+        }
+        if (v instanceof ArrayData a) {
+            DataType element = ((ArrayType) type).elementType();
+            List<Object> out = new ArrayList<>();
+            for (Object o : a.toObjectArray(element)) {
+                out.add(javaMedia(o, element));
+            }
+            return out;
+        }
+        return v;
+    }
+
+    @Override
+    public ExprCode doGenCode(CodegenContext ctx, ExprCode ev) {
+        return CodegenFallback.super.doGenCode(ctx, ev);
+    }
+
+    @Override
+    public boolean nullable() {
+        return false;
+    }
+
+    @Override
+    public DataType dataType() {
+        return GenerationSchema.RESULT;
+    }
+
+    @Override
+    public String prettyName() {
+        return "mm_generate";
+    }
+
+    @Override
+    public Seq<Expression> children() {
+        return CollectionConverters.asScala(args).toSeq();
+    }
+
+    @Override
+    public Expression withNewChildrenInternal(IndexedSeq<Expression> newChildren) {
+        return new MmGenerate(CollectionConverters.asJava(newChildren), defaultModel);
+    }
+
+    @Override
+    public int productArity() {
+        return args.size() + 1;
+    }
+
+    @Override
+    public Object productElement(int n) {
+        return n < args.size() ? args.get(n) : defaultModel;
+    }
+
+    @Override
+    public boolean canEqual(Object that) {
+        return that instanceof MmGenerate;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MmGenerate m && m.args.equals(args) && java.util.Objects.equals(m.defaultModel, defaultModel);
+    }
+
+    @Override
+    public int hashCode() {
+        return args.hashCode() * 31 + java.util.Objects.hashCode(defaultModel);
+    }
+}

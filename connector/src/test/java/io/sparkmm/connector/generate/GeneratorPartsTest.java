@@ -1,0 +1,69 @@
+package io.sparkmm.connector.generate;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The Spark-free parts of the generator: templates, path canonical forms, row seeds, options. */
+class GeneratorPartsTest {
+
+    @Test
+    void templateFillsSlotsAndKeepsEscapedBraces() {
+        PromptTemplate t = new PromptTemplate("Describe {name} in {{JSON}} for {who}");
+        assertThat(t.columns()).containsExactly("name", "who");
+        assertThat(t.render(Map.<String, Object>of("name", "a cat", "who", 7)::get))
+                .isEqualTo("Describe a cat in {JSON} for 7");
+        assertThatThrownBy(() -> t.render(c -> null)).hasMessageContaining("'name'");
+        assertThatThrownBy(() -> new PromptTemplate("oops {name")).hasMessageContaining("unclosed");
+        assertThatThrownBy(() -> new PromptTemplate("oops }")).hasMessageContaining("stray");
+    }
+
+    @Test
+    void canonicalResolvesDotsFileUrisAndSymlinks(@TempDir Path dir) throws Exception {
+        Path inside = Files.createDirectories(dir.resolve("data"));
+        Path outside = Files.createDirectories(dir.resolve("secret"));
+        Files.writeString(outside.resolve("x.png"), "x");
+        Files.createSymbolicLink(inside.resolve("link.png"), outside.resolve("x.png"));
+        String root = RequestFactory.canonical(inside.toString());
+        assertThat(RequestFactory.canonical(inside + "/../secret/x.png")).doesNotStartWith(root + "/");
+        assertThat(RequestFactory.canonical(inside.resolve("link.png").toString())).doesNotStartWith(root + "/");
+        assertThat(RequestFactory.canonical("file:" + inside + "/a b.png")).isEqualTo(root + "/a b.png");
+        assertThat(RequestFactory.canonical("file://" + inside + "/a.png")).isEqualTo(root + "/a.png");
+        assertThat(RequestFactory.canonical("s3a://bucket/a/../b.png")).isEqualTo("s3a://bucket/b.png");
+    }
+
+    @Test
+    void rowSeedDependsOnContentAndBaseSeedOnly() {
+        RowInput a = new RowInput("k1", "hi", new byte[] {1, 2}, null, null);
+        RowInput sameContent = new RowInput("other name", "hi", new byte[] {1, 2}, null, null);
+        assertThat(RequestFactory.rowSeed(0, a)).isEqualTo(RequestFactory.rowSeed(0, sameContent));
+        assertThat(RequestFactory.rowSeed(1, a)).isNotEqualTo(RequestFactory.rowSeed(0, a));
+        assertThat(RequestFactory.rowSeed(0, new RowInput("k", "hi", new byte[] {1, 3}, null, null)))
+                .isNotEqualTo(RequestFactory.rowSeed(0, a));
+        assertThat(RequestFactory.rowSeed(0, new RowInput("k", "hi", null, new byte[] {1, 2}, null)))
+                .isNotEqualTo(RequestFactory.rowSeed(0, a));
+        assertThat(RequestFactory.rowSeed(0, new RowInput("k", "hi", List.of("/a.png"), null, null)))
+                .isNotEqualTo(RequestFactory.rowSeed(0, new RowInput("k", "hi", "/a.png", null, null)));
+    }
+
+    @Test
+    void optionsNameTheKeyAndTheValue() {
+        assertThatThrownBy(() -> GeneratorOptions.byName("maxTokenz")).hasMessageContaining("'maxTokenz'")
+                .hasMessageContaining("maxTokens");
+        assertThatThrownBy(() -> GeneratorOptions.MODE.parse("LENIENT")).hasMessageContaining("'mode'")
+                .hasMessageContaining("LENIENT");
+        assertThat(GeneratorOptions.STOP.parse("a|b")).containsExactly("a", "b");
+        assertThatThrownBy(() -> new MultimodalGenerator().setModelPath("/m").setTopP(0).settings())
+                .hasMessageContaining("top_p");
+        assertThatThrownBy(() -> new MultimodalGenerator().setModelPath("/m").setLookAhead(0).settings())
+                .hasMessageContaining("lookAhead");
+        assertThatThrownBy(() -> new MultimodalGenerator().settings()).hasMessageContaining("modelPath");
+    }
+}

@@ -1,0 +1,111 @@
+package io.sparkmm.sparktests.generate;
+
+import io.sparkmm.engine.Engine;
+import io.sparkmm.engine.EngineConfig;
+import io.sparkmm.engine.EngineResult;
+import io.sparkmm.engine.LoadedModel;
+import io.sparkmm.engine.RequestHandle;
+import io.sparkmm.engine.checkpoint.TinyLlavaCheckpoint;
+import io.sparkmm.engine.multimodal.MultimodalProcessor;
+import io.sparkmm.engine.multimodal.PromptInput;
+import io.sparkmm.engine.sampling.SamplingParams;
+import io.sparkmm.kernels.Backends;
+import io.sparkmm.processors.cache.ProcessorCache;
+import io.sparkmm.processors.media.MediaLimits;
+import io.sparkmm.processors.media.MediaSource;
+import org.apache.spark.sql.SparkSession;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/** Shared fixtures: a session recipe, a tiny LLaVA checkpoint, PNG images, and the engine-alone oracle. */
+final class SparkTestSupport {
+
+    static final Path TARGET = Path.of("target").toAbsolutePath();
+
+    private SparkTestSupport() {
+    }
+
+    /** A session that keeps everything on loopback and under target/ (no UI, no /tmp clutter). */
+    static SparkSession.Builder session(String master, String name) {
+        try {
+            Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
+            Files.createDirectories(TARGET.resolve("spark-local"));
+            Files.createDirectories(TARGET.resolve("spark-home"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return SparkSession.builder().master(master).appName(name)
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.local.dir", TARGET.resolve("spark-local").toString())
+                .config("spark.test.home", TARGET.resolve("spark-home").toString());
+    }
+
+    static Path checkpoint(String name) {
+        return TinyLlavaCheckpoint.write(TARGET.resolve("checkpoints").resolve(name), TinyLlavaCheckpoint.Spec.llama());
+    }
+
+    static byte[] png(int seed) {
+        Random r = new Random(seed);
+        BufferedImage img = new BufferedImage(24 + seed % 9, 20 + seed % 7, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                img.setRGB(x, y, r.nextInt(0xffffff));
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(img, "png", out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    /** One input of the engine-alone oracle: prompt text and optional image bytes. */
+    record Input(String prompt, byte[] image) {
+    }
+
+    /**
+     * The oracle: the same prompts through a separately loaded model and engine, in one batch,
+     * with no Spark and no connector code. Greedy, so seeds play no part.
+     */
+    static List<String> engineAlone(Path model, List<Input> inputs, int maxTokens) {
+        try (LoadedModel loaded = LoadedModel.open(model, Backends.createDefault());
+             Engine engine = new Engine(loaded, EngineConfig.defaults())) {
+            MultimodalProcessor processor = new MultimodalProcessor(loaded, new ProcessorCache(64L << 20),
+                    MediaLimits.defaults());
+            List<RequestHandle> handles = new ArrayList<>();
+            for (Input in : inputs) {
+                List<MediaSource> images = in.image() == null ? List.of() : List.of(MediaSource.ofBytes("img", in.image()));
+                PromptInput p = new PromptInput(in.prompt(), null, true, null, images, List.of(), List.of());
+                handles.add(engine.submit(processor.build(null, p, SamplingParams.greedy(maxTokens))));
+            }
+            List<String> out = new ArrayList<>();
+            for (RequestHandle h : handles) {
+                EngineResult r = h.result().join();
+                if (!r.ok()) {
+                    throw new AssertionError("oracle request failed: " + r.error());
+                }
+                out.add(r.text());
+            }
+            return out;
+        }
+    }
+
+    static Map<String, String> noExtra() {
+        return Map.of();
+    }
+}
