@@ -60,8 +60,8 @@ public final class CaptionImagesJob {
     }
 
     static void run(SparkSession spark, String input, String output, String model, String prompt, int maxTokens) {
-        // Spark's binaryFile source: one row per file (path, modificationTime, length, content)
-        Dataset<Row> images = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(input)
+        // sparkmm's multimodal source: one row per image file; content is read because it is selected
+        Dataset<Row> images = spark.read().format("multimodal").option("modality", "image").load(input)
                 .select(col("path"), col("content"));
         MultimodalGenerator generator = new MultimodalGenerator().setModelPath(model).setPromptTemplate(prompt
                 .replace("{", "{{").replace("}", "}}")).setImageCol("content").setKeyCol("path")
