@@ -68,6 +68,7 @@ MIN_SIDE, MAX_SIDE = 48, 256
 # The shape's bounding box side is drawn from [MIN_FRACTION, 1] of the shorter side. A star
 # inside a d-wide box is 2*R*sin(72) = 0.951*d wide, so 0.27 keeps every shape >= 1/4 across.
 MIN_FRACTION = 0.27
+SMALL_FRACTION = 0.55
 # Inner/outer radius of a regular five-pointed star (the pentagram's ratio).
 STAR_INNER = 0.381966
 
@@ -102,14 +103,19 @@ def shape_polygon(shape, x0, y0, d):
     raise ValueError(shape)
 
 
-def random_example(rng):
-    """(PIL image, color, shape, background) drawn under the task's rules."""
+def random_example(rng, small_bias=0.0):
+    """(PIL image, color, shape, background) drawn under the task's rules. With probability
+    small_bias the shape's box is drawn from the small end, [MIN_FRACTION, SMALL_FRACTION] of the
+    shorter side: small shapes span few patches and are the last ones the model gets right."""
     w = rng.randint(MIN_SIDE, MAX_SIDE)
     h_lo = max(MIN_SIDE, math.ceil(w * 3 / 4))
     h_hi = min(MAX_SIDE, math.floor(w * 4 / 3))
     h = rng.randint(h_lo, h_hi)
     s = min(w, h)
-    d = rng.randint(math.ceil(MIN_FRACTION * s), s)
+    top = s
+    if small_bias > 0 and rng.random() < small_bias:
+        top = math.ceil(SMALL_FRACTION * s)
+    d = rng.randint(math.ceil(MIN_FRACTION * s), top)
     ox, oy = (w - s) // 2, (h - s) // 2
     x0 = ox + rng.randint(0, s - d)
     y0 = oy + rng.randint(0, s - d)
@@ -369,15 +375,20 @@ def embed(cfg, w, ids, feats, image_id):
 # ---------------------------------------------------------------------------------------------
 # Batches, training, evaluation
 # ---------------------------------------------------------------------------------------------
-def make_batch(rng, cfg, vocab, images):
-    """`images` fresh images, each asked all four prompts: pixels [I, 3, S, S], ids [4I, n],
-    targets [4I, n] (-100 except on the answer words and EOS), and the image index per row."""
+def make_batch(rng, cfg, vocab, images, shape_images=0, small_bias=0.0):
+    """`images` fresh images, each asked all four prompts, plus `shape_images` more, each asked
+    one prompt that names the shape ("Describe the image." or "What shape is this?"): pixels
+    [I, 3, S, S], ids [rows, n], targets [rows, n] (-100 except on the answer words and EOS), and
+    the image index per row. Shapes are the slow part to learn and the vision tower is the cheap
+    part of a step, so extra images asked about the shape buy the most per second."""
     tokens = (cfg.image_size // cfg.patch) ** 2
     pix, seqs, tgts, owner = [], [], [], []
-    for i in range(images):
-        img, color, shape, background = random_example(rng)
+    for i in range(images + shape_images):
+        img, color, shape, background = random_example(rng, small_bias)
         pix.append(preprocess(img, cfg.image_size))
-        for pi, prompt in enumerate(PROMPTS):
+        asked = range(len(PROMPTS)) if i < images else [rng.choice([0, 2])]
+        for pi in asked:
+            prompt = PROMPTS[pi]
             p = prompt_ids(vocab, prompt, tokens)
             a = [vocab[x] for x in answer(pi, color, shape, background).split()] + [vocab[EOS]]
             seq = p + a
@@ -550,6 +561,10 @@ def main():
     ap.add_argument("--seed", type=int, default=20261122)
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--images-per-step", type=int, default=16, help="each asked all 4 prompts")
+    ap.add_argument("--shape-images-per-step", type=int, default=0,
+                    help="extra images per step, each asked one prompt that names the shape")
+    ap.add_argument("--small-bias", type=float, default=0.0,
+                    help="fraction of training images with a small shape (see random_example)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--eval-images", type=int, default=500)
     # One thread: these matrices are small, and on a shared 2-core machine a second OpenMP thread
@@ -558,6 +573,8 @@ def main():
     ap.add_argument("--min-accuracy", type=float, default=0.99)
     ap.add_argument("--save-pt", help="also keep the trained weights as a torch file (outside the model folder)")
     ap.add_argument("--from-pt", help="skip training: evaluate and write weights saved by --save-pt")
+    ap.add_argument("--init-from", help="start from weights saved by --save-pt (a second training stage; "
+                                        "give it its own --seed so it sees new images)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -585,13 +602,15 @@ def main():
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     start = time.time()
     window = []
-    if args.from_pt:
-        saved = torch.load(args.from_pt)
+    if args.from_pt or args.init_from:
+        saved = torch.load(args.from_pt or args.init_from)
         for k in w:
             w[k].data.copy_(saved[k])
-        args.steps = 0
+        if args.from_pt:
+            args.steps = 0
     for step in range(args.steps):
-        pix, ids, tg, owner = make_batch(train_rng, cfg, vocab, args.images_per_step)
+        pix, ids, tg, owner = make_batch(train_rng, cfg, vocab, args.images_per_step, args.shape_images_per_step,
+                                         args.small_bias)
         loss = forward_loss(cfg, w, vocab, pix, ids, tg, owner)
         opt.zero_grad()
         loss.backward()
@@ -603,9 +622,12 @@ def main():
             print(f"step {step + 1:5d}  loss {sum(window) / len(window):.4f}  lr {sched.get_last_lr()[0]:.2e}  "
                   f"elapsed {time.time() - start:.0f}s", flush=True)
             window = []
+        if args.save_pt and (step + 1) % 500 == 0:
+            # Kept as training goes, so a run cut short by the clock still leaves weights.
+            torch.save({k: x.data for k, x in w.items()}, args.save_pt)
     train_s = time.time() - start
     print(f"training wall time {train_s:.0f}s ({args.steps} steps, "
-          f"{args.steps * args.images_per_step} images, {args.steps * args.images_per_step * 4} sequences)",
+          f"{args.steps * (args.images_per_step + args.shape_images_per_step)} images)",
           flush=True)
     if args.save_pt:
         torch.save({k: x.data for k, x in w.items()}, args.save_pt)
