@@ -1,47 +1,26 @@
 package io.sparkmm.kernels.reference;
 
 import io.sparkmm.kernels.Activation;
-import io.sparkmm.kernels.Backend;
-import io.sparkmm.kernels.DType;
 import io.sparkmm.kernels.KvCache;
 import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.kernels.cpu.Checks;
+import io.sparkmm.kernels.cpu.CpuBackendBase;
 import io.sparkmm.kernels.cpu.CpuKvCache;
 import io.sparkmm.kernels.cpu.CpuTensor;
 import io.sparkmm.kernels.cpu.ScalarMath;
 
-import java.nio.ByteBuffer;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Plain scalar Java, written to be obviously correct: the oracle every other backend is checked
  * against. Single-threaded; reductions run in index order with F32 accumulators.
  */
-public final class ReferenceBackend implements Backend {
+public final class ReferenceBackend extends CpuBackendBase {
 
-    /** KV pools this backend made, closed with it. */
-    private final List<CpuKvCache> caches = new CopyOnWriteArrayList<>();
 
     @Override
     public String name() {
         return "reference";
-    }
-
-    @Override
-    public Tensor zeros(int... shape) {
-        return CpuTensor.f32(new float[(int) product(shape)], shape);
-    }
-
-    @Override
-    public Tensor upload(float[] data, int... shape) {
-        return CpuTensor.f32(data.clone(), shape);
-    }
-
-    @Override
-    public Tensor weight(DType dtype, ByteBuffer littleEndian, int... shape) {
-        return CpuTensor.raw(dtype, littleEndian, shape);
     }
 
     @Override
@@ -242,13 +221,6 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
-        CpuKvCache cache = CpuKvCache.allocate(numLayers, numBlocks, blockSize, kvHeads, headDim);
-        caches.add(cache);
-        return cache;
-    }
-
-    @Override
     public void pagedAttention(Tensor q, Tensor k, Tensor v, KvCache cache, int layer, PagedBatch batch, Tensor out,
                                int heads, int kvHeads, int headDim, float scale) {
         CpuTensor qs = CpuTensor.of(q);
@@ -321,15 +293,6 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void close() {
-        caches.forEach(CpuKvCache::close);
-        caches.clear();
-    }
-
-    private static long product(int[] shape) {
-        long p = 1;
-        for (int s : shape) {
-            p *= s;
-        }
-        return p;
+        closeCaches();
     }
 }

@@ -1,20 +1,16 @@
 package io.sparkmm.kernels.simd;
 
 import io.sparkmm.kernels.Activation;
-import io.sparkmm.kernels.Backend;
-import io.sparkmm.kernels.DType;
 import io.sparkmm.kernels.KvCache;
 import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.kernels.cpu.Checks;
+import io.sparkmm.kernels.cpu.CpuBackendBase;
 import io.sparkmm.kernels.cpu.CpuKvCache;
 import io.sparkmm.kernels.cpu.CpuTensor;
 import io.sparkmm.kernels.cpu.ScalarMath;
 import jdk.incubator.vector.FloatVector;
 
-import java.nio.ByteBuffer;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The fast CPU backend: {@code jdk.incubator.vector} kernels on a fixed pool of threads, over
@@ -24,14 +20,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>Work is split over rows, heads or output columns, never inside one output element's
  * reduction, so results are the same for every thread count and batch size.
  */
-public final class VectorBackend implements Backend {
+public final class VectorBackend extends CpuBackendBase {
 
     /** Below this many multiply-adds (or elements) an op runs on the caller's thread: a hand-off costs more. */
     private static final long PARALLEL_WORK = 1L << 15;
 
     private final WorkerPool pool;
-    /** KV pools this backend made, closed with it. */
-    private final List<CpuKvCache> caches = new CopyOnWriteArrayList<>();
 
     public VectorBackend(int threads) {
         this.pool = new WorkerPool(threads);
@@ -45,28 +39,6 @@ public final class VectorBackend implements Backend {
     }
 
     // ---------------------------------------------------------------- storage
-
-    @Override
-    public Tensor zeros(int... shape) {
-        long size = 1;
-        for (int s : shape) {
-            size *= s;
-        }
-        if (size < 0 || size > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("zeros: shape " + Tensor.describe(shape) + " is too large or negative");
-        }
-        return CpuTensor.f32(new float[(int) size], shape);
-    }
-
-    @Override
-    public Tensor upload(float[] data, int... shape) {
-        return CpuTensor.f32(data.clone(), shape);
-    }
-
-    @Override
-    public Tensor weight(DType dtype, ByteBuffer littleEndian, int... shape) {
-        return CpuTensor.raw(dtype, littleEndian, shape);
-    }
 
     @Override
     public float[] download(Tensor t) {
@@ -230,13 +202,6 @@ public final class VectorBackend implements Backend {
     }
 
     @Override
-    public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
-        CpuKvCache cache = CpuKvCache.allocate(numLayers, numBlocks, blockSize, kvHeads, headDim);
-        caches.add(cache);
-        return cache;
-    }
-
-    @Override
     public void pagedAttention(Tensor q, Tensor k, Tensor v, KvCache cache, int layer, PagedBatch batch, Tensor out,
                                int heads, int kvHeads, int headDim, float scale) {
         CpuTensor qs = CpuTensor.of(q);
@@ -304,8 +269,7 @@ public final class VectorBackend implements Backend {
     @Override
     public void close() {
         pool.close();
-        caches.forEach(CpuKvCache::close);
-        caches.clear();
+        closeCaches();
     }
 
     /** Rows [0, n) of width cols, split over threads when there is enough work. */

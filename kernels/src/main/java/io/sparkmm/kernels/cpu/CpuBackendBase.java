@@ -1,0 +1,55 @@
+package io.sparkmm.kernels.cpu;
+
+import io.sparkmm.kernels.Backend;
+import io.sparkmm.kernels.DType;
+import io.sparkmm.kernels.KvCache;
+import io.sparkmm.kernels.Tensor;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Storage shared by the CPU backends: heap F32 activations, weights kept as stored, and off-heap
+ * KV pools that are closed with the backend. Subclasses supply the math.
+ */
+public abstract class CpuBackendBase implements Backend {
+
+    /** KV pools this backend made, closed with it. */
+    private final List<CpuKvCache> caches = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Tensor zeros(int... shape) {
+        long size = 1;
+        for (int d : shape) {
+            size *= d;
+        }
+        if (size < 0 || size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("zeros: shape " + Tensor.describe(shape) + " is too large or negative");
+        }
+        return CpuTensor.f32(new float[(int) size], shape);
+    }
+
+    @Override
+    public Tensor upload(float[] data, int... shape) {
+        return CpuTensor.f32(data.clone(), shape);
+    }
+
+    @Override
+    public Tensor weight(DType dtype, ByteBuffer littleEndian, int... shape) {
+        return CpuTensor.raw(dtype, littleEndian, shape);
+    }
+
+    @Override
+    public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
+        CpuKvCache cache = CpuKvCache.allocate(numLayers, numBlocks, blockSize, kvHeads, headDim);
+        caches.add(cache);
+        return cache;
+    }
+
+    /** Closes every KV pool this backend allocated. */
+    protected void closeCaches() {
+        caches.forEach(CpuKvCache::close);
+        caches.clear();
+    }
+}
