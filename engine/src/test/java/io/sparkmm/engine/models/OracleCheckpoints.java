@@ -14,9 +14,9 @@ import java.util.Map;
  * {@code src/test/resources/checkpoints} together with the oracle's fixtures, so the comparison
  * does not depend on the random writer staying the same. To regenerate both:
  * <pre>
- *   mvn -q -pl engine -am test-compile
- *   java -cp "$(cat engine/target/test-classpath.txt)" io.sparkmm.engine.models.OracleCheckpoints \
- *       engine/src/test/resources/checkpoints
+ *   mvn -q -pl engine -am test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+ *   java -cp engine/target/test-classes:engine/target/classes:kernels/target/classes:processors/target/classes:$(cat engine/target/cp.txt) \
+ *       io.sparkmm.engine.models.OracleCheckpoints engine/src/test/resources/checkpoints
  *   /usr/bin/python3 engine/src/test/python/decoder_oracle.py \
  *       engine/src/test/resources/checkpoints engine/src/test/resources/fixtures/decoder_oracle.json
  * </pre>

@@ -40,6 +40,31 @@ public abstract class CpuBackendBase implements Backend {
         return CpuTensor.raw(dtype, littleEndian, shape);
     }
 
+    /**
+     * Decodes {@code count} elements of {@code src} from {@code start} into {@code dst[dstOff..]}
+     * as F32; every backend's decode gives the same bits, only its speed differs.
+     */
+    protected abstract void decodeRange(CpuTensor src, long start, float[] dst, int dstOff, int count);
+
+    @Override
+    public float[] download(Tensor t) {
+        CpuTensor c = CpuTensor.of(t);
+        float[] out = new float[(int) c.size()];
+        decodeRange(c, 0, out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
+        CpuTensor s = CpuTensor.of(src);
+        CpuTensor d = CpuTensor.of(dst);
+        int cols = s.cols();
+        Checks.equal("copyRows cols", cols, d.cols());
+        Checks.rowRange("copyRows source", s, srcRow, count);
+        Checks.rowRange("copyRows destination", d, dstRow, count);
+        decodeRange(s, (long) srcRow * cols, d.data(), dstRow * cols, count * cols);
+    }
+
     @Override
     public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
         CpuKvCache cache = CpuKvCache.allocate(numLayers, numBlocks, blockSize, kvHeads, headDim);

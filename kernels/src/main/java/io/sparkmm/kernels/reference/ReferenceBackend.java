@@ -24,22 +24,8 @@ public final class ReferenceBackend extends CpuBackendBase {
     }
 
     @Override
-    public float[] download(Tensor t) {
-        CpuTensor c = CpuTensor.of(t);
-        float[] out = new float[(int) c.size()];
-        c.getRange(0, out, 0, out.length);
-        return out;
-    }
-
-    @Override
-    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
-        CpuTensor s = CpuTensor.of(src);
-        CpuTensor d = CpuTensor.of(dst);
-        int cols = s.cols();
-        Checks.equal("copyRows cols", cols, d.cols());
-        Checks.rowRange("copyRows source", s, srcRow, count);
-        Checks.rowRange("copyRows destination", d, dstRow, count);
-        s.getRange((long) srcRow * cols, d.data(), dstRow * cols, count * cols);
+    protected void decodeRange(CpuTensor src, long start, float[] dst, int dstOff, int count) {
+        src.getRange(start, dst, dstOff, count);
     }
 
     @Override
