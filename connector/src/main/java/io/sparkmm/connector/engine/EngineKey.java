@@ -1,6 +1,7 @@
 package io.sparkmm.connector.engine;
 
 import io.sparkmm.engine.EngineConfig;
+import io.sparkmm.engine.checkpoint.ModelLocation;
 
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -11,7 +12,8 @@ import java.nio.file.Path;
  * engine options or device gives a separate engine. Immutable and serializable, so the driver
  * builds it once and ships it in the task closure.
  *
- * @param modelPath the checkpoint directory, absolute and normalized so spellings of one path match
+ * @param modelPath the checkpoint directory, absolute and normalized so spellings of one path match, or
+ *                  {@code classpath:NAME} for a model embedded in the application jar (kept as given)
  * @param maxBatchedTokens the engine's token budget per step
  * @param maxSeqs the most requests running at once
  * @param kvCacheBytes the KV pool size (0 = the engine's default share of the heap)
@@ -42,6 +44,9 @@ public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, lon
     }
 
     private static String normalize(String p) {
+        if (ModelLocation.isClasspath(p)) {
+            return p;
+        }
         String s = p.startsWith("file://") ? p.substring("file://".length()) : p.startsWith("file:") ? p.substring(5) : p;
         return Path.of(s).toAbsolutePath().normalize().toString();
     }

@@ -2,6 +2,7 @@ package io.sparkmm.connector.engine;
 
 import io.sparkmm.engine.Engine;
 import io.sparkmm.engine.LoadedModel;
+import io.sparkmm.engine.checkpoint.ModelLocation;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
@@ -10,7 +11,6 @@ import io.sparkmm.processors.media.MediaLimits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -113,7 +113,7 @@ public final class ExecutorEngines {
                 Runtime.getRuntime().availableProcessors()));
         LoadedModel model = null;
         try {
-            model = LoadedModel.open(Path.of(key.modelPath()), backend);
+            model = LoadedModel.open(ModelLocation.resolve(key.modelPath()), backend);
             Engine engine = new Engine(model, key.engineConfig());
             MultimodalProcessor processor = new MultimodalProcessor(model, processorCache(processorCacheBytes),
                     MediaLimits.defaults());

@@ -42,7 +42,8 @@ public final class GeneratorOptions {
     private static final Map<String, Option<?>> BY_NAME = new LinkedHashMap<>();
 
     public static final Option<String> MODEL_PATH = str("modelPath", null,
-            "Hugging Face checkpoint directory, readable at the same path on every executor; "
+            "Hugging Face checkpoint directory, readable at the same path on every executor, or classpath:NAME "
+                    + "for a checkpoint embedded in the application jar (e.g. the examples' classpath:default-model); "
                     + "mm_generate falls back to the Spark conf spark.sparkmm.model");
     public static final Option<String> PROMPT_COL = str("promptCol", null,
             "string column holding each row's prompt text (give this or promptTemplate)");

@@ -8,6 +8,7 @@ import io.sparkmm.engine.EngineResult;
 import io.sparkmm.engine.LoadedModel;
 import io.sparkmm.engine.MediaInput;
 import io.sparkmm.engine.RequestHandle;
+import io.sparkmm.engine.checkpoint.ModelLocation;
 import io.sparkmm.engine.checkpoint.GenerationConfig;
 import io.sparkmm.engine.generate.GenerationResult;
 import io.sparkmm.engine.generate.LlavaNaiveGenerator;
@@ -64,7 +65,7 @@ final class GenerateCommand {
 
     static void run(String[] args, PrintStream out, PrintStream err) throws Exception {
         CliArgs a = CliArgs.parse(args, 1, VALUED, FLAGS);
-        Path dir = Path.of(a.require("model"));
+        Path dir = ModelLocation.resolve(a.require("model"));
         if (!Files.isDirectory(dir)) {
             throw new CliArgs.UsageException("--model " + dir + " is not a directory");
         }
