@@ -2,18 +2,13 @@ package io.sparkmm.examples;
 
 import io.sparkmm.connector.generate.GeneratorMetrics;
 import io.sparkmm.connector.generate.MultimodalGenerator;
-import io.sparkmm.engine.checkpoint.TinyLlavaCheckpoint;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 
 import static org.apache.spark.sql.functions.col;
 
@@ -25,35 +20,32 @@ import static org.apache.spark.sql.functions.col;
  *     --input DIR --output DIR [--model DIR] [--prompt TEXT] [--max-tokens N] [--master local[2]]
  * </pre>
  *
- * Without --model it writes a tiny random LLaVA checkpoint to a temporary directory (the output is
- * then random text: useful to check the pipeline, not the captions). --master is for local runs;
- * under spark-submit leave it out and pass --master to spark-submit.
+ * Without --model it uses the embedded default model ({@link DefaultModel}), which describes images
+ * of one colored shape on a plain background (see {@link ShapeImages}); --model takes a checkpoint
+ * directory readable on every executor, or classpath:NAME. --master is for local runs; under
+ * spark-submit leave it out and pass --master to spark-submit.
  */
 public final class CaptionImagesJob {
 
     private CaptionImagesJob() {
     }
 
-    public static void main(String[] argv) throws IOException {
-        Map<String, String> args = parse(argv);
-        String input = required(args, "--input");
-        String output = required(args, "--output");
-        String model = args.get("--model");
+    static final String USAGE = "--input DIR --output DIR [--model DIR|classpath:NAME] [--prompt TEXT] "
+            + "[--max-tokens N] [--master local[2]]";
+
+    public static void main(String[] argv) {
+        JobArgs args = JobArgs.parse(argv, USAGE);
+        String input = args.required("--input");
+        String output = args.required("--output");
+        String model = args.get("--model", null);
         if (model == null) {
-            // the executors read the model from this path too: fine in local mode and on one machine
-            model = TinyLlavaCheckpoint.write(Files.createTempDirectory("sparkmm-tiny-llava"),
-                    TinyLlavaCheckpoint.Spec.llama()).toString();
-            System.out.println("no --model: using a tiny random LLaVA checkpoint in " + model);
+            model = DefaultModel.LOCATION;
+            System.out.println("no --model: using the embedded default model (" + model + ")");
         }
-        SparkSession.Builder builder = SparkSession.builder().appName("sparkmm caption images");
-        if (args.containsKey("--master")) {
-            builder.master(args.get("--master")).config("spark.driver.host", "127.0.0.1")
-                    .config("spark.driver.bindAddress", "127.0.0.1").config("spark.ui.enabled", "false");
-        }
-        SparkSession spark = builder.getOrCreate();
+        SparkSession spark = args.session("sparkmm caption images");
         try {
-            run(spark, input, output, model, args.getOrDefault("--prompt", "Describe the image in one sentence."),
-                    Integer.parseInt(args.getOrDefault("--max-tokens", "32")));
+            run(spark, input, output, model, args.get("--prompt", "Describe the image."),
+                    Integer.parseInt(args.get("--max-tokens", "32")));
         } finally {
             spark.stop();
         }
@@ -77,28 +69,6 @@ public final class CaptionImagesJob {
                 m.rows() / seconds, m.generatedTokens() / seconds, m.promptTokens(), m.cachedTokens());
         spark.read().parquet(output).select(col("path"), col("generation.text"), col("generation.error"))
                 .show(5, 60);
-    }
-
-    private static Map<String, String> parse(String[] argv) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < argv.length; i++) {
-            String k = argv[i];
-            if (!k.startsWith("--") || i + 1 >= argv.length) {
-                throw new IllegalArgumentException("expected --name value pairs, got '" + k + "'; usage: --input DIR "
-                        + "--output DIR [--model DIR] [--prompt TEXT] [--max-tokens N] [--master local[2]]");
-            }
-            out.put(k, argv[++i]);
-        }
-        return out;
-    }
-
-    private static String required(Map<String, String> args, String name) {
-        String v = args.get(name);
-        if (v == null) {
-            throw new IllegalArgumentException("missing " + name + " (usage: --input DIR --output DIR [--model DIR] "
-                    + "[--prompt TEXT] [--max-tokens N] [--master local[2]])");
-        }
-        return v;
     }
 
     /** For tests: runs the job in an existing session. */

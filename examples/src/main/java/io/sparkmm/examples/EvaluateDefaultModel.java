@@ -4,6 +4,7 @@ import io.sparkmm.engine.Engine;
 import io.sparkmm.engine.EngineConfig;
 import io.sparkmm.engine.EngineResult;
 import io.sparkmm.engine.LoadedModel;
+import io.sparkmm.engine.checkpoint.ModelLocation;
 import io.sparkmm.engine.generate.FinishReason;
 import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
@@ -15,7 +16,6 @@ import io.sparkmm.processors.cache.ProcessorCache;
 import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
 
-import java.net.URL;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,11 +42,7 @@ public final class EvaluateDefaultModel {
     public static void main(String[] args) throws Exception {
         int images = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 0x5EED_2026L;
-        java.net.URL config = EvaluateDefaultModel.class.getResource("/default-model/config.json");
-        if (config == null) {
-            throw new IllegalStateException("default-model is not on the classpath");
-        }
-        Path model = Path.of(config.toURI()).getParent();
+        Path model = ModelLocation.resolve(DefaultModel.LOCATION);
         Path dir = java.nio.file.Files.createTempDirectory("sparkmm-eval");
         int[] correct = evaluate(model, dir, images, seed);
         boolean ok = true;
