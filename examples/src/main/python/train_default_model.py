@@ -141,10 +141,10 @@ def quick_gelu(x):
     return x * torch.sigmoid(1.702 * x)
 
 
-def image_features(cfg, w, pixels, with_vision_states=False):
-    """[B, 3, S, S] -> projected features [B, patches, text hidden]: CLIP embeddings, pre_layrnorm,
-    pre-norm encoder layers, hidden state at vision_feature_layer without the class token
-    ("default"), projector linear_1 -> gelu -> linear_2 (llava_oracle.py's formulas)."""
+def tower_states(cfg, w, pixels):
+    """[B, 3, S, S] -> the CLIP tower's hidden state at vision_feature_layer, [B, 1 + patches,
+    vision hidden] with the class token first: embeddings, pre_layrnorm, pre-norm encoder layers
+    (llava_oracle.py's formulas)."""
     p = "model.vision_tower.vision_model."
     d, nh = cfg.v_hidden, cfg.v_heads
     hd = d // nh
@@ -171,13 +171,20 @@ def image_features(cfg, w, pixels, with_vision_states=False):
         y = F.layer_norm(x, (d,), w[l + "layer_norm2.weight"], w[l + "layer_norm2.bias"], cfg.ln_eps)
         x = x + lin(quick_gelu(lin(y, l + "mlp.fc1")), l + "mlp.fc2")
         states.append(x)
-    if with_vision_states == "tower":
-        return states[cfg.feature_layer]
-    feats = states[cfg.feature_layer][:, 1:]
+    return states[cfg.feature_layer]
+
+
+def project(w, patch_states):
+    """LLaVA's projector, linear_1 -> gelu -> linear_2: [B, patches, vision hidden] -> [B, patches, text hidden]."""
     pr = "model.multi_modal_projector."
-    hid = F.gelu(F.linear(feats, w[pr + "linear_1.weight"], w[pr + "linear_1.bias"]))
-    out = F.linear(hid, w[pr + "linear_2.weight"], w[pr + "linear_2.bias"])
-    return (out, feats) if with_vision_states else out
+    hid = F.gelu(F.linear(patch_states, w[pr + "linear_1.weight"], w[pr + "linear_1.bias"]))
+    return F.linear(hid, w[pr + "linear_2.weight"], w[pr + "linear_2.bias"])
+
+
+def image_features(cfg, w, pixels):
+    """[B, 3, S, S] -> the image tokens' embeddings [B, patches, text hidden]: the tower's states
+    without the class token ("default" strategy), projected."""
+    return project(w, tower_states(cfg, w, pixels)[:, 1:])
 
 
 def rms_norm(x, weight, eps):
@@ -318,12 +325,13 @@ def vision_loss(cfg, w, pix, labels, aux, cls_head):
     45% shape accuracy after the same 32k images without them). Colors are targets too: trained on
     shapes alone for long, the tower learned to drop color, and stage 2 could not get it back in
     time (color answers stuck near chance)."""
-    states = image_features(cfg, w, pix, with_vision_states="tower")
+    states = tower_states(cfg, w, pix)
     return class_token_loss(states, labels, cls_head) + dense_loss(cfg, pix, labels, states[:, 1:], aux)
 
 
 def forward_loss(cfg, w, vocab, pix, ids, tg, owner, labels=None, aux=None, aux_weight=0.0):
-    feats_all, vision = image_features(cfg, w, pix, with_vision_states=True)
+    vision = tower_states(cfg, w, pix)[:, 1:]
+    feats_all = project(w, vision)
     logits = decoder_logits(cfg, w, embed(cfg, w, ids, feats_all[owner], vocab[IMAGE]))
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tg.reshape(-1), ignore_index=-100)
     if aux_weight > 0:
@@ -415,7 +423,7 @@ def train_vision(cfg, w, aux, gen, rng, args, start):
                 probe_pix = torch.stack([preprocess(e[0], cfg.image_size) for e in examples])
                 probe_labels = torch.tensor([[SHAPES.index(e[2]), list(COLORS).index(e[1])] for e in examples])
             with torch.no_grad():
-                states = image_features(cfg, w, probe_pix, with_vision_states="tower")
+                states = tower_states(cfg, w, probe_pix)
                 logits = F.linear(states[:, 0], cls_head[0], cls_head[1])
                 shape_acc = (logits[:, :len(SHAPES)].argmax(-1) == probe_labels[:, 0]).float().mean()
                 color_acc = (logits[:, len(SHAPES):len(SHAPES) + len(COLORS)].argmax(-1)
