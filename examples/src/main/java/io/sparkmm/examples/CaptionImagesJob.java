@@ -1,6 +1,5 @@
 package io.sparkmm.examples;
 
-import io.sparkmm.connector.generate.GeneratorMetrics;
 import io.sparkmm.connector.generate.MultimodalGenerator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -8,7 +7,6 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 import java.nio.file.Path;
-import java.util.Locale;
 
 import static org.apache.spark.sql.functions.col;
 
@@ -63,10 +61,7 @@ public final class CaptionImagesJob {
         captions.write().mode(SaveMode.Overwrite).parquet(output);
         double seconds = (System.nanoTime() - t0) / 1e9;
 
-        GeneratorMetrics m = generator.lastMetrics();
-        System.out.printf(Locale.ROOT, "sparkmm: %d rows, %d errors in %.1f s: %.2f rows/s, %.1f generated tokens/s "
-                        + "(%d prompt tokens, %d from the prefix cache)%n", m.rows(), m.errors(), seconds,
-                m.rows() / seconds, m.generatedTokens() / seconds, m.promptTokens(), m.cachedTokens());
+        System.out.println("sparkmm: " + generator.lastMetrics().summary(seconds));
         spark.read().parquet(output).select(col("path"), col("generation.text"), col("generation.error"))
                 .show(5, 60);
     }

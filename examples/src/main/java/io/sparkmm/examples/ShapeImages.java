@@ -58,18 +58,7 @@ public final class ShapeImages {
 
         /** The exact answer to {@code PROMPTS.get(prompt)}. */
         public String answer(int prompt) {
-            switch (prompt) {
-                case 0:
-                    return "a " + color + " " + shape + " on a " + background + " background";
-                case 1:
-                    return color;
-                case 2:
-                    return shape;
-                case 3:
-                    return background;
-                default:
-                    throw new IllegalArgumentException("prompt " + prompt);
-            }
+            return ShapeImages.answer(prompt, color, shape, background);
         }
 
         public void writePng(Path file) {
@@ -85,6 +74,22 @@ public final class ShapeImages {
     }
 
     private ShapeImages() {
+    }
+
+    /** The exact answer to {@code PROMPTS.get(prompt)} about a {@code color} {@code shape} on {@code background}. */
+    public static String answer(int prompt, String color, String shape, String background) {
+        switch (prompt) {
+            case 0:
+                return "a " + color + " " + shape + " on a " + background + " background";
+            case 1:
+                return color;
+            case 2:
+                return shape;
+            case 3:
+                return background;
+            default:
+                throw new IllegalArgumentException("prompt " + prompt);
+        }
     }
 
     /** A random image under the task's rules; the same {@code rnd} state gives the same image. */

@@ -1,30 +1,30 @@
 package io.sparkmm.examples;
 
-import io.sparkmm.connector.generate.GeneratorMetrics;
 import io.sparkmm.connector.generate.MultimodalGenerator;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF4;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.regexp_extract;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.trim;
+import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 /**
@@ -134,10 +134,7 @@ public final class ShapeQuestionsJob {
                         col("generation.finish_reason").as("finish_reason"), col("generation.error").as("error"))
                 .write().mode(SaveMode.Overwrite).parquet(output);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        GeneratorMetrics m = generator.lastMetrics();
-        System.out.printf(Locale.ROOT, "sparkmm: %d rows, %d errors in %.1f s: %.1f rows/s, %.1f generated tokens/s "
-                        + "(%d prompt tokens, %d from the prefix cache), model %s%n", m.rows(), m.errors(), seconds,
-                m.rows() / seconds, m.generatedTokens() / seconds, m.promptTokens(), m.cachedTokens(), model);
+        System.out.println("sparkmm: " + generator.lastMetrics().summary(seconds) + ", model " + model);
 
         Dataset<Row> scored = score(spark.read().parquet(output)).cache();
         try {
@@ -171,18 +168,13 @@ public final class ShapeQuestionsJob {
 
     /** Adds file, expected (from the file name; null when the name carries no answer) and correct. */
     static Dataset<Row> score(Dataset<Row> answers) {
-        Column color = regexp_extract(col("path"), NAME_PATTERN, 1);
-        Column shape = regexp_extract(col("path"), NAME_PATTERN, 2);
-        Column background = regexp_extract(col("path"), NAME_PATTERN, 3);
-        List<String> q = ShapeImages.PROMPTS;
-        Column expected = when(shape.equalTo(""), lit(null))
-                .when(col("prompt").equalTo(q.get(0)), concat(lit("a "), color, lit(" "), shape, lit(" on a "),
-                        background, lit(" background")))
-                .when(col("prompt").equalTo(q.get(1)), color)
-                .when(col("prompt").equalTo(q.get(2)), shape)
-                .when(col("prompt").equalTo(q.get(3)), background);
+        // the answer text comes from ShapeImages, the one place that words it
+        UserDefinedFunction expectedAnswer = udf((UDF4<String, String, String, String, String>) (prompt, color, shape,
+                background) -> shape.isEmpty() ? null : ShapeImages.answer(ShapeImages.PROMPTS.indexOf(prompt), color,
+                shape, background), DataTypes.StringType);
         return answers.withColumn("file", regexp_extract(col("path"), "[^/]+$", 0))
-                .withColumn("expected", expected)
+                .withColumn("expected", expectedAnswer.apply(col("prompt"), regexp_extract(col("path"), NAME_PATTERN, 1),
+                        regexp_extract(col("path"), NAME_PATTERN, 2), regexp_extract(col("path"), NAME_PATTERN, 3)))
                 // exact: the whole answer, ended by the model's EOS (not cut off by maxTokens)
                 .withColumn("correct", trim(col("answer")).eqNullSafe(col("expected"))
                         .and(col("finish_reason").eqNullSafe(lit("stop"))));

@@ -59,6 +59,13 @@ public final class GeneratorMetrics implements Serializable {
         return errors.value();
     }
 
+    /** One progress line for a finished action that took {@code seconds}: rows, errors, rates, cache use. */
+    public String summary(double seconds) {
+        return String.format(java.util.Locale.ROOT, "%d rows, %d errors in %.1f s: %.1f rows/s, %.1f generated tokens/s "
+                        + "(%d prompt tokens, %d from the prefix cache)", rows(), errors(), seconds, rows() / seconds,
+                generatedTokens() / seconds, promptTokens(), cachedTokens());
+    }
+
     @Override
     public String toString() {
         return "rows=" + rows() + " errors=" + errors() + " promptTokens=" + promptTokens() + " generatedTokens="
