@@ -1,9 +1,10 @@
 package io.sparkmm.engine;
 
 import io.sparkmm.engine.models.DecoderModel;
-import io.sparkmm.engine.models.LlavaModel;
-import io.sparkmm.engine.runner.MediaEncoder;
+import io.sparkmm.engine.models.FamilyModel;
+import io.sparkmm.engine.models.RequestPositions;
 import io.sparkmm.engine.runner.ModelRunner;
+import io.sparkmm.engine.runner.StepInputs;
 import io.sparkmm.engine.scheduler.MediaItem;
 import io.sparkmm.engine.scheduler.ScheduledChunk;
 import io.sparkmm.engine.scheduler.Scheduler;
@@ -22,19 +23,24 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Continuous batching over a paged KV cache, vLLM v1 style. Any thread may {@link #submit}; one
  * loop thread owns the scheduler, the model and every request's state, so none of those need
  * locks. Each step: admit new requests and cancellations, schedule (decodes and prefill chunks
  * under one token budget), run one forward pass, sample, check stops, and complete the futures
- * of finished requests. A bad request fails alone; the loop keeps serving the others.
+ * of finished requests. A bad request fails alone; the loop keeps serving the others: an item
+ * whose encoder fails fails the requests that own it, and a forward pass that fails is re-run on
+ * halves of its batch until the request that breaks it stands alone (every op is per row, so the
+ * others get exactly the tokens they would have had).
  */
 public final class Engine implements AutoCloseable {
 
-    private static final Logger LOG = Logger.getLogger(Engine.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    /** How long {@link #close()} waits for a running step before it leaves the KV pool to the collector. */
+    static final long CLOSE_WAIT_MILLIS = 60_000;
 
     private final LoadedModel loaded;
     private final EngineConfig config;
@@ -65,25 +71,18 @@ public final class Engine implements AutoCloseable {
     public Engine(LoadedModel loaded, EngineConfig config) {
         this.loaded = loaded;
         this.config = config;
-        DecoderModel model = loaded.model();
+        FamilyModel family = loaded.model();
+        DecoderModel model = family.languageModel();
         this.maxModelLen = model.config().maxPositionEmbeddings();
-        int blocks = KvPoolSizing.numBlocks(config, model, maxModelLen);
-        this.kvCache = model.allocateKvCache(blocks, config.blockSize());
+        int blocks = KvPoolSizing.numBlocks(config, model, maxModelLen, model.backend().memoryBudget());
+        this.kvCache = model.allocateKvCache(blocks, config.blockSize(), config.kvCacheDtype());
         SchedulerConfig schedulerConfig = new SchedulerConfig(config.maxNumBatchedTokens(), config.maxNumSeqs(), blocks,
                 config.blockSize(), config.prefixCaching(), maxModelLen, config.longPrefillTokenThreshold());
-        LlavaModel llava = loaded.llava();
-        MediaEncoder encoder = null;
-        if (llava != null) {
-            schedulerConfig = schedulerConfig.withLargestMediaItem(llava.imageTokensPerImage());
-            encoder = item -> {
-                if (!item.modality().equals("image")) {
-                    throw new IllegalArgumentException("this model takes images, not " + item.modality());
-                }
-                return llava.encodeImage(item.data());
-            };
+        if (family.maxEmbeddingsPerItem() > 0) {
+            schedulerConfig = schedulerConfig.withLargestMediaItem(family.maxEmbeddingsPerItem());
         }
         this.scheduler = new Scheduler(schedulerConfig);
-        this.runner = new ModelRunner(model, kvCache, encoder);
+        this.runner = new ModelRunner(family, kvCache);
         this.metrics = snapshot();
         this.loopThread = new Thread(this::loop, "sparkmm-engine");
         this.loopThread.setDaemon(true);
@@ -104,10 +103,14 @@ public final class Engine implements AutoCloseable {
         CompletableFuture<EngineResult> future = new CompletableFuture<>();
         RequestHandle handle = new RequestHandle(id, future, () -> cancel(id));
         if (closing) {
-            future.complete(EngineResult.failed(id, request.promptTokenIds().length, "the engine is shut down"));
+            future.completeExceptionally(new EngineClosedException("the engine is shut down; request " + id + " was not run"));
             return handle;
         }
         incoming.add(new RequestState(id, request, future, loaded, maxModelLen));
+        if (closing) {
+            // close() raced with this submit and the loop may already have drained the queue
+            drainIncoming("the engine was shut down before this request started");
+        }
         signal();
         return handle;
     }
@@ -146,13 +149,26 @@ public final class Engine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
-            LOG.log(Level.SEVERE, "sparkmm engine loop died", t);
+            LOG.error("sparkmm engine loop died", t);
             closing = true;
             failEverything("the engine loop failed: " + t);
             throw t;
         }
         failEverything("the engine was shut down before this request finished");
     }
+
+    /** Inputs of the requests in a step, as the runner asks for them. */
+    private final StepInputs stepInputs = new StepInputs() {
+        @Override
+        public MediaInput media(String requestId, int index) {
+            return active.get(requestId).media(index);
+        }
+
+        @Override
+        public RequestPositions positions(String requestId) {
+            return active.get(requestId).positions();
+        }
+    };
 
     private void admit() {
         RequestState r;
@@ -197,37 +213,22 @@ public final class Engine implements AutoCloseable {
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
             return;
         }
-        float[][] logits;
-        try {
-            logits = runner.execute(out, (requestId, index) -> active.get(requestId).media(index));
-        } catch (RuntimeException e) {
-            // A failure inside the forward pass is not tied to one request; fail this step's
-            // requests with the cause and keep the engine for the rest.
-            LOG.log(Level.WARNING, "forward pass failed", e);
-            for (ScheduledChunk c : out.chunks()) {
-                RequestState r = active.remove(c.requestId());
-                scheduler.abort(c.requestId());
-                if (r != null) {
-                    complete(r, r.failure("the forward pass failed: " + e));
-                }
-            }
-            // closes the step: the scheduler ignores the chunks of aborted requests
-            scheduler.update(out, Map.of(), Set.of());
-            return;
-        }
+        runner.free(out.freedEncoderHashes());
+        List<ScheduledChunk> live = failItemsThatDoNotEncode(out);
+        Map<ScheduledChunk, float[]> logits = new HashMap<>();
+        forwardIsolating(live, logits);
         steps++;
         scheduledTokens += out.numBatchedTokens();
         maxRunningSeqs = Math.max(maxRunningSeqs, out.chunks().size());
         Map<String, Integer> sampled = new HashMap<>();
         Set<String> done = new HashSet<>();
         List<RequestState> completed = new ArrayList<>();
-        int row = 0;
-        for (ScheduledChunk c : out.chunks()) {
-            if (!c.samples()) {
+        for (ScheduledChunk c : live) {
+            float[] l = logits.get(c);
+            if (!c.samples() || l == null) {
                 continue;
             }
             RequestState r = active.get(c.requestId());
-            float[] l = logits[row++];
             try {
                 int token = r.sampleAndAppend(l);
                 sampled.put(r.id(), token);
@@ -242,6 +243,7 @@ public final class Engine implements AutoCloseable {
                 completed.add(r);
             }
         }
+        // the scheduler ignores the chunks of requests aborted during the step
         scheduler.update(out, sampled, done);
         for (String id : sampled.keySet()) {
             RequestState r = active.get(id);
@@ -254,6 +256,73 @@ public final class Engine implements AutoCloseable {
             complete(r, r.result());
         }
         metrics = snapshot();
+    }
+
+    /**
+     * Runs the step's encoders item by item; an item that fails fails every active request that
+     * owns it (by hash). Returns the chunks whose requests are still alive.
+     */
+    private List<ScheduledChunk> failItemsThatDoNotEncode(SchedulerOutput out) {
+        Map<String, String> failedItems = runner.encode(out.chunks(), stepInputs);
+        if (failedItems.isEmpty()) {
+            return out.chunks();
+        }
+        for (RequestState r : new ArrayList<>(active.values())) {
+            String why = r.firstFailedItem(failedItems);
+            if (why != null) {
+                abortWithError(r, why);
+            }
+        }
+        for (String hash : failedItems.keySet()) {
+            scheduler.discardEncoderOutput(hash);
+        }
+        List<ScheduledChunk> live = new ArrayList<>();
+        for (ScheduledChunk c : out.chunks()) {
+            if (active.containsKey(c.requestId())) {
+                live.add(c);
+            }
+        }
+        return live;
+    }
+
+    /**
+     * One forward pass over {@code chunks}; when it fails, the halves run separately, down to
+     * single chunks, so only the request that breaks the pass fails (at most 2n - 1 passes for n
+     * chunks). The KV slots a failed pass wrote are written again, identically, by the retry.
+     */
+    private void forwardIsolating(List<ScheduledChunk> chunks, Map<ScheduledChunk, float[]> logits) {
+        if (chunks.isEmpty()) {
+            return;
+        }
+        float[][] rows;
+        try {
+            rows = runner.forward(chunks, stepInputs);
+        } catch (RuntimeException e) {
+            if (chunks.size() == 1) {
+                RequestState r = active.get(chunks.get(0).requestId());
+                LOG.warn("sparkmm: the forward pass failed for request {} alone; failing it", r.id(), e);
+                abortWithError(r, "the forward pass failed: " + e);
+                return;
+            }
+            LOG.warn("sparkmm: a forward pass over {} chunks failed ({}); retrying in halves to isolate the request",
+                    chunks.size(), e.toString());
+            int half = chunks.size() / 2;
+            forwardIsolating(chunks.subList(0, half), logits);
+            forwardIsolating(chunks.subList(half, chunks.size()), logits);
+            return;
+        }
+        int row = 0;
+        for (ScheduledChunk c : chunks) {
+            if (c.samples()) {
+                logits.put(c, rows[row++]);
+            }
+        }
+    }
+
+    private void abortWithError(RequestState r, String why) {
+        active.remove(r.id());
+        scheduler.abort(r.id());
+        complete(r, r.failure(why));
     }
 
     /** Counts, refreshes the metrics, then completes: a caller woken by the future sees its request counted. */
@@ -271,11 +340,15 @@ public final class Engine implements AutoCloseable {
             complete(r, r.failure(why));
         }
         active.clear();
+        drainIncoming(why);
+    }
+
+    /** Fails queued requests; poll() hands each to exactly one caller, so none completes twice. */
+    private void drainIncoming(String why) {
         RequestState r;
         while ((r = incoming.poll()) != null) {
-            complete(r, r.failure(why));
+            r.future().completeExceptionally(new EngineClosedException(why + " (request " + r.id() + ")"));
         }
-        metrics = snapshot();
     }
 
     private EngineMetrics snapshot() {
@@ -287,19 +360,37 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Stops the loop: requests still queued or running complete with an error saying the engine
-     * shut down; the KV pool is released. The model itself belongs to the caller.
+     * Stops the loop: requests still queued complete exceptionally with {@link EngineClosedException},
+     * running ones with an error result saying the engine shut down. The KV pool is released once
+     * the loop has stopped; if a step is still running after {@link #CLOSE_WAIT_MILLIS}, the pool is
+     * left to the garbage collector (with a warning) rather than freed under it. The model itself
+     * belongs to the caller.
      */
     @Override
     public void close() {
+        close(CLOSE_WAIT_MILLIS);
+    }
+
+    /** {@link #close()} with another wait for a running step (tests use a short one). */
+    void close(long waitMillis) {
         closing = true;
         signal();
+        boolean interrupted = false;
         try {
-            loopThread.join(60_000);
+            loopThread.join(waitMillis);
         } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (loopThread.isAlive()) {
+            LOG.warn("sparkmm: the engine loop is still in a step after {} ms; its KV pool ({} bytes) is not freed under it "
+                    + "and is left to the garbage collector once the loop ends", waitMillis, kvCache.bytes());
+        } else {
+            runner.clear();
+            kvCache.close();
+        }
+        drainIncoming("the engine was shut down before this request started");
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        runner.clear();
-        kvCache.close();
     }
 }

@@ -1,5 +1,7 @@
 package io.sparkmm.engine;
 
+import io.sparkmm.kernels.DType;
+
 /**
  * Engine settings, fixed at construction.
  *
@@ -10,9 +12,13 @@ package io.sparkmm.engine;
  * @param numKvBlocks the KV pool size in blocks, overriding kvCacheBytes when > 0
  * @param prefixCaching reuse the KV of full blocks shared with earlier requests
  * @param longPrefillTokenThreshold cap on one request's tokens per step (0 = only the budget)
+ * @param kvCacheDtype the element type of the KV pool (F32, BF16 or F16)
  */
 public record EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSize, long kvCacheBytes,
-                           int numKvBlocks, boolean prefixCaching, int longPrefillTokenThreshold) {
+                           int numKvBlocks, boolean prefixCaching, int longPrefillTokenThreshold, DType kvCacheDtype) {
+
+    /** The KV pool's element type when none is given; see {@link #defaults()} for why. */
+    public static final DType DEFAULT_KV_DTYPE = DType.F32;
 
     public EngineConfig {
         positive("max_num_batched_tokens", maxNumBatchedTokens);
@@ -23,6 +29,9 @@ public record EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSiz
         }
         if (numKvBlocks < 0) {
             throw new IllegalArgumentException("num_kv_blocks must be >= 0 (0 = from kv_cache_bytes), got " + numKvBlocks);
+        }
+        if (kvCacheDtype == null) {
+            throw new IllegalArgumentException("kv_cache_dtype is required (f32, bf16 or f16)");
         }
         if (longPrefillTokenThreshold < 0) {
             throw new IllegalArgumentException("long_prefill_token_threshold must be >= 0, got " + longPrefillTokenThreshold);
@@ -35,35 +44,50 @@ public record EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSiz
      * sized automatically.
      */
     public static EngineConfig defaults() {
-        return new EngineConfig(2048, 256, 16, 0, 0, true, 0);
+        return new EngineConfig(2048, 256, 16, 0, 0, true, 0, DEFAULT_KV_DTYPE);
     }
 
     public EngineConfig withMaxNumBatchedTokens(int v) {
-        return new EngineConfig(v, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold);
+        return new EngineConfig(v, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype);
     }
 
     public EngineConfig withMaxNumSeqs(int v) {
-        return new EngineConfig(maxNumBatchedTokens, v, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold);
+        return new EngineConfig(maxNumBatchedTokens, v, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype);
     }
 
     public EngineConfig withBlockSize(int v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, v, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, v, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype);
     }
 
     public EngineConfig withKvCacheBytes(long v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, v, numKvBlocks, prefixCaching, longPrefillTokenThreshold);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, v, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype);
     }
 
     public EngineConfig withNumKvBlocks(int v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, v, prefixCaching, longPrefillTokenThreshold);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, v, prefixCaching, longPrefillTokenThreshold, kvCacheDtype);
     }
 
     public EngineConfig withPrefixCaching(boolean v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, v, longPrefillTokenThreshold);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, v, longPrefillTokenThreshold, kvCacheDtype);
     }
 
     public EngineConfig withLongPrefillTokenThreshold(int v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, v);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, v, kvCacheDtype);
+    }
+
+    public EngineConfig withKvCacheDtype(DType v) {
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching,
+                longPrefillTokenThreshold, v);
+    }
+
+    /** A KV dtype from its user-facing name: f32, bf16 or f16 (any case). */
+    public static DType parseKvDtype(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "f32", "float32", "fp32" -> DType.F32;
+            case "bf16", "bfloat16" -> DType.BF16;
+            case "f16", "float16", "fp16", "half" -> DType.F16;
+            default -> throw new IllegalArgumentException("kv_cache_dtype '" + name + "': expected f32, bf16 or f16");
+        };
     }
 
     private static void positive(String name, int value) {

@@ -2,8 +2,10 @@ package io.sparkmm.engine;
 
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.GenerationConfig;
-import io.sparkmm.engine.models.DecoderModel;
-import io.sparkmm.engine.models.LlavaModel;
+import io.sparkmm.engine.checkpoint.ModelConfig;
+import io.sparkmm.engine.models.FamilyModel;
+import io.sparkmm.engine.models.ModelFamilies;
+import io.sparkmm.engine.models.ModelFamily;
 import io.sparkmm.engine.tokenizer.HfTokenizer;
 import io.sparkmm.kernels.Backend;
 
@@ -14,41 +16,62 @@ import java.util.OptionalInt;
 import java.util.Set;
 
 /**
- * A checkpoint directory opened for generation: the model on a backend, its tokenizer (when
- * the directory has one) and the end-of-sequence ids gathered from every place HF keeps them.
+ * A checkpoint directory opened for generation: its family's model on a backend, its tokenizer
+ * (when the directory has one) and the end-of-sequence ids gathered from every place HF keeps
+ * them. Nothing here names a family: {@link ModelFamilies} picks it from config.json.
+ * Thread-safe to share: engines with different options may run over one loaded model.
  */
 public final class LoadedModel implements AutoCloseable {
 
     private final Checkpoint checkpoint;
-    private final DecoderModel model;
-    private final LlavaModel llava;
+    private final FamilyModel model;
     private final HfTokenizer tokenizer;
     private final Set<Integer> eosTokenIds;
+    private final Backend ownedBackend;
 
-    private LoadedModel(Checkpoint checkpoint, DecoderModel model, LlavaModel llava, HfTokenizer tokenizer,
-                        Set<Integer> eosTokenIds) {
+    private LoadedModel(Checkpoint checkpoint, FamilyModel model, HfTokenizer tokenizer, Set<Integer> eosTokenIds,
+                        Backend ownedBackend) {
         this.checkpoint = checkpoint;
         this.model = model;
-        this.llava = llava;
         this.tokenizer = tokenizer;
         this.eosTokenIds = Set.copyOf(eosTokenIds);
+        this.ownedBackend = ownedBackend;
     }
 
+    /** Opens {@code dir} on a backend the caller owns (and closes after this model). */
     public static LoadedModel open(Path dir, Backend backend) {
-        Checkpoint ckpt = Checkpoint.open(dir);
+        return open(dir, backend, null);
+    }
+
+    /** Opens {@code dir} on {@code backend} and closes the backend with the model. */
+    public static LoadedModel openOwning(Path dir, Backend backend) {
         try {
-            LlavaModel llava = ckpt.llavaConfig() != null ? LlavaModel.load(ckpt, backend) : null;
-            DecoderModel model = llava != null ? llava.languageModel() : DecoderModel.load(ckpt, backend);
+            return open(dir, backend, backend);
+        } catch (RuntimeException | Error e) {
+            backend.close();
+            throw e;
+        }
+    }
+
+    private static LoadedModel open(Path dir, Backend backend, Backend owned) {
+        Checkpoint ckpt = Checkpoint.open(dir);
+        FamilyModel model = null;
+        try {
+            ModelFamily family = ModelFamilies.forCheckpoint(ckpt);
+            model = family.load(ckpt, backend);
             HfTokenizer tok = Files.exists(dir.resolve("tokenizer.json")) ? loadTokenizer(dir) : null;
-            Set<Integer> eos = new LinkedHashSet<>(ckpt.config().eosTokenIds());
+            Set<Integer> eos = new LinkedHashSet<>(model.languageModel().config().eosTokenIds());
             GenerationConfig gen = ckpt.generationConfig();
             eos.addAll(gen.eosTokenIds());
             if (tok != null && tok.config().eosToken() != null) {
                 OptionalInt id = tok.tokenId(tok.config().eosToken());
                 id.ifPresent(eos::add);
             }
-            return new LoadedModel(ckpt, model, llava, tok, eos);
+            return new LoadedModel(ckpt, model, tok, eos, owned);
         } catch (RuntimeException e) {
+            if (model != null) {
+                model.close();
+            }
             ckpt.close();
             throw e;
         }
@@ -66,18 +89,27 @@ public final class LoadedModel implements AutoCloseable {
         return checkpoint;
     }
 
-    /** The language model (the text decoder of a multimodal checkpoint). */
-    public DecoderModel model() {
+    /** The family's model: language model, encoders, processor, positions. */
+    public FamilyModel model() {
         return model;
     }
 
-    /** The multimodal model when the checkpoint is a LLaVA one, else null. */
-    public LlavaModel llava() {
-        return llava;
+    public ModelFamily family() {
+        return model.family();
     }
 
+    /** The language model's config (the text decoder of a multimodal checkpoint). */
+    public ModelConfig textConfig() {
+        return model.languageModel().config();
+    }
+
+    public Backend backend() {
+        return model.languageModel().backend();
+    }
+
+    /** Whether the model takes any media. */
     public boolean isMultimodal() {
-        return llava != null;
+        return !model.processor().modalities().isEmpty();
     }
 
     /** The tokenizer; fails with a message naming the directory when it has no tokenizer.json. */
@@ -99,14 +131,16 @@ public final class LoadedModel implements AutoCloseable {
 
     @Override
     public void close() {
-        if (llava != null) {
-            llava.close();
-        } else {
+        try {
             model.close();
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            checkpoint.close();
+        } finally {
+            if (ownedBackend != null) {
+                ownedBackend.close();
+            }
         }
-        if (tokenizer != null) {
-            tokenizer.close();
-        }
-        checkpoint.close();
     }
 }

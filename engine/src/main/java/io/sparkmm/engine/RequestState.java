@@ -1,6 +1,7 @@
 package io.sparkmm.engine;
 
 import io.sparkmm.engine.generate.FinishReason;
+import io.sparkmm.engine.models.RequestPositions;
 import io.sparkmm.engine.sampling.Sampler;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.engine.sampling.TokenHistory;
@@ -36,6 +37,7 @@ final class RequestState {
     private final List<List<TokenLogprob>> logprobs = new ArrayList<>();
     private final StopStrings stopStrings;
     private Sequence seq;
+    private RequestPositions positions = RequestPositions.LINEAR;
     private FinishReason finishReason;
     private String error;
 
@@ -72,52 +74,75 @@ final class RequestState {
         return future;
     }
 
-    /** Checks what the scheduler cannot phrase in the user's terms: context length and token ids. */
+    /** Checks what the scheduler cannot phrase in the user's terms: context length, token ids, media ranges. */
     void validate() {
-        int n = request.promptTokenIds().length;
+        int[] prompt = request.promptTokenIds();
+        int n = prompt.length;
         if (n >= maxModelLen) {
             throw new IllegalArgumentException("the prompt has " + n + " tokens but the model's context holds "
                     + maxModelLen + " (max_position_embeddings), and at least one must be left to generate");
         }
-        int vocab = model.model().config().vocabSize();
-        for (int t : request.promptTokenIds()) {
-            if (t < 0 || t >= vocab) {
-                throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + vocab + ")");
-            }
-        }
         List<MediaInput> media = request.media();
+        boolean[] embedded = new boolean[n];
         if (!media.isEmpty()) {
-            if (!model.isMultimodal()) {
+            List<String> modalities = model.model().processor().modalities();
+            if (modalities.isEmpty()) {
                 throw new IllegalArgumentException("the model in " + model.checkpoint().directory()
                         + " is text-only; it cannot take " + media.get(0).modality() + " inputs");
             }
-            int perImage = model.llava().imageTokensPerImage();
-            int pixels = model.llava().config().visionConfig().numChannels()
-                    * model.llava().config().visionConfig().imageSize() * model.llava().config().visionConfig().imageSize();
+            int end = 0;
             for (MediaInput m : media) {
-                if (!m.modality().equals("image")) {
-                    throw new IllegalArgumentException("this model takes images, not " + m.modality());
-                }
-                if (m.length() != perImage || m.data().length != pixels) {
-                    throw new IllegalArgumentException("image " + m.hash() + " has " + m.length() + " placeholder positions and "
-                            + m.data().length + " pixel values; this model needs " + perImage + " and " + pixels);
+                if (!modalities.contains(m.modality())) {
+                    throw new IllegalArgumentException("this model takes " + String.join(", ", modalities) + ", not "
+                            + m.modality());
                 }
                 if (m.offset() + m.length() > n) {
-                    throw new IllegalArgumentException("image " + m.hash() + " placeholder range ends past the prompt");
+                    throw new IllegalArgumentException(m.modality() + " " + m.hash() + " placeholder range ends past the prompt");
+                }
+                if (m.offset() < end) {
+                    throw new IllegalArgumentException(m.modality() + " " + m.hash()
+                            + " placeholder range overlaps the item before it; give items in prompt order");
+                }
+                end = m.offset() + m.length();
+                for (int i = 0; i < m.length(); i++) {
+                    embedded[m.offset() + i] = m.placeholder().isEmbed(i);
                 }
             }
         }
+        int vocab = model.textConfig().vocabSize();
+        for (int i = 0; i < n; i++) {
+            int t = prompt[i];
+            if (t < 0 || (t >= vocab && !embedded[i])) {
+                throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+        this.positions = model.model().positions(prompt, media);
     }
 
-    /** The request's media as the scheduler sees them: hash and placeholder range. */
+    /** The request's media as the scheduler sees them: hash, placeholder range, embedding rows. */
     List<MediaItem> mediaItems() {
         List<MediaItem> items = new ArrayList<>();
         List<MediaInput> media = request.media();
         for (int i = 0; i < media.size(); i++) {
             MediaInput m = media.get(i);
-            items.add(new MediaItem(i, m.hash(), m.offset(), m.length(), m.length()));
+            items.add(new MediaItem(i, m.hash(), m.offset(), m.length(), m.numEmbeddings()));
         }
         return items;
+    }
+
+    /** Why this request fails when one of its items is among {@code failedItems} (hash -> why), else null. */
+    String firstFailedItem(java.util.Map<String, String> failedItems) {
+        for (MediaInput m : request.media()) {
+            String why = failedItems.get(m.hash());
+            if (why != null) {
+                return "the " + m.modality() + " encoder failed on item " + m.hash() + ": " + why;
+            }
+        }
+        return null;
+    }
+
+    RequestPositions positions() {
+        return positions;
     }
 
     MediaInput media(int index) {

@@ -1,6 +1,6 @@
 package io.sparkmm.engine;
 
-import io.sparkmm.engine.checkpoint.TinyCheckpoint;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.kernels.Backend;
@@ -34,7 +34,7 @@ class EngineEquivalenceTest {
     @BeforeAll
     static void load() {
         TinyCheckpoint.write(dir, TinyCheckpoint.Spec.llamaGqa().withDtype(DType.BF16).withSeed(21));
-        backend = Backends.create("simd", 2);
+        backend = Backends.open("cpu", 2);
         model = LoadedModel.open(dir, backend);
     }
 

@@ -1,6 +1,6 @@
 package io.sparkmm.engine;
 
-import io.sparkmm.engine.checkpoint.TinyCheckpoint;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.engine.generate.FinishReason;
 import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.sampling.SamplingParams;
@@ -36,7 +36,7 @@ class EngineTest {
         TinyCheckpoint.Spec s = TinyCheckpoint.Spec.llamaGqa();
         TinyCheckpoint.write(dir, new TinyCheckpoint.Spec(s.architecture(), s.hiddenSize(), s.intermediateSize(),
                 s.numLayers(), s.numHeads(), s.numKvHeads(), false, s.dtype(), 5, 64, 10000.0, null));
-        backend = Backends.create("simd", 2);
+        backend = Backends.open("cpu", 2);
         model = LoadedModel.open(dir, backend);
     }
 
@@ -77,7 +77,7 @@ class EngineTest {
 
     @Test
     void aPoolTooSmallForOneBlockFailsAtStartSayingWhatIsNeeded() {
-        long perBlock = model.model().kvBytesPerBlock(16);
+        long perBlock = model.model().languageModel().kvBytesPerBlock(16, EngineConfig.DEFAULT_KV_DTYPE);
         assertThatThrownBy(() -> new Engine(model, EngineConfig.defaults().withKvCacheBytes(perBlock - 1)))
                 .hasMessageContaining(String.valueOf(perBlock)).hasMessageContaining("kv_cache_bytes");
     }
@@ -105,10 +105,16 @@ class EngineTest {
         assertThat(cancelled.error()).contains("cancelled");
         engine.close();
         for (RequestHandle h : hs) {
-            EngineResult r = h.result().get(30, TimeUnit.SECONDS);
-            assertThat(r.ok() || r.error().contains("shut down") || r.error().contains("cancelled")).isTrue();
+            // running requests end with an error result; ones never admitted complete exceptionally
+            try {
+                EngineResult r = h.result().get(30, TimeUnit.SECONDS);
+                assertThat(r.ok() || r.error().contains("shut down") || r.error().contains("cancelled")).isTrue();
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(EngineClosedException.class).hasMessageContaining("shut down");
+            }
         }
-        assertThat(engine.submit(EngineRequest.of(ids(3, 0), forever)).result().get().error()).contains("shut down");
+        assertThatThrownBy(() -> engine.submit(EngineRequest.of(ids(3, 0), forever)).result().get())
+                .hasCauseInstanceOf(EngineClosedException.class).hasMessageContaining("shut down");
     }
 
     @Test

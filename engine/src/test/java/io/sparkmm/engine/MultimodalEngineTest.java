@@ -1,7 +1,11 @@
 package io.sparkmm.engine;
 
-import io.sparkmm.engine.checkpoint.TinyLlavaCheckpoint;
-import io.sparkmm.engine.generate.LlavaNaiveGenerator;
+import io.sparkmm.engine.models.llava.TinyLlavaCheckpoint;
+import io.sparkmm.engine.models.llava.LlavaModel;
+import io.sparkmm.engine.models.llava.LlavaTesting;
+import io.sparkmm.processors.cache.ItemTensor;
+import io.sparkmm.processors.cache.ProcessedItem;
+import io.sparkmm.processors.prompt.PlaceholderRange;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
@@ -35,11 +39,11 @@ class MultimodalEngineTest {
     @BeforeAll
     static void load() {
         TinyLlavaCheckpoint.write(dir, TinyLlavaCheckpoint.Spec.llama());
-        backend = Backends.create("simd", 2);
+        backend = Backends.open("cpu", 2);
         model = LoadedModel.open(dir, backend);
-        perImage = model.llava().imageTokensPerImage();
-        imageToken = model.llava().imageTokenId();
-        var vc = model.llava().config().visionConfig();
+        perImage = ((LlavaModel) model.model()).imageTokensPerImage();
+        imageToken = ((LlavaModel) model.model()).imageTokenId();
+        var vc = ((LlavaModel) model.model()).config().visionConfig();
         pixels = vc.numChannels() * vc.imageSize() * vc.imageSize();
     }
 
@@ -71,7 +75,7 @@ class MultimodalEngineTest {
         }
         for (long seed : imageSeeds) {
             float[] px = image(seed);
-            media.add(new MediaInput("img-" + seed, "image", ids.size(), perImage, px));
+            media.add(LlavaTesting.image("img-" + seed, ids.size(), perImage, px));
             images.add(px);
             for (int i = 0; i < perImage; i++) {
                 ids.add(imageToken);
@@ -100,7 +104,7 @@ class MultimodalEngineTest {
             prompts.add(prompt(rnd, i % 2 == 0 ? 20 : 3, seeds, rnd.nextInt(6)));
         }
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(6).ignoreEos(true).build();
-        LlavaNaiveGenerator naive = new LlavaNaiveGenerator(model.llava(), model.eosTokenIds());
+        LlavaModel llava = (LlavaModel) model.model();
         for (EngineConfig config : List.of(
                 EngineConfig.defaults(),
                 // budget smaller than an image run: chunks end inside and before image runs
@@ -120,7 +124,7 @@ class MultimodalEngineTest {
                 EngineResult r = hs.get(i).result().get();
                 assertThat(r.error()).as("prompt %d", i).isNull();
                 assertThat(r.tokenIds()).as("prompt %d with %d images", i, prompts.get(i).images().size())
-                        .containsExactly(naive.generate(prompts.get(i).ids(), prompts.get(i).images(), greedy).tokenIds());
+                        .containsExactly(LlavaTesting.generate(llava, model.eosTokenIds(), prompts.get(i).ids(), prompts.get(i).images(), greedy).tokenIds());
             }
             // 4 distinct images among ~24 items: most encodings are reused
             assertThat(m.encoderRuns()).isLessThan(24);
@@ -149,14 +153,14 @@ class MultimodalEngineTest {
     void differentImagesAtTheSamePositionsNeverShareCachedBlocks() throws Exception {
         Random rnd = new Random(3);
         Prompt a = prompt(rnd, 8, new long[] {7}, 4);
-        Prompt b = new Prompt(a.ids(), List.of(new MediaInput("img-8", "image", a.media().get(0).offset(), perImage, image(8))),
+        Prompt b = new Prompt(a.ids(), List.of(LlavaTesting.image("img-8", a.media().get(0).offset(), perImage, image(8))),
                 List.of(image(8)));
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(6).ignoreEos(true).build();
-        LlavaNaiveGenerator naive = new LlavaNaiveGenerator(model.llava(), model.eosTokenIds());
+        LlavaModel llava = (LlavaModel) model.model();
         try (Engine engine = new Engine(model, EngineConfig.defaults().withBlockSize(4))) {
             engine.submit(new EngineRequest(null, a.ids(), greedy, null, a.media())).result().get();
             EngineResult rb = engine.submit(new EngineRequest(null, b.ids(), greedy, null, b.media())).result().get();
-            assertThat(rb.tokenIds()).containsExactly(naive.generate(b.ids(), b.images(), greedy).tokenIds());
+            assertThat(rb.tokenIds()).containsExactly(LlavaTesting.generate(llava, model.eosTokenIds(), b.ids(), b.images(), greedy).tokenIds());
             // only the text before the image can be shared
             assertThat(rb.cachedTokens()).isLessThanOrEqualTo(a.media().get(0).offset());
         }
@@ -169,9 +173,9 @@ class MultimodalEngineTest {
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(3).ignoreEos(true).build();
         try (Engine engine = new Engine(model, EngineConfig.defaults())) {
             RequestHandle wrongSize = engine.submit(new EngineRequest(null, good.ids(), greedy, null,
-                    List.of(new MediaInput("x", "image", good.media().get(0).offset(), perImage, new float[7]))));
+                    List.of(LlavaTesting.image("x", good.media().get(0).offset(), perImage, new float[7]))));
             RequestHandle audio = engine.submit(new EngineRequest(null, good.ids(), greedy, null,
-                    List.of(new MediaInput("y", "audio", good.media().get(0).offset(), perImage, new float[pixels]))));
+                    List.of(new MediaInput(ProcessedItem.of("y", "audio", "input_features", new ItemTensor(new float[pixels], new int[] {pixels})), new PlaceholderRange(good.media().get(0).offset(), perImage)))));
             RequestHandle ok = engine.submit(new EngineRequest(null, good.ids(), greedy, null, good.media()));
             assertThat(wrongSize.result().get().error()).contains("pixel values");
             assertThat(audio.result().get().error()).contains("audio");

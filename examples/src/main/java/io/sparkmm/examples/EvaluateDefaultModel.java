@@ -1,19 +1,15 @@
 package io.sparkmm.examples;
 
 import io.sparkmm.engine.Engine;
-import io.sparkmm.engine.EngineConfig;
+import io.sparkmm.engine.EngineOptions;
 import io.sparkmm.engine.EngineResult;
-import io.sparkmm.engine.LoadedModel;
+import io.sparkmm.engine.EngineSession;
 import io.sparkmm.engine.checkpoint.ModelLocation;
 import io.sparkmm.engine.generate.FinishReason;
 import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
-import io.sparkmm.kernels.Backend;
-import io.sparkmm.kernels.Backends;
-import io.sparkmm.processors.cache.ProcessorCache;
-import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
 
 import java.nio.file.Path;
@@ -69,9 +65,9 @@ public final class EvaluateDefaultModel {
         int[] correct = new int[prompts];
         List<String> misses = new ArrayList<>();
         long start = System.nanoTime();
-        try (Backend backend = Backends.createDefault(); LoadedModel loaded = LoadedModel.open(model, backend);
-             Engine engine = new Engine(loaded, EngineConfig.defaults())) {
-            MultimodalProcessor mm = new MultimodalProcessor(loaded, new ProcessorCache(1L << 28), MediaLimits.defaults());
+        try (EngineSession session = EngineSession.open(model.toString(), EngineOptions.defaults())) {
+            Engine engine = session.engine();
+            MultimodalProcessor mm = session.requests();
             SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(12).build();
             List<RequestHandle> handles = new ArrayList<>();
             for (int i = 0; i < images; i++) {

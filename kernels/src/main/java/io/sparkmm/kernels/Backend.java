@@ -58,11 +58,25 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Rotary embedding in place, Hugging Face "rotate_half" layout, on x[n, heads * hd]: for each
-     * head and i &lt; hd/2, with angle = positions[row] * invFreq[i], the pair (x[i], x[i + hd/2])
-     * becomes (x[i] cos - x[i+hd/2] sin, x[i+hd/2] cos + x[i] sin), both then times
-     * {@code scale} (the "attention scaling" of some rope types; 1 for most).
+     * head and i &lt; hd/2, with angle = p * invFreq[i], the pair (x[i], x[i + hd/2]) becomes
+     * (x[i] cos - x[i+hd/2] sin, x[i+hd/2] cos + x[i] sin), both then times {@code scale} (the
+     * "attention scaling" of some rope types; 1 for most). p is the row's position in the
+     * section frequency i belongs to (see {@link RopePositions}): for 1-D rope the row's one
+     * position, for M-RoPE its temporal, height or width position. invFreq has hd/2 values and
+     * positions n rows.
      */
-    void rope(Tensor x, int[] positions, int heads, int headDim, float[] invFreq, float scale);
+    void rope(Tensor x, RopePositions positions, int heads, int headDim, float[] invFreq, float scale);
+
+    /**
+     * 1-D rope, {@code positions[n]}: the same as {@link #rope(Tensor, RopePositions, int, int,
+     * float[], float)} with {@link RopePositions#linear}.
+     *
+     * @deprecated pass {@link RopePositions}; kept until the callers have moved
+     */
+    @Deprecated
+    default void rope(Tensor x, int[] positions, int heads, int headDim, float[] invFreq, float scale) {
+        rope(x, RopePositions.linear(positions), heads, headDim, invFreq, scale);
+    }
 
     /** out[n, f] = silu(gate) * up. out may alias gate or up. */
     void siluMul(Tensor gate, Tensor up, Tensor out);
@@ -82,15 +96,28 @@ public interface Backend extends AutoCloseable {
                    int heads, int kvHeads, int headDim, float scale, boolean causal);
 
     /**
-     * The KV pool of every layer (see {@link KvCache} for the layout), zeroed, owned by this
-     * backend and released by {@link KvCache#close()} or when the backend closes.
+     * The KV pool of every layer in {@code dtype} (see {@link KvCache} for the layout), zeroed,
+     * owned by this backend and released by {@link KvCache#close()} or when the backend closes.
+     * Size it from {@link #memoryBudget()} and {@link KvCache#bytesPerBlock(int, int, int, int, DType)}.
      *
-     * @throws IllegalArgumentException if a size is not positive, the byte count overflows, or
-     *     numBlocks * blockSize exceeds the int range of slot ids
+     * @throws IllegalArgumentException if a size is not positive, dtype is null, the byte count
+     *     overflows, or numBlocks * blockSize exceeds the int range of slot ids
      * @throws IllegalStateException if the memory cannot be had; the message says how much was
-     *     asked and how to allow more (for CPU backends, {@code -XX:MaxDirectMemorySize})
+     *     asked and how to allow more ({@link MemoryBudget#howToRaise()})
      */
-    KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim);
+    KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim, DType dtype);
+
+    /** An F32 KV pool: {@link #allocateKvCache(int, int, int, int, int, DType)} with {@link DType#F32}. */
+    default KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
+        return allocateKvCache(numLayers, numBlocks, blockSize, kvHeads, headDim, DType.F32);
+    }
+
+    /**
+     * The memory a KV pool could be allocated from now: for CPU backends the JVM's direct
+     * (off-heap) memory left, for a GPU the device memory free. Asked once when an engine starts;
+     * other users of that memory make it a snapshot, not a promise.
+     */
+    MemoryBudget memoryBudget();
 
     /**
      * Attention of a flattened batch of sequence segments over the paged KV cache.

@@ -16,8 +16,8 @@ import static org.assertj.core.api.Assertions.fail;
 
 /**
  * Every Backend op on the reference oracle and on the SIMD backend (1 and 2 threads), over odd
- * shapes (1, 3, 17, 64, 129 and k values that are not multiples of the vector length) and
- * F32/F16/BF16 weights.
+ * shapes (1, 3, 17, 64, 129 and k values that are not multiples of the vector length),
+ * F32/F16/BF16 weights, and 1-D and sectioned rope positions.
  *
  * <p>Tolerances: both backends read the same decoded weights, so differences come only from the
  * order of F32 additions (and fused multiply-adds). For a dot product of length k that error
@@ -38,7 +38,7 @@ class BackendEquivalenceTest {
     @BeforeAll
     static void start() {
         reference = new ReferenceBackend();
-        simds = List.of(Backends.create("simd", 1), Backends.create("simd", 2));
+        simds = List.of(Backends.open("cpu", 1), Backends.open("cpu", 2));
     }
 
     @AfterAll
@@ -186,6 +186,43 @@ class BackendEquivalenceTest {
                 float[] inv = RopeFrequencies.standard(dim, 10000);
                 float scale = n % 2 == 0 ? 1f : 1.25f;
                 compare("rope n=" + n + " heads=" + heads + " hd=" + dim, be -> {
+                    try (Tensor xt = be.upload(x, n, heads * dim)) {
+                        be.rope(xt, RopePositions.linear(positions), heads, dim, inv, scale);
+                        return be.download(xt);
+                    }
+                }, rowOps());
+            }
+        }
+    }
+
+    /**
+     * M-RoPE: frequencies split into sections, each rotating by its own row of positions. Head
+     * dims 6, 10 and 34 leave 3, 5 and 17 pairs (shorter than a vector, or with a tail); 128 with
+     * [16, 24, 24] is Qwen2-VL's own split.
+     */
+    @Test
+    void sectionedRopeMatchesReference() {
+        Random random = new Random(9);
+        Object[][] configs = {
+            {1, 6, new int[] {1, 1, 1}}, {3, 10, new int[] {2, 3}}, {2, 10, new int[] {1, 2, 2}},
+            {2, 34, new int[] {5, 6, 6}}, {3, 128, new int[] {16, 24, 24}},
+        };
+        for (int n : SIZES) {
+            for (Object[] config : configs) {
+                int heads = (int) config[0];
+                int dim = (int) config[1];
+                int[] sections = (int[]) config[2];
+                float[] x = TestData.gaussian(random, n * heads * dim, 1);
+                int[][] rows = new int[sections.length][n];
+                for (int[] row : rows) {
+                    for (int i = 0; i < n; i++) {
+                        row[i] = random.nextInt(5000);
+                    }
+                }
+                RopePositions positions = RopePositions.sectioned(rows, sections);
+                float[] inv = RopeFrequencies.standard(dim, 1_000_000);
+                float scale = n % 2 == 0 ? 1f : 1.25f;
+                compare("sectioned rope n=" + n + " heads=" + heads + " hd=" + dim + " " + positions, be -> {
                     try (Tensor xt = be.upload(x, n, heads * dim)) {
                         be.rope(xt, positions, heads, dim, inv, scale);
                         return be.download(xt);

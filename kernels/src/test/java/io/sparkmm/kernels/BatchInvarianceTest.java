@@ -22,8 +22,8 @@ class BatchInvarianceTest {
 
     @BeforeAll
     static void start() {
-        one = Backends.create("simd", 1);
-        two = Backends.create("simd", 2);
+        one = Backends.open("cpu", 1);
+        two = Backends.open("cpu", 2);
     }
 
     @AfterAll

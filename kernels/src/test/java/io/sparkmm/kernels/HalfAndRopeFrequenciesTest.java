@@ -61,7 +61,7 @@ class HalfAndRopeFrequenciesTest {
             try (Backend be = new ReferenceBackend(); Tensor t = be.weight(dtype, bytes.duplicate(), 65536)) {
                 ref = be.download(t);
             }
-            try (Backend simd = Backends.create("simd", 2); Tensor t = simd.weight(dtype, bytes.duplicate(), 65536)) {
+            try (Backend simd = Backends.open("cpu", 2); Tensor t = simd.weight(dtype, bytes.duplicate(), 65536)) {
                 float[] got = simd.download(t);
                 for (int i = 0; i < got.length; i++) {
                     if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(ref[i])) {
@@ -78,7 +78,7 @@ class HalfAndRopeFrequenciesTest {
         ByteBuffer direct = ByteBuffer.allocateDirect(10).order(ByteOrder.LITTLE_ENDIAN);
         direct.putShort((short) 0).putShort((short) 0x3C00).putShort((short) 0xC000).putShort((short) 0x7BFF);
         direct.position(2).limit(8);
-        try (Backend simd = Backends.create("simd", 1); Tensor t = simd.weight(DType.F16, direct, 3)) {
+        try (Backend simd = Backends.open("cpu", 1); Tensor t = simd.weight(DType.F16, direct, 3)) {
             assertThat(simd.download(t)).containsExactly(1f, -2f, 65504f);
         }
     }

@@ -67,11 +67,25 @@ final class PagedFixture {
         return be.allocateKvCache(layers, numBlocks, blockSize, kvHeads, headDim);
     }
 
+    KvCache cache(Backend be, int layers, DType dtype) {
+        return be.allocateKvCache(layers, numBlocks, blockSize, kvHeads, headDim, dtype);
+    }
+
     /** The whole-sequence contiguous causal attention of sequence i: the oracle of paged results. */
     float[] contiguous(Backend be, int i) {
+        return contiguous(be, i, DType.F32);
+    }
+
+    /**
+     * As {@link #contiguous(Backend, int)} over K and V first rounded to {@code dtype}: the oracle
+     * of paged results over a pool in that dtype (q stays F32, as the engine passes it).
+     */
+    float[] contiguous(Backend be, int i, DType dtype) {
         Seq s = seqs.get(i);
-        try (Tensor q = be.upload(s.q, s.n, heads * headDim); Tensor k = be.upload(s.k, s.n, kvHeads * headDim);
-             Tensor v = be.upload(s.v, s.n, kvHeads * headDim); Tensor out = be.zeros(s.n, heads * headDim)) {
+        try (Tensor q = be.upload(s.q, s.n, heads * headDim);
+             Tensor k = be.upload(TestData.rounded(s.k, dtype), s.n, kvHeads * headDim);
+             Tensor v = be.upload(TestData.rounded(s.v, dtype), s.n, kvHeads * headDim);
+             Tensor out = be.zeros(s.n, heads * headDim)) {
             be.attention(q, k, v, out, heads, kvHeads, headDim, scale, true);
             return be.download(out);
         }
@@ -103,6 +117,13 @@ final class PagedFixture {
             }
             return chunks.stream().mapToInt(Integer::intValue).toArray();
         });
+    }
+
+    /** The schedule with every sequence but {@code i} left out: sequence i runs alone. */
+    static int[][] only(int i, int[][] chunks) {
+        int[][] alone = new int[chunks.length][0];
+        alone[i] = chunks[i].clone();
+        return alone;
     }
 
     private int[][] schedule(java.util.function.Function<Seq, int[]> chunks) {

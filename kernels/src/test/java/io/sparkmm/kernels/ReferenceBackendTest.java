@@ -115,12 +115,12 @@ class ReferenceBackendTest {
     void ropeAtPositionZeroIsIdentityAndQuarterTurnRotates() {
         float[] x = {1, 2, 3, 4, 5, 6, 7, 8};
         try (Tensor t = be.upload(x, 1, 8)) {
-            be.rope(t, new int[] {0}, 2, 4, new float[] {1f, 0.5f}, 1f);
+            be.rope(t, RopePositions.linear(new int[] {0}), 2, 4, new float[] {1f, 0.5f}, 1f);
             assertThat(be.download(t)).containsExactly(x);
         }
         // hd 2, angle = 1 * pi/2: (a, b) -> (a cos - b sin, b cos + a sin) = (-b, a); scale 2 doubles it
         try (Tensor t = be.upload(new float[] {3, 5}, 1, 2)) {
-            be.rope(t, new int[] {1}, 1, 2, new float[] {(float) (Math.PI / 2)}, 2f);
+            be.rope(t, RopePositions.linear(new int[] {1}), 1, 2, new float[] {(float) (Math.PI / 2)}, 2f);
             assertThat(be.download(t)).containsExactly(new float[] {-10, 6}, within(1e-5f));
         }
     }

@@ -5,6 +5,7 @@ import io.sparkmm.engine.checkpoint.ModelLocation;
 
 import java.io.Serializable;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * Identifies one shared engine in an executor JVM: two tasks asking for equal keys get the same
@@ -16,20 +17,24 @@ import java.nio.file.Path;
  *                  {@code classpath:NAME} for a model embedded in the application jar (kept as given)
  * @param maxBatchedTokens the engine's token budget per step
  * @param maxSeqs the most requests running at once
- * @param kvCacheBytes the KV pool size (0 = the engine's default share of the heap)
- * @param device the compute backend: auto | reference | simd (a GPU backend plugs in here later)
+ * @param kvCacheBytes the KV pool size (0 = the engine's default share of the device's memory)
+ * @param device the compute backend: {@code auto} (default: the executor's {@code sparkmm.device} system
+ *               property if set, else the fastest available), {@code cpu}, {@code cpu-reference}, later
+ *               {@code cuda:N}; the old words {@code reference} and {@code simd} still mean
+ *               {@code cpu-reference} and {@code cpu}
  */
 public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String device)
         implements Serializable {
+
+    /** The device word that defers the choice to the executor. */
+    public static final String AUTO = "auto";
 
     public EngineKey {
         if (modelPath == null || modelPath.isBlank()) {
             throw new IllegalArgumentException("sparkmm: modelPath is required (the Hugging Face checkpoint directory)");
         }
         modelPath = normalize(modelPath);
-        if (device == null || device.isBlank()) {
-            device = "auto";
-        }
+        device = normalizeDevice(device);
         // fail on the driver, naming the option, rather than in every task
         config(maxBatchedTokens, maxSeqs, kvCacheBytes);
     }
@@ -39,8 +44,30 @@ public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, lon
     }
 
     private static EngineConfig config(int maxBatchedTokens, int maxSeqs, long kvCacheBytes) {
-        return EngineConfig.defaults().withMaxNumBatchedTokens(maxBatchedTokens).withMaxNumSeqs(maxSeqs)
-                .withKvCacheBytes(kvCacheBytes);
+        try {
+            return EngineConfig.defaults().withMaxNumBatchedTokens(maxBatchedTokens).withMaxNumSeqs(maxSeqs)
+                    .withKvCacheBytes(kvCacheBytes);
+        } catch (IllegalArgumentException e) {
+            // the engine speaks its own (vLLM) names; the user wrote the connector's
+            throw new IllegalArgumentException("sparkmm: bad engine option among maxBatchedTokens=" + maxBatchedTokens
+                    + ", maxSeqs=" + maxSeqs + ", kvCacheBytes=" + kvCacheBytes + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * One spelling per device, so "CPU", "simd" and "cpu" share one engine (and one copy of the
+     * weights). The word itself is checked on the executor, which is where the devices are.
+     */
+    static String normalizeDevice(String device) {
+        if (device == null || device.isBlank()) {
+            return AUTO;
+        }
+        String d = device.strip().toLowerCase(Locale.ROOT);
+        return switch (d) {
+            case "reference" -> "cpu-reference";
+            case "simd" -> "cpu";
+            default -> d;
+        };
     }
 
     private static String normalize(String p) {

@@ -1,17 +1,10 @@
 package io.sparkmm.connector.engine;
 
-import io.sparkmm.engine.Engine;
-import io.sparkmm.engine.LoadedModel;
-import io.sparkmm.engine.checkpoint.ModelLocation;
-import io.sparkmm.engine.multimodal.MultimodalProcessor;
-import io.sparkmm.kernels.Backend;
-import io.sparkmm.kernels.Backends;
-import io.sparkmm.processors.cache.ProcessorCache;
-import io.sparkmm.processors.media.MediaLimits;
+import io.sparkmm.engine.EngineSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,135 +14,133 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The executor JVM's engines, one per {@link EngineKey}.
+ * The executor JVM's engines: one {@link EnginePool} for the whole JVM, plus its housekeeping
+ * thread (progress lines, idle eviction) and shutdown hook.
  *
  * <p>Why a JVM singleton: Spark runs every task of an executor as a thread in one JVM and gives
  * tasks no place of their own to keep state between them. A model's weights, KV pool and caches
  * are far too big to load per task, and continuous batching only pays off when concurrent tasks
  * feed the same engine. So this class is the one deliberate global: created lazily on the first
- * task that asks (thread-safe, a key's model loads once even when tasks race), shared by
- * concurrent tasks, kept for later stages and jobs, and closed by a JVM shutdown hook when the
- * executor exits. Everything else in the connector is passed explicitly.
+ * task that asks (thread-safe, a model loads once even when tasks race), shared by concurrent
+ * tasks, kept for later stages and jobs until no task has used it for a while (see
+ * {@link #IDLE_TIMEOUT_PROPERTY}), and closed by a JVM shutdown hook when the executor exits. Everything else in the connector is
+ * passed explicitly.
  *
- * <p>The processor cache is JVM-wide too: its keys include the model id, so engines for
- * different models can share it safely; its size is fixed by the first caller.
+ * <p>The system properties below are per executor JVM (set them through
+ * {@code spark.executor.extraJavaOptions}); they are read once, when the first engine is asked for.
  */
 public final class ExecutorEngines {
 
     // Spark's own logging (slf4j -> log4j2), so the lines land in the executor logs next to Spark's
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorEngines.class);
-    /** Seconds between progress lines; a system property so executors can be tuned via extraJavaOptions. */
+    /** Seconds between progress lines (default 30). */
     public static final String PROGRESS_INTERVAL_PROPERTY = "sparkmm.progressIntervalSeconds";
+    /**
+     * Seconds an engine no task holds is kept before it is closed, freeing its KV pool (and the
+     * weights, once no other engine uses them); a later task reloads it. 0 = keep forever.
+     */
+    public static final String IDLE_TIMEOUT_PROPERTY = "sparkmm.engineIdleTimeoutSeconds";
+    public static final long DEFAULT_IDLE_TIMEOUT_SECONDS = 600;
 
-    private static final Map<EngineKey, Slot> ENGINES = new ConcurrentHashMap<>();
-    private static volatile ProcessorCache processorCache;
-    private static volatile ScheduledExecutorService progress;
+    private static EnginePool pool;
 
     private ExecutorEngines() {
     }
 
-    /** A key's engine: loads it on first use; concurrent callers for one key wait for one load. */
-    public static SharedEngine get(EngineKey key, long processorCacheBytes) {
-        Slot slot = ENGINES.computeIfAbsent(key, k -> new Slot());
-        return slot.get(key, processorCacheBytes);
+    /**
+     * Holds the key's engine for the calling task, loading it on first use; close the lease when
+     * the task is done with it (the engine stays loaded for later tasks until it is idle).
+     *
+     * @throws IllegalArgumentException naming the option or property when a setting is bad or
+     *     conflicts with this executor's (see {@link EnginePool#acquire})
+     */
+    public static EngineLease acquire(EngineKey key, long processorCacheBytes) {
+        return pool().acquire(key, processorCacheBytes);
     }
 
     /** Engines loaded in this JVM now (for tests and metrics). */
     public static List<SharedEngine> loaded() {
-        List<SharedEngine> out = new ArrayList<>();
-        for (Slot s : ENGINES.values()) {
-            SharedEngine e = s.engine;
-            if (e != null) {
-                out.add(e);
-            }
-        }
-        return out;
-    }
-
-    /** The JVM-wide processor cache, created with the first caller's size. */
-    public static synchronized ProcessorCache processorCache(long bytes) {
-        if (processorCache == null) {
-            processorCache = new ProcessorCache(bytes);
-        }
-        return processorCache;
+        EnginePool p = existingPool();
+        return p == null ? List.of() : p.loaded();
     }
 
     /** Closes every engine (the shutdown hook; tests may call it between classes). */
     public static void closeAll() {
-        for (Map.Entry<EngineKey, Slot> e : ENGINES.entrySet()) {
-            SharedEngine engine = e.getValue().engine;
-            ENGINES.remove(e.getKey());
-            if (engine != null) {
-                try {
-                    engine.close();
-                } catch (RuntimeException ex) {
-                    LOG.warn("sparkmm: closing the engine for " + e.getKey().modelPath() + " failed", ex);
-                }
-            }
+        EnginePool p = existingPool();
+        if (p != null) {
+            p.closeAll();
         }
     }
 
-    /** Holds one key's engine; the lock is per key, so loading one model never blocks another. */
-    private static final class Slot {
-        private volatile SharedEngine engine;
-
-        SharedEngine get(EngineKey key, long processorCacheBytes) {
-            SharedEngine e = engine;
-            if (e != null) {
-                return e;
-            }
-            synchronized (this) {
-                if (engine == null) {
-                    engine = load(key, processorCacheBytes);
-                }
-                return engine;
-            }
-        }
+    private static synchronized EnginePool existingPool() {
+        return pool;
     }
 
-    private static SharedEngine load(EngineKey key, long processorCacheBytes) {
-        long t0 = System.nanoTime();
-        Backend backend = Backends.create(key.device(), Integer.getInteger(Backends.THREADS_PROPERTY,
-                Runtime.getRuntime().availableProcessors()));
-        LoadedModel model = null;
+    private static synchronized EnginePool pool() {
+        if (pool == null) {
+            long idle = longProperty(IDLE_TIMEOUT_PROPERTY, DEFAULT_IDLE_TIMEOUT_SECONDS);
+            long interval = longProperty(PROGRESS_INTERVAL_PROPERTY, 30L);
+            if (interval < 1) {
+                throw new IllegalArgumentException("sparkmm: system property " + PROGRESS_INTERVAL_PROPERTY
+                        + " must be >= 1, got " + interval);
+            }
+            pool = new EnginePool(EngineSession::loadModel, Duration.ofSeconds(idle), System::nanoTime);
+            startHousekeeping(pool, idle, interval);
+        }
+        return pool;
+    }
+
+    private static long longProperty(String name, long def) {
+        String v = System.getProperty(name);
+        if (v == null || v.isBlank()) {
+            return def;
+        }
         try {
-            model = LoadedModel.open(ModelLocation.resolve(key.modelPath()), backend);
-            Engine engine = new Engine(model, key.engineConfig());
-            MultimodalProcessor processor = new MultimodalProcessor(model, processorCache(processorCacheBytes),
-                    MediaLimits.defaults());
-            SharedEngine shared = new SharedEngine(key, backend, model, engine, processor);
-            startHousekeeping();
-            LOG.info(String.format(Locale.ROOT, "sparkmm: engine %d for %s on %s loaded in %.1f s (pid %d)",
-                    shared.id(), key.modelPath(), backend.name(), (System.nanoTime() - t0) / 1e9,
-                    ProcessHandle.current().pid()));
-            return shared;
-        } catch (RuntimeException | Error e) {
-            if (model != null) {
-                model.close();
+            long n = Long.parseLong(v.strip());
+            if (n < 0) {
+                throw new NumberFormatException("negative");
             }
-            backend.close();
-            throw e;
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("sparkmm: system property " + name + " must be a whole number of "
+                    + "seconds >= 0, got '" + v + "'", e);
         }
     }
 
-    private static synchronized void startHousekeeping() {
-        if (progress != null) {
-            return;
-        }
-        Runtime.getRuntime().addShutdownHook(new Thread(ExecutorEngines::closeAll, "sparkmm-engines-shutdown"));
-        long interval = Long.getLong(PROGRESS_INTERVAL_PROPERTY, 30L);
-        progress = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sparkmm-progress");
+    private static void startHousekeeping(EnginePool p, long idleSeconds, long interval) {
+        Runtime.getRuntime().addShutdownHook(new Thread(p::closeAll, "sparkmm-engines-shutdown"));
+        ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sparkmm-housekeeping");
             t.setDaemon(true);
             return t;
         });
         Map<Long, long[]> last = new ConcurrentHashMap<>();
-        progress.scheduleAtFixedRate(() -> logProgress(last, interval), interval, interval, TimeUnit.SECONDS);
+        housekeeping.scheduleAtFixedRate(guarded("progress", () -> logProgress(p, last, interval)), interval, interval,
+                TimeUnit.SECONDS);
+        if (idleSeconds > 0) {
+            // checks a few times per timeout, so an engine goes at most ~25% (at most a minute) late
+            long every = Math.max(1, Math.min(60, idleSeconds / 4));
+            housekeeping.scheduleWithFixedDelay(guarded("idle eviction", p::evictIdle), every, every, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A periodic job that throws is cancelled by the executor service: log and go on instead. */
+    private static Runnable guarded(String what, Runnable job) {
+        return () -> {
+            try {
+                job.run();
+            } catch (RuntimeException e) {
+                LOG.warn("sparkmm: " + what + " failed; will retry at the next period", e);
+            }
+        };
     }
 
     /** One line per engine that did work since the last line: rows/s and tokens/s over the interval. */
-    private static void logProgress(Map<Long, long[]> last, long intervalSeconds) {
-        for (SharedEngine e : loaded()) {
+    private static void logProgress(EnginePool p, Map<Long, long[]> last, long intervalSeconds) {
+        List<SharedEngine> engines = p.loaded();
+        // forget evicted engines, so a long-lived executor that cycles through many does not accumulate them
+        last.keySet().retainAll(engines.stream().map(SharedEngine::id).toList());
+        for (SharedEngine e : engines) {
             long rows = e.rows();
             long gen = e.generatedTokens();
             long[] prev = last.getOrDefault(e.id(), new long[2]);
@@ -159,10 +150,10 @@ public final class ExecutorEngines {
             last.put(e.id(), new long[] {rows, gen});
             LOG.info(String.format(Locale.ROOT,
                     "sparkmm progress: engine %d (pid %d): %d rows (%d errors), %.1f rows/s, %.1f generated tokens/s, "
-                            + "%d prompt tokens, kv %.0f%%, prefix hits %.0f%%",
+                            + "%d prompt tokens, kv %.0f%%, prefix hits %.0f%%, %d task(s) using it",
                     e.id(), ProcessHandle.current().pid(), rows, e.errors(), (rows - prev[0]) / (double) intervalSeconds,
                     (gen - prev[1]) / (double) intervalSeconds, e.promptTokens(),
-                    100 * e.engine().metrics().kvUsage(), 100 * e.engine().metrics().prefixHitRate()));
+                    100 * e.engine().metrics().kvUsage(), 100 * e.engine().metrics().prefixHitRate(), e.users()));
         }
     }
 }

@@ -85,19 +85,27 @@ public final class GeneratorOptions {
             "rows per task in flight in the engine at once; results still come out in input order",
             Integer::valueOf);
     public static final Option<Long> KV_CACHE_BYTES = option("kvCacheBytes", 0L,
-            "KV pool bytes of the executor's engine (0 = a quarter of the executor heap)", Long::valueOf);
+            "KV pool bytes of the executor's engine (0 = a quarter of the device's memory budget; on CPU the direct "
+                    + "memory the JVM may allocate)", Long::valueOf);
     public static final Option<Integer> MAX_BATCHED_TOKENS = option("maxBatchedTokens", 2048,
             "engine token budget per step (prefill chunks + decodes)", Integer::valueOf);
     public static final Option<Integer> MAX_SEQS = option("maxSeqs", 256, "most requests running in the engine at once",
             Integer::valueOf);
     public static final Option<Long> PROCESSOR_CACHE_BYTES = option("processorCacheBytes", 512L << 20,
-            "bytes of the executor-wide cache of processed media (set by the first engine of the JVM)",
+            "bytes of the executor-wide cache of processed media, one per executor JVM: the first engine sizes it, "
+                    + "and a later generation asking for another size fails naming both values",
             Long::valueOf);
     public static final Option<List<String>> ALLOWED_ROOTS = option("allowedRoots", List.of(),
             "when non-empty, media paths must lie under one of these prefixes (else that row's error); "
                     + "string form separated by '|'", GeneratorOptions::list);
     public static final Option<String> DEVICE = str("device", "auto",
-            "compute backend of the engine: auto | reference | simd");
+            "compute backend of the engine: auto | cpu | cpu-reference (later cuda:N); auto = the executor's "
+                    + "sparkmm.device system property if set, else the fastest available device "
+                    + "(the old words reference and simd still mean cpu-reference and cpu)");
+    public static final Option<Long> ROW_TIMEOUT_SECONDS = option("rowTimeoutSeconds", 0L,
+            "seconds a row may wait for its result after it is submitted to the engine (0 = no limit; a row "
+                    + "whose engine stops fails at once either way); a row over the limit is cancelled and gets an "
+                    + "error naming it and the limit (FAILFAST: the task fails)", Long::valueOf);
 
     private GeneratorOptions() {
     }

@@ -5,6 +5,7 @@ import io.sparkmm.connector.generate.GeneratorOptions.Mode;
 import io.sparkmm.engine.sampling.SamplingParams;
 
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +19,8 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
                                 boolean chatTemplate, String imageCol, String audioCol, String videoCol,
                                 int maxTokens, double temperature, double topP, int topK, long seed,
                                 List<String> stop, String outputCol, Mode mode, String keyCol, int lookAhead,
-                                long processorCacheBytes, List<String> allowedRoots) implements Serializable {
+                                long processorCacheBytes, List<String> allowedRoots, long rowTimeoutSeconds)
+        implements Serializable {
 
     public GeneratorSettings {
         stop = List.copyOf(stop);
@@ -29,6 +31,10 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
         if (processorCacheBytes < 0) {
             throw new IllegalArgumentException("sparkmm: option 'processorCacheBytes' must be >= 0, got "
                     + processorCacheBytes);
+        }
+        if (rowTimeoutSeconds < 0) {
+            throw new IllegalArgumentException("sparkmm: option 'rowTimeoutSeconds' must be >= 0 (0 = no limit), got "
+                    + rowTimeoutSeconds);
         }
         if (outputCol == null) {
             throw new IllegalArgumentException("sparkmm: option 'outputCol' must be set");
@@ -47,7 +53,12 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
                 get(values, VIDEO_COL), get(values, MAX_TOKENS), get(values, TEMPERATURE), get(values, TOP_P),
                 get(values, TOP_K), get(values, SEED), get(values, STOP), get(values, OUTPUT_COL), get(values, MODE),
                 get(values, KEY_COL), get(values, LOOK_AHEAD), get(values, PROCESSOR_CACHE_BYTES),
-                get(values, ALLOWED_ROOTS));
+                get(values, ALLOWED_ROOTS), get(values, ROW_TIMEOUT_SECONDS));
+    }
+
+    /** The per-row wait limit; zero = none. */
+    public Duration rowTimeout() {
+        return Duration.ofSeconds(rowTimeoutSeconds);
     }
 
     @SuppressWarnings("unchecked")

@@ -160,4 +160,6 @@ public final class MultimodalGenerator implements Serializable {
     public List<String> getAllowedRoots() { return get(ALLOWED_ROOTS); }
     public MultimodalGenerator setDevice(String v) { return put(DEVICE, v); }
     public String getDevice() { return get(DEVICE); }
+    public MultimodalGenerator setRowTimeoutSeconds(long v) { return put(ROW_TIMEOUT_SECONDS, v); }
+    public long getRowTimeoutSeconds() { return get(ROW_TIMEOUT_SECONDS); }
 }

@@ -8,14 +8,15 @@ import io.sparkmm.engine.RequestHandle;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
-import java.util.concurrent.ExecutionException;
 
 /**
  * The ordered look-ahead window of one task: keeps up to {@code size} rows in flight in the shared
  * engine (so continuous batching has work from every task) and hands results back strictly in
  * input order, as the head of the window completes. Each row's request is built here, in the task
  * thread, so media decoding runs in parallel across tasks and never in the engine loop. A row that
- * cannot be built never reaches the engine and comes out in its place with its error.
+ * cannot be built never reaches the engine and comes out in its place with its error; a row whose
+ * engine stops, or that runs past {@code rowTimeoutSeconds}, gets an error naming it (see
+ * {@link RowWaiter}) instead of blocking the task.
  *
  * @param <I> input row type
  * @param <O> output row type
@@ -30,7 +31,7 @@ public final class OrderedWindow<I, O> implements Iterator<O> {
         O output(I row, Object[] resultValues);
     }
 
-    private record Pending<I>(I row, String name, RequestHandle handle, String error) {
+    private record Pending<I>(I row, String name, RequestHandle handle, long submittedNanos, String error) {
     }
 
     private final Iterator<I> input;
@@ -40,11 +41,13 @@ public final class OrderedWindow<I, O> implements Iterator<O> {
     private final RowHandler<I, O> handler;
     private final Mode mode;
     private final GeneratorMetrics metrics;
+    private final RowWaiter waiter;
     private final ArrayDeque<Pending<I>> window = new ArrayDeque<>();
+    private Runnable onEnd = () -> { };
     private long index;
 
     public OrderedWindow(Iterator<I> input, int size, SharedEngine engine, RequestFactory factory,
-                         RowHandler<I, O> handler, Mode mode, GeneratorMetrics metrics) {
+                         RowHandler<I, O> handler, Mode mode, GeneratorMetrics metrics, RowWaiter waiter) {
         this.input = input;
         this.size = size;
         this.engine = engine;
@@ -52,12 +55,30 @@ public final class OrderedWindow<I, O> implements Iterator<O> {
         this.handler = handler;
         this.mode = mode;
         this.metrics = metrics;
+        this.waiter = waiter;
+    }
+
+    /**
+     * Runs {@code action} once, as soon as the last row has been handed out, so the task lets go
+     * of its engine without waiting for the task to end (a later stage of the same task may run
+     * for long). It does not run when the consumer stops early or the task fails: the caller
+     * covers those in its task completion listener.
+     */
+    public OrderedWindow<I, O> onEnd(Runnable action) {
+        this.onEnd = action;
+        return this;
     }
 
     @Override
     public boolean hasNext() {
         fill();
-        return !window.isEmpty();
+        if (window.isEmpty()) {
+            Runnable r = onEnd;
+            onEnd = () -> { };
+            r.run();
+            return false;
+        }
+        return true;
     }
 
     @Override
@@ -88,25 +109,26 @@ public final class OrderedWindow<I, O> implements Iterator<O> {
             RowInput in = null;
             try {
                 in = handler.input(row, i);
-                RequestHandle h = engine.engine().submit(factory.build(in));
-                window.add(new Pending<>(row, in.name(), h, null));
+                var request = factory.build(in);
+                long submitted = System.nanoTime();
+                RequestHandle h = engine.engine().submit(request);
+                window.add(new Pending<>(row, in.name(), h, submitted, null));
             } catch (RuntimeException e) {
                 String name = in != null ? in.name() : "at index " + i + " of the partition";
-                window.add(new Pending<>(row, name, null, message(e)));
+                window.add(new Pending<>(row, name, null, 0L, message(e)));
             }
         }
     }
 
     private EngineResult await(Pending<I> p) {
         try {
-            return p.handle.result().get();
+            return waiter.await(p.name, p.handle, p.submittedNanos);
         } catch (InterruptedException e) {
             // Spark kills a task by interrupting it: give the engine its slots back
+            p.handle.cancel();
             cancelAll();
             Thread.currentThread().interrupt();
             throw new IllegalStateException("sparkmm: interrupted while waiting for row " + p.name, e);
-        } catch (ExecutionException e) {
-            return EngineResult.failed(p.handle.requestId(), 0, message(e.getCause()));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.sparkmm.connector.generate;
 
+import io.sparkmm.connector.engine.EngineLease;
 import io.sparkmm.connector.engine.ExecutorEngines;
 import io.sparkmm.connector.engine.SharedEngine;
 import org.apache.spark.TaskContext;
@@ -12,8 +13,8 @@ import org.apache.spark.util.TaskCompletionListener;
 import java.util.Iterator;
 
 /**
- * The task side of {@link MultimodalGenerator}: takes the executor's shared engine and runs the
- * partition through an {@link OrderedWindow}. Holds only serializable settings, never the
+ * The task side of {@link MultimodalGenerator}: holds the executor's shared engine for as long
+ * as the partition's rows last and runs them through an {@link OrderedWindow}. Holds only serializable settings, never the
  * generator or the session.
  */
 final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
@@ -30,7 +31,17 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-        SharedEngine engine = ExecutorEngines.get(settings.engineKey(), settings.processorCacheBytes());
+        EngineLease lease = ExecutorEngines.acquire(settings.engineKey(), settings.processorCacheBytes());
+        try {
+            return generate(rows, lease);
+        } catch (RuntimeException | Error e) {
+            lease.close();
+            throw e;
+        }
+    }
+
+    private Iterator<Row> generate(Iterator<Row> rows, EngineLease lease) {
+        SharedEngine engine = lease.engine();
         TaskContext task = TaskContext.get();
         int partition = task == null ? 0 : task.partitionId();
         OrderedWindow<Row, Row> window = new OrderedWindow<>(rows, settings.lookAhead(), engine,
@@ -49,10 +60,20 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                         values[row.length()] = RowFactory.create(result);
                         return RowFactory.create(values);
                     }
-                }, settings.mode(), metrics);
+                }, settings.mode(), metrics,
+                new RowWaiter(settings.rowTimeout(), RowWaiter.DEFAULT_SLICE, engine::isClosed));
+        // the last row lets go of the engine at once: later work of this task must not keep it from idle eviction
+        window.onEnd(lease::close);
         if (task != null) {
-            // a consumer that stops early (limit, show) or a failed task must not leave requests running
-            task.addTaskCompletionListener((TaskCompletionListener) ctx -> window.cancelAll());
+            // a consumer that stops early (limit, show) or a failed task must not leave requests running,
+            // nor the engine held
+            task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
+                try {
+                    window.cancelAll();
+                } finally {
+                    lease.close();
+                }
+            });
         }
         return window;
     }

@@ -1,5 +1,6 @@
 package io.sparkmm.connector.sql;
 
+import io.sparkmm.connector.engine.EngineLease;
 import io.sparkmm.connector.engine.ExecutorEngines;
 import io.sparkmm.connector.engine.SharedEngine;
 import io.sparkmm.connector.generate.GenerationSchema;
@@ -8,7 +9,10 @@ import io.sparkmm.connector.generate.GeneratorOptions.Mode;
 import io.sparkmm.connector.generate.GeneratorSettings;
 import io.sparkmm.connector.generate.RequestFactory;
 import io.sparkmm.connector.generate.RowInput;
+import io.sparkmm.connector.generate.RowWaiter;
 import io.sparkmm.engine.EngineResult;
+import io.sparkmm.engine.RequestHandle;
+import org.apache.spark.TaskContext;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.analysis.TypeCheckResult;
 import org.apache.spark.sql.catalyst.expressions.Expression;
@@ -25,6 +29,7 @@ import org.apache.spark.sql.types.NullType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StringType$;
 import org.apache.spark.unsafe.types.UTF8String;
+import org.apache.spark.util.TaskCompletionListener;
 import scala.collection.immutable.IndexedSeq;
 import scala.collection.immutable.Seq;
 import scala.jdk.javaapi.CollectionConverters;
@@ -35,7 +40,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 
 /**
  * {@code mm_generate(prompt, media [, options])}: the generation struct of one row, from the
@@ -48,9 +52,16 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
 
     private final List<Expression> args;
     private final String defaultModel;
-    private transient Map<Map<String, String>, Prepared> prepared;
+    private transient Map<PreparedKey, Prepared> prepared;
 
-    private record Prepared(GeneratorSettings settings, SharedEngine engine, RequestFactory factory) {
+    /** Per task attempt, so one task's end never releases an engine another task still waits on. */
+    private record PreparedKey(long taskAttemptId, Map<String, String> options) {
+    }
+
+    private record Prepared(GeneratorSettings settings, EngineLease lease, RequestFactory factory, RowWaiter waiter) {
+        SharedEngine engine() {
+            return lease.engine();
+        }
     }
 
     /** @param defaultModel the session's {@code spark.sparkmm.model}, read on the driver at analysis */
@@ -88,23 +99,42 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
         Object promptValue = args.get(0).eval(input);
         Object media = javaMedia(args.get(1).eval(input), args.get(1).dataType());
         Map<String, String> options = args.size() == 3 ? options((MapData) args.get(2).eval(input)) : Map.of();
+        TaskContext task = TaskContext.get();
+        if (task != null) {
+            return eval(prepareForTask(task, options), promptValue, media);
+        }
+        // outside a task (the driver evaluating a local relation): hold the engine for this row only,
+        // which still marks it used, so idle eviction keeps counting from here
         Prepared p = prepare(options);
+        try {
+            return eval(p, promptValue, media);
+        } finally {
+            p.lease.close();
+        }
+    }
+
+    private Object eval(Prepared p, Object promptValue, Object media) {
         String prompt = promptValue == null ? null : promptValue.toString();
         String name = media instanceof String s ? s : "in mm_generate";
         EngineResult result;
         Object[] values;
+        RequestHandle handle = null;
         try {
             var request = p.factory.build(new RowInput(name, prompt, media, null, null));
-            result = p.engine.engine().submit(request).result().get();
+            long submitted = System.nanoTime();
+            handle = p.engine().engine().submit(request);
+            result = p.waiter.await(name, handle, submitted);
             values = GenerationSchema.values(result);
         } catch (InterruptedException e) {
+            // Spark kills a task by interrupting it: give the engine the row's slot back
+            handle.cancel();
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("sparkmm: interrupted in mm_generate", e);
-        } catch (RuntimeException | ExecutionException e) {
+            throw new IllegalStateException("sparkmm: interrupted in mm_generate while waiting for row " + name, e);
+        } catch (RuntimeException e) {
             result = null;
             values = GenerationSchema.errorValues(e.getMessage() != null ? e.getMessage() : e.toString());
         }
-        p.engine.recordRow(result);
+        p.engine().recordRow(result);
         if (values[5] != null && p.settings.mode() == Mode.FAILFAST) {
             throw new IllegalStateException("sparkmm: row " + name + " failed (mode FAILFAST): " + values[5]);
         }
@@ -114,22 +144,48 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
         return new GenericInternalRow(values);
     }
 
-    private Prepared prepare(Map<String, String> options) {
+    /**
+     * The task's engine for these options, held until the task ends: rows come one eval at a time
+     * with no end-of-input signal, so the task completion listener is where the hold ends.
+     */
+    private Prepared prepareForTask(TaskContext task, Map<String, String> options) {
         if (prepared == null) {
             prepared = new ConcurrentHashMap<>();
         }
-        return prepared.computeIfAbsent(options, o -> {
-            Map<String, Object> values = new HashMap<>();
-            if (defaultModel != null) {
-                values.put(GeneratorOptions.MODEL_PATH.name(), defaultModel);
-            }
-            for (Map.Entry<String, String> e : o.entrySet()) {
-                values.put(GeneratorOptions.byName(e.getKey()).name(), GeneratorOptions.byName(e.getKey()).parse(e.getValue()));
-            }
-            GeneratorSettings s = GeneratorSettings.from(values);
-            SharedEngine engine = ExecutorEngines.get(s.engineKey(), s.processorCacheBytes());
-            return new Prepared(s, engine, new RequestFactory(s, engine.processor()));
+        PreparedKey key = new PreparedKey(task.taskAttemptId(), options);
+        Prepared p = prepared.get(key);
+        if (p != null) {
+            return p;
+        }
+        Prepared fresh = prepare(options);
+        task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
+            prepared.remove(key, fresh);
+            fresh.lease.close();
         });
+        prepared.put(key, fresh);
+        return fresh;
+    }
+
+    /** Parses the options and acquires their engine; the caller closes the lease. */
+    private Prepared prepare(Map<String, String> options) {
+        Map<String, Object> values = new HashMap<>();
+        if (defaultModel != null) {
+            values.put(GeneratorOptions.MODEL_PATH.name(), defaultModel);
+        }
+        for (Map.Entry<String, String> e : options.entrySet()) {
+            GeneratorOptions.Option<?> o = GeneratorOptions.byName(e.getKey());
+            values.put(o.name(), o.parse(e.getValue()));
+        }
+        GeneratorSettings s = GeneratorSettings.from(values);
+        EngineLease lease = ExecutorEngines.acquire(s.engineKey(), s.processorCacheBytes());
+        try {
+            SharedEngine engine = lease.engine();
+            return new Prepared(s, lease, new RequestFactory(s, engine.processor()),
+                    new RowWaiter(s.rowTimeout(), RowWaiter.DEFAULT_SLICE, engine::isClosed));
+        } catch (RuntimeException | Error e) {
+            lease.close();
+            throw e;
+        }
     }
 
     private static Map<String, String> options(MapData m) {

@@ -26,6 +26,26 @@ class EngineKeyTest {
     }
 
     @Test
+    void theDeviceDefaultsToAutoAndOneDeviceHasOneSpelling() {
+        assertThat(new EngineKey("/m", 2048, 256, 0, null).device()).isEqualTo("auto");
+        assertThat(new EngineKey("/m", 2048, 256, 0, " ").device()).isEqualTo("auto");
+        assertThat(new EngineKey("/m", 2048, 256, 0, " CPU ")).isEqualTo(new EngineKey("/m", 2048, 256, 0, "cpu"));
+        // the old words keep working and share the engine of the word they stand for
+        assertThat(new EngineKey("/m", 2048, 256, 0, "simd").device()).isEqualTo("cpu");
+        assertThat(new EngineKey("/m", 2048, 256, 0, "reference").device()).isEqualTo("cpu-reference");
+        assertThat(new EngineKey("/m", 2048, 256, 0, "cuda:1").device()).isEqualTo("cuda:1");
+        assertThat(new EngineKey("/m", 2048, 256, 0, "cpu")).isNotEqualTo(new EngineKey("/m", 2048, 256, 0, "cpu-reference"));
+    }
+
+    @Test
+    void engineOptionsArePartOfTheKeyAndCheckedOnTheDriver() {
+        assertThat(new EngineKey("/m", 2048, 4, 0, "cpu")).isNotEqualTo(new EngineKey("/m", 2048, 8, 0, "cpu"));
+        assertThatThrownBy(() -> new EngineKey("/m", 2048, 0, 0, "cpu")).hasMessageContaining("maxSeqs=0")
+                .hasMessageContaining("max_num_seqs");
+        assertThatThrownBy(() -> new EngineKey("/m", 2048, 4, -1, "cpu")).hasMessageContaining("kvCacheBytes=-1");
+    }
+
+    @Test
     void aMissingModelNamesTheOption() {
         assertThatThrownBy(() -> new EngineKey(" ", 2048, 256, 0, null)).hasMessageContaining("modelPath");
     }

@@ -66,4 +66,25 @@ class GeneratorPartsTest {
                 .hasMessageContaining("lookAhead");
         assertThatThrownBy(() -> new MultimodalGenerator().settings()).hasMessageContaining("modelPath");
     }
+
+    @Test
+    void rowTimeoutDefaultsToNoLimitAndRefusesNegatives() {
+        GeneratorSettings s = new MultimodalGenerator().setModelPath("/m").settings();
+        assertThat(s.rowTimeoutSeconds()).isZero();
+        assertThat(s.rowTimeout()).isZero();
+        assertThat(new MultimodalGenerator().setModelPath("/m").set("rowTimeoutSeconds", "90").settings().rowTimeout())
+                .hasSeconds(90);
+        assertThatThrownBy(() -> new MultimodalGenerator().setModelPath("/m").setRowTimeoutSeconds(-1).settings())
+                .hasMessageContaining("'rowTimeoutSeconds'").hasMessageContaining("-1");
+        assertThatThrownBy(() -> GeneratorOptions.ROW_TIMEOUT_SECONDS.parse("soon"))
+                .hasMessageContaining("'rowTimeoutSeconds'").hasMessageContaining("soon");
+    }
+
+    @Test
+    void deviceOptionDefaultsToAutoAndReachesTheEngineKeyInOneSpelling() {
+        assertThat(new MultimodalGenerator().setModelPath("/m").settings().engineKey().device()).isEqualTo("auto");
+        assertThat(new MultimodalGenerator().setModelPath("/m").setDevice("reference").settings().engineKey().device())
+                .isEqualTo("cpu-reference");
+        assertThat(GeneratorOptions.DEVICE.doc()).contains("cpu-reference").doesNotContain("simd |");
+    }
 }

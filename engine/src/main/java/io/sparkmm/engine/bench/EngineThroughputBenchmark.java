@@ -1,15 +1,16 @@
 package io.sparkmm.engine.bench;
 
-import io.sparkmm.engine.Engine;
+import io.sparkmm.engine.EngineOptions;
+import io.sparkmm.engine.EngineSession;
+import io.sparkmm.processors.cache.ProcessorCache;
 import io.sparkmm.engine.EngineConfig;
 import io.sparkmm.engine.EngineMetrics;
 import io.sparkmm.engine.EngineRequest;
 import io.sparkmm.engine.LoadedModel;
 import io.sparkmm.engine.RequestHandle;
-import io.sparkmm.engine.checkpoint.TinyCheckpoint;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.sampling.SamplingParams;
-import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
 import io.sparkmm.kernels.DType;
 
@@ -39,11 +40,13 @@ public final class EngineThroughputBenchmark {
         int requests = 256;
         int naiveSample = 16;
         Path model = null;
+        List<DType> kvDtypes = List.of(EngineConfig.DEFAULT_KV_DTYPE);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--requests" -> requests = Integer.parseInt(args[++i]);
                 case "--naive-sample" -> naiveSample = Integer.parseInt(args[++i]);
                 case "--model" -> model = Path.of(args[++i]);
+                case "--kv-dtypes" -> kvDtypes = Arrays.stream(args[++i].split(",")).map(EngineConfig::parseKvDtype).toList();
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -70,26 +73,52 @@ public final class EngineThroughputBenchmark {
             prompts.add(p);
             params.add(SamplingParams.builder().temperature(0).maxTokens(32 + rnd.nextInt(32)).ignoreEos(true).build());
         }
-        int threads = Integer.getInteger(Backends.THREADS_PROPERTY, Runtime.getRuntime().availableProcessors());
-        try (Backend backend = Backends.create("auto", threads); LoadedModel loaded = LoadedModel.open(model, backend)) {
+        try (LoadedModel loaded = EngineSession.loadModel(model.toString(), EngineOptions.defaultDevice())) {
             System.out.printf("offline throughput, %d requests, backend %s, model %s, JVM %s%n", requests,
-                    backend.name(), model, System.getProperty("java.vm.version"));
-            long t0 = System.nanoTime();
-            List<int[]> engineTokens = new ArrayList<>();
-            EngineMetrics m;
-            try (Engine engine = new Engine(loaded, EngineConfig.defaults())) {
-                List<RequestHandle> hs = new ArrayList<>();
-                for (int r = 0; r < requests; r++) {
-                    hs.add(engine.submit(EngineRequest.of(prompts.get(r), params.get(r))));
-                }
-                for (RequestHandle h : hs) {
-                    engineTokens.add(h.result().get().tokenIds());
-                }
-                m = engine.metrics();
-            }
-            double engineSeconds = (System.nanoTime() - t0) / 1e9;
+                    loaded.backend().name(), model, System.getProperty("java.vm.version"));
             long promptTotal = prompts.stream().mapToLong(p -> p.length).sum();
-            long generated = engineTokens.stream().mapToLong(t -> t.length).sum();
+            List<int[]> engineTokens = null;
+            double engineGen = 0;
+            double engineTotal = 0;
+            for (DType kvDtype : kvDtypes) {
+                EngineOptions options = EngineOptions.defaults().withEngine(EngineConfig.defaults().withKvCacheDtype(kvDtype));
+                long t0 = System.nanoTime();
+                List<int[]> tokens = new ArrayList<>();
+                EngineMetrics m;
+                try (EngineSession session = EngineSession.over(loaded, options, new ProcessorCache(0))) {
+                    List<RequestHandle> hs = new ArrayList<>();
+                    for (int r = 0; r < requests; r++) {
+                        hs.add(session.engine().submit(EngineRequest.of(prompts.get(r), params.get(r))));
+                    }
+                    for (RequestHandle h : hs) {
+                        tokens.add(h.result().get().tokenIds());
+                    }
+                    m = session.engine().metrics();
+                }
+                double engineSeconds = (System.nanoTime() - t0) / 1e9;
+                long generated = tokens.stream().mapToLong(t -> t.length).sum();
+                double gen = generated / engineSeconds;
+                double total = (generated + promptTotal) / engineSeconds;
+                System.out.printf("engine (KV %s): %6d prompt + %6d generated tokens in %7.2f s: %8.1f generated tok/s, %8.1f total tok/s%n",
+                        kvDtype, promptTotal, generated, engineSeconds, gen, total);
+                System.out.printf("engine (KV %s): %d steps, %.1f tokens/step, max %d sequences/step, prefix-cache hit rate %.1f%%, "
+                                + "%d preemptions, KV peak %d of %d blocks = %.1f of %.1f MiB%n",
+                        kvDtype, m.steps(), m.meanTokensPerStep(), m.maxRunningSeqs(), 100 * m.prefixHitRate(), m.preemptions(),
+                        m.kvBlocksPeak(), m.kvBlocksTotal(),
+                        m.kvCacheBytes() * (double) m.kvBlocksPeak() / m.kvBlocksTotal() / 1048576.0, m.kvCacheBytes() / 1048576.0);
+                if (engineTokens == null) {
+                    engineTokens = tokens;
+                    engineGen = gen;
+                    engineTotal = total;
+                } else {
+                    int same = 0;
+                    for (int r = 0; r < requests; r++) {
+                        same += Arrays.equals(tokens.get(r), engineTokens.get(r)) ? 1 : 0;
+                    }
+                    System.out.printf("engine (KV %s): %d of %d requests token-identical to KV %s; %.2fx the generated tok/s%n",
+                            kvDtype, same, requests, kvDtypes.get(0), gen / engineGen);
+                }
+            }
 
             NaiveGenerator naive = new NaiveGenerator(loaded.model(), loaded.eosTokenIds());
             long naiveGenerated = 0;
@@ -98,27 +127,19 @@ public final class EngineThroughputBenchmark {
             for (int r = 0; r < naiveSample; r++) {
                 int idx = r * (requests / naiveSample);
                 int[] tokens = naive.generate(prompts.get(idx), params.get(idx)).tokenIds();
-                if (!Arrays.equals(tokens, engineTokens.get(idx))) {
+                if (kvDtypes.get(0) == DType.F32 && !Arrays.equals(tokens, engineTokens.get(idx))) {
                     throw new IllegalStateException("request " + idx + ": the engine and the naive path disagree");
                 }
                 naiveGenerated += tokens.length;
                 naivePrompt += prompts.get(idx).length;
             }
             double naiveSeconds = (System.nanoTime() - n0) / 1e9;
-            double engineGen = generated / engineSeconds;
-            double engineTotal = (generated + promptTotal) / engineSeconds;
             double naiveGen = naiveGenerated / naiveSeconds;
             double naiveTotal = (naiveGenerated + naivePrompt) / naiveSeconds;
-            System.out.printf("engine : %6d prompt + %6d generated tokens in %7.2f s: %8.1f generated tok/s, %8.1f total tok/s%n",
-                    promptTotal, generated, engineSeconds, engineGen, engineTotal);
             System.out.printf("naive  : %d of the requests one at a time:           %8.1f generated tok/s, %8.1f total tok/s%n",
                     naiveSample, naiveGen, naiveTotal);
-            System.out.printf("ratio  : engine / naive = %.1fx generated, %.1fx total%n", engineGen / naiveGen, engineTotal / naiveTotal);
-            System.out.printf("engine : %d steps, %.1f tokens/step, max %d sequences/step, prefix-cache hit rate %.1f%%, "
-                            + "%d preemptions, KV peak %d of %d blocks = %.1f of %.1f MiB%n",
-                    m.steps(), m.meanTokensPerStep(), m.maxRunningSeqs(), 100 * m.prefixHitRate(), m.preemptions(),
-                    m.kvBlocksPeak(), m.kvBlocksTotal(),
-                    m.kvCacheBytes() * (double) m.kvBlocksPeak() / m.kvBlocksTotal() / 1048576.0, m.kvCacheBytes() / 1048576.0);
+            System.out.printf("ratio  : engine (KV %s) / naive = %.1fx generated, %.1fx total%n", kvDtypes.get(0),
+                    engineGen / naiveGen, engineTotal / naiveTotal);
         }
     }
 }

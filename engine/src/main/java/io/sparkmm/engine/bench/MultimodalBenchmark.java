@@ -1,17 +1,16 @@
 package io.sparkmm.engine.bench;
 
 import io.sparkmm.engine.Engine;
-import io.sparkmm.engine.EngineConfig;
+import io.sparkmm.engine.EngineOptions;
+import io.sparkmm.engine.EngineSession;
 import io.sparkmm.engine.EngineMetrics;
-import io.sparkmm.engine.LoadedModel;
 import io.sparkmm.engine.RequestHandle;
-import io.sparkmm.engine.checkpoint.TinyLlavaCheckpoint;
+import io.sparkmm.engine.models.llava.TinyLlavaCheckpoint;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
-import io.sparkmm.kernels.Backend;
-import io.sparkmm.kernels.Backends;
 import io.sparkmm.processors.cache.ContentHash;
+import io.sparkmm.processors.cache.ItemTensor;
 import io.sparkmm.processors.cache.ProcessedItem;
 import io.sparkmm.processors.cache.ProcessorCache;
 import io.sparkmm.processors.image.ClipImageProcessor;
@@ -86,9 +85,9 @@ public final class MultimodalBenchmark {
                 hitMs, missMs / hitMs, cache.hits(), cache.misses());
 
         Path model = TinyLlavaCheckpoint.write(dir.resolve("tiny-llava"), TinyLlavaCheckpoint.Spec.llama());
-        try (Backend backend = Backends.createDefault(); LoadedModel loaded = LoadedModel.open(model, backend);
-             Engine engine = new Engine(loaded, EngineConfig.defaults())) {
-            MultimodalProcessor mm = new MultimodalProcessor(loaded, new ProcessorCache(1L << 28), limits);
+        try (EngineSession session = EngineSession.open(model.toString(), EngineOptions.defaults().withProcessorCacheBytes(1L << 28))) {
+            Engine engine = session.engine();
+            MultimodalProcessor mm = session.requests();
             SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(8).build();
             List<RequestHandle> hs = new ArrayList<>();
             for (String q : List.of("What color is the shape?", "What shape is this?", "Describe the image.")) {
@@ -109,8 +108,8 @@ public final class MultimodalBenchmark {
         MediaSource src = MediaSource.ofPath(file.toString());
         byte[] bytes = src.bytes(limits);
         String hash = ContentHash.of("bench", "image", "clip-336", bytes);
-        return cache.get(hash, () -> new ProcessedItem(hash, "image",
+        return cache.get(hash, () -> ProcessedItem.of(hash, "image", "pixel_values", new ItemTensor(
                 processor.process(MediaIO.readImage(MediaSource.ofBytes(src.name(), bytes), limits)),
-                new int[] {3, 336, 336}, 576));
+                new int[] {3, 336, 336})));
     }
 }

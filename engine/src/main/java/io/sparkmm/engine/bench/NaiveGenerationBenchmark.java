@@ -1,9 +1,8 @@
 package io.sparkmm.engine.bench;
 
-import io.sparkmm.engine.checkpoint.Checkpoint;
-import io.sparkmm.engine.checkpoint.TinyCheckpoint;
+import io.sparkmm.engine.LoadedModel;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.engine.generate.NaiveGenerator;
-import io.sparkmm.engine.models.DecoderModel;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
@@ -54,14 +53,13 @@ public final class NaiveGenerationBenchmark {
         System.out.printf("naive generation, %d prompt + %d new tokens, model %s, JVM %s, %d cpus%n",
                 promptTokens, newTokens, model, System.getProperty("java.vm.version"),
                 Runtime.getRuntime().availableProcessors());
-        String[][] backends = {{"reference", "1"}, {"simd", "1"}, {"simd", "2"}};
+        String[][] backends = {{"cpu-reference", "1"}, {"cpu", "1"}, {"cpu", "2"}};
         double referenceRate = 0;
         int[] referenceTokens = null;
         for (String[] b : backends) {
-            try (Backend backend = Backends.create(b[0], Integer.parseInt(b[1]));
-                 Checkpoint ckpt = Checkpoint.open(model);
-                 DecoderModel m = DecoderModel.load(ckpt, backend)) {
-                NaiveGenerator gen = new NaiveGenerator(m, Set.of());
+            try (Backend backend = Backends.open(b[0], Integer.parseInt(b[1]));
+                 LoadedModel m = LoadedModel.open(model, backend)) {
+                NaiveGenerator gen = new NaiveGenerator(m.model(), Set.of());
                 gen.generate(prompt, SamplingParams.greedy(4)); // warm-up
                 double best = 0;
                 int[] tokens = null;

@@ -33,19 +33,17 @@ public final class Checkpoint implements AutoCloseable {
     public static final String INDEX = "model.safetensors.index.json";
 
     private final Path directory;
-    private final ModelConfig config;
-    private final LlavaConfig llavaConfig;
+    private final JsonFields configJson;
     private final GenerationConfig generationConfig;
     private final List<SafetensorsFile> files;
     private final Map<String, SafetensorsFile> byTensor;
     private final String searched;
     private volatile boolean closed;
 
-    private Checkpoint(Path directory, ModelConfig config, LlavaConfig llavaConfig, GenerationConfig generationConfig,
+    private Checkpoint(Path directory, JsonFields configJson, GenerationConfig generationConfig,
                        List<SafetensorsFile> files, Map<String, SafetensorsFile> byTensor, String searched) {
         this.directory = directory;
-        this.config = config;
-        this.llavaConfig = llavaConfig;
+        this.configJson = configJson;
         this.generationConfig = generationConfig;
         this.files = files;
         this.byTensor = byTensor;
@@ -72,14 +70,15 @@ public final class Checkpoint implements AutoCloseable {
         }
         // Cheap JSON errors first, before mapping gigabytes.
         JsonFields configFields = JsonFields.read(configFile);
-        LlavaConfig llava = LlavaConfig.describes(configFields) ? LlavaConfig.parse(configFields) : null;
-        ModelConfig config = llava != null ? llava.textConfig() : ModelConfig.parse(configFields, null);
+        if (!configFields.node().isObject()) {
+            throw new CheckpointException(configFile + " must hold a JSON object");
+        }
         GenerationConfig generation = GenerationConfig.load(directory);
 
         Path index = directory.resolve(INDEX);
         Path single = directory.resolve(SINGLE_FILE);
         if (Files.isRegularFile(index)) {
-            return openSharded(directory, config, llava, generation, index);
+            return openSharded(directory, configFields, generation, index);
         }
         List<Path> weightFiles;
         if (Files.isRegularFile(single)) {
@@ -105,7 +104,7 @@ public final class Checkpoint implements AutoCloseable {
                     }
                 }
             }
-            return new Checkpoint(directory, config, llava, generation, List.copyOf(opened),
+            return new Checkpoint(directory, configFields, generation, List.copyOf(opened),
                     Collections.unmodifiableMap(byTensor), describe(weightFiles, directory, null));
         } catch (RuntimeException e) {
             closeAll(opened, e);
@@ -113,7 +112,7 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    private static Checkpoint openSharded(Path directory, ModelConfig config, LlavaConfig llava,
+    private static Checkpoint openSharded(Path directory, JsonFields configFields,
                                           GenerationConfig generation, Path index) {
         JsonFields f = JsonFields.read(index);
         JsonNode map = f.node().get("weight_map");
@@ -157,7 +156,7 @@ public final class Checkpoint implements AutoCloseable {
                 }
                 byTensor.put(e.getKey(), sf);
             }
-            return new Checkpoint(directory, config, llava, generation, List.copyOf(opened),
+            return new Checkpoint(directory, configFields, generation, List.copyOf(opened),
                     Collections.unmodifiableMap(byTensor),
                     describe(new ArrayList<>(shards.keySet()), directory, index));
         } catch (RuntimeException e) {
@@ -208,22 +207,24 @@ public final class Checkpoint implements AutoCloseable {
         return directory;
     }
 
-    /**
-     * The text decoder's config: the whole config.json of a causal LM, or the {@code text_config}
-     * of a multimodal checkpoint (see {@link #llavaConfig()}).
-     */
-    public ModelConfig config() {
-        return config;
+    /** config.json as read, for the family to parse (both of HF's layouts are the family's business). */
+    public JsonFields configJson() {
+        return configJson;
     }
 
-    /** The full config when this is a LlavaForConditionalGeneration checkpoint, else null. */
-    public LlavaConfig llavaConfig() {
-        return llavaConfig;
-    }
-
-    /** The top-level architecture of config.json, e.g. "LlamaForCausalLM" or "LlavaForConditionalGeneration". */
+    /** config.json's {@code architectures[0]}, e.g. "LlamaForCausalLM", or null when it names none. */
     public String architecture() {
-        return llavaConfig != null ? LlavaConfig.ARCHITECTURE : config.architecture();
+        JsonNode archs = configJson.node().get("architectures");
+        if (archs != null && archs.isArray() && !archs.isEmpty() && archs.get(0).isTextual()) {
+            return archs.get(0).asText();
+        }
+        return null;
+    }
+
+    /** config.json's {@code model_type}, or null. */
+    public String modelType() {
+        JsonNode t = configJson.node().get("model_type");
+        return t != null && t.isTextual() ? t.asText() : null;
     }
 
     public GenerationConfig generationConfig() {

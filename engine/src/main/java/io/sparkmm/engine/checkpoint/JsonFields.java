@@ -19,24 +19,24 @@ import java.util.List;
  * <p>JSON {@code null} counts as absent: Hugging Face writes {@code "head_dim": null} or
  * {@code "rope_scaling": null} to mean "use the default".
  */
-final class JsonFields {
+public final class JsonFields {
 
     /** Shared, thread-safe once configured. Duplicate keys are rejected: last-one-wins hides bugs. */
-    static final ObjectMapper MAPPER = new ObjectMapper()
+    public static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final JsonNode node;
     private final Path file;
     private final String prefix;
 
-    JsonFields(JsonNode node, Path file, String prefix) {
+    public JsonFields(JsonNode node, Path file, String prefix) {
         this.node = node;
         this.file = file;
         this.prefix = prefix;
     }
 
     /** Parses {@code file}, which must hold a JSON object. */
-    static JsonFields read(Path file) {
+    public static JsonFields read(Path file) {
         JsonNode root;
         try {
             root = MAPPER.readTree(Files.readAllBytes(file));
@@ -53,26 +53,26 @@ final class JsonFields {
         return new JsonFields(root, file, "");
     }
 
-    JsonNode node() {
+    public JsonNode node() {
         return node;
     }
 
-    Path file() {
+    public Path file() {
         return file;
     }
 
     /** The full key path of {@code key} in this file, e.g. {@code text_config.model_type}. */
-    String path(String key) {
+    public String path(String key) {
         return prefix + key;
     }
 
-    boolean has(String key) {
+    public boolean has(String key) {
         JsonNode v = node.get(key);
         return v != null && !v.isNull();
     }
 
     /** The nested object at {@code key}, or null when absent or null. */
-    JsonFields object(String key) {
+    public JsonFields object(String key) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) {
             return null;
@@ -83,12 +83,12 @@ final class JsonFields {
         return new JsonFields(v, file, prefix + key + ".");
     }
 
-    int intOr(String key, int def) {
+    public int intOr(String key, int def) {
         Integer v = intOrNull(key);
         return v == null ? def : v;
     }
 
-    Integer intOrNull(String key) {
+    public Integer intOrNull(String key) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) {
             return null;
@@ -96,7 +96,7 @@ final class JsonFields {
         return toInt(key, v);
     }
 
-    int requireInt(String key) {
+    public int requireInt(String key) {
         Integer v = intOrNull(key);
         if (v == null) {
             throw new CheckpointException(file + ": missing required key " + prefix + key);
@@ -104,7 +104,7 @@ final class JsonFields {
         return v;
     }
 
-    double doubleOr(String key, double def) {
+    public double doubleOr(String key, double def) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) {
             return def;
@@ -115,18 +115,18 @@ final class JsonFields {
         return v.asDouble();
     }
 
-    double requireDouble(String key) {
+    public double requireDouble(String key) {
         if (!has(key)) {
             throw new CheckpointException(file + ": missing required key " + prefix + key);
         }
         return doubleOr(key, Double.NaN);
     }
 
-    Double doubleOrNull(String key) {
+    public Double doubleOrNull(String key) {
         return has(key) ? doubleOr(key, Double.NaN) : null;
     }
 
-    boolean boolOr(String key, boolean def) {
+    public boolean boolOr(String key, boolean def) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) {
             return def;
@@ -137,7 +137,7 @@ final class JsonFields {
         return v.asBoolean();
     }
 
-    String stringOr(String key, String def) {
+    public String stringOr(String key, String def) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) {
             return def;
@@ -152,7 +152,7 @@ final class JsonFields {
      * A token-id list that Hugging Face lets be either one int or a list of ints
      * ({@code eos_token_id}); absent or null gives {@code def}.
      */
-    List<Integer> intListOr(String key, List<Integer> def) {
+    public List<Integer> intListOr(String key, List<Integer> def) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) {
             return def;
@@ -176,11 +176,11 @@ final class JsonFields {
         return (int) v.asDouble();
     }
 
-    CheckpointException bad(String key, JsonNode v, String expected) {
+    public CheckpointException bad(String key, JsonNode v, String expected) {
         return new CheckpointException(file + ": " + prefix + key + " is " + v + ", expected " + expected);
     }
 
-    CheckpointException invalid(String key, Object value, String why) {
+    public CheckpointException invalid(String key, Object value, String why) {
         return new CheckpointException(file + ": " + prefix + key + " = " + value + " is invalid: " + why);
     }
 }

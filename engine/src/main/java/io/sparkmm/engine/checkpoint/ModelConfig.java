@@ -92,7 +92,7 @@ public record ModelConfig(String architecture, String modelType, int hiddenSize,
      * @param defaultModelType the model_type to assume when the object has neither "architectures"
      *                         nor "model_type" (LlavaConfig assumes "llama"); null: that is an error
      */
-    static ModelConfig parse(JsonFields f, String defaultModelType) {
+    public static ModelConfig parse(JsonFields f, String defaultModelType) {
         Family family = family(f, defaultModelType);
 
         int hidden = positive(f, "hidden_size", f.intOr("hidden_size", family.hidden));

@@ -6,20 +6,18 @@ import io.sparkmm.engine.EngineMetrics;
 import io.sparkmm.engine.EngineRequest;
 import io.sparkmm.engine.EngineResult;
 import io.sparkmm.engine.LoadedModel;
-import io.sparkmm.engine.MediaInput;
 import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.checkpoint.ModelLocation;
 import io.sparkmm.engine.checkpoint.GenerationConfig;
 import io.sparkmm.engine.generate.GenerationResult;
-import io.sparkmm.engine.generate.LlavaNaiveGenerator;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.processors.cache.ProcessorCache;
-import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
-import io.sparkmm.kernels.Backend;
+import io.sparkmm.engine.EngineOptions;
+import io.sparkmm.engine.EngineSession;
 import io.sparkmm.kernels.Backends;
 
 import java.io.PrintStream;
@@ -43,7 +41,8 @@ final class GenerateCommand {
             generate --model DIR (--prompt TEXT [--chat] [--system TEXT] | --prompt-ids 1,2,3 | --prompts-file FILE.jsonl)
                      [--image PATH]... [--audio PATH]... [--video PATH]... [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--seed S]
                      [--logprobs K] [--max-batched-tokens N] [--max-seqs N] [--kv-blocks N | --kv-cache-bytes B]
-                     [--block-size N] [--no-prefix-cache] [--naive] [--backend auto|reference|simd] [--json]
+                     [--block-size N] [--kv-cache-dtype f32|bf16|f16] [--no-prefix-cache] [--naive]
+                     [--device auto|cpu|cpu-reference] [--json]
               Sampling defaults come from the model's generation_config.json, else temperature 1,
               top-p 1, top-k off; --temperature 0 is greedy. max-tokens defaults to 16.
               A prompts file has one JSON object per line: {"prompt": TEXT} or {"prompt_ids": [..]}, with
@@ -53,12 +52,9 @@ final class GenerateCommand {
 
     private static final Set<String> VALUED = Set.of("model", "prompt", "system", "prompt-ids", "prompts-file",
             "image", "audio", "video",
-            "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "logprobs", "backend",
-            "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size");
+            "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "logprobs", "device",
+            "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size", "kv-cache-dtype");
     private static final Set<String> FLAGS = Set.of("chat", "json", "no-prefix-cache", "naive");
-
-    /** Processed media kept for reuse across the lines of one run. */
-    private static final long PROCESSOR_CACHE_BYTES = 512L << 20;
 
     private GenerateCommand() {
     }
@@ -84,17 +80,22 @@ final class GenerateCommand {
             throw new CliArgs.UsageException("give --kv-blocks or --kv-cache-bytes, not both");
         }
         EngineConfig engineConfig = engineConfig(a);
-        String backendChoice = a.get("backend") != null ? a.get("backend")
-                : System.getProperty(Backends.BACKEND_PROPERTY, "auto");
-        int threads = Integer.getInteger(Backends.THREADS_PROPERTY, Runtime.getRuntime().availableProcessors());
-        try (Backend backend = Backends.create(backendChoice, threads);
-             LoadedModel loaded = LoadedModel.open(dir, backend)) {
+        String device = a.get("device") != null ? a.get("device") : EngineOptions.defaultDevice();
+        EngineOptions options = EngineOptions.defaults().withDevice(device).withEngine(engineConfig);
+        try (LoadedModel loaded = EngineSession.loadModel(dir.toString(), device)) {
             SamplingParams defaults = samplingParams(a, loaded.checkpoint().generationConfig());
             List<PromptLine> lines = promptLines(a, defaults);
-            MultimodalProcessor processor = new MultimodalProcessor(loaded, new ProcessorCache(PROCESSOR_CACHE_BYTES),
-                    MediaLimits.defaults());
-            List<EngineResult> results = a.flag("naive") ? runNaive(loaded, processor, lines)
-                    : runEngine(loaded, processor, engineConfig, lines, err);
+            List<EngineResult> results;
+            if (a.flag("naive")) {
+                MultimodalProcessor processor = new MultimodalProcessor(loaded,
+                        new ProcessorCache(options.processorCacheBytes()), options.mediaLimits());
+                results = runNaive(loaded, processor, lines);
+            } else {
+                try (EngineSession session = EngineSession.over(loaded, options,
+                        new ProcessorCache(options.processorCacheBytes()))) {
+                    results = runEngine(session, lines, err);
+                }
+            }
             for (EngineResult r : results) {
                 if (a.flag("json")) {
                     out.println(ResultJson.write(r));
@@ -147,44 +148,42 @@ final class GenerateCommand {
         return "line " + line.lineNumber() + ": " + e.getMessage();
     }
 
-    private static List<EngineResult> runEngine(LoadedModel loaded, MultimodalProcessor processor, EngineConfig config,
-                                                List<PromptLine> lines, PrintStream err) throws Exception {
+    private static List<EngineResult> runEngine(EngineSession session, List<PromptLine> lines, PrintStream err)
+            throws Exception {
         List<Object> pending = new ArrayList<>();
-        try (Engine engine = new Engine(loaded, config)) {
-            for (PromptLine line : lines) {
-                String id = "line-" + line.lineNumber();
-                if (line.error() != null) {
-                    pending.add(EngineResult.failed(id, 0, line.error()));
-                    continue;
-                }
-                try {
-                    pending.add(engine.submit(request(processor, line)));
-                } catch (RuntimeException e) {
-                    pending.add(EngineResult.failed(id, 0, lineError(line, e)));
-                }
+        MultimodalProcessor processor = session.requests();
+        Engine engine = session.engine();
+        for (PromptLine line : lines) {
+            String id = "line-" + line.lineNumber();
+            if (line.error() != null) {
+                pending.add(EngineResult.failed(id, 0, line.error()));
+                continue;
             }
-            List<EngineResult> results = new ArrayList<>();
-            for (Object p : pending) {
-                results.add(p instanceof RequestHandle h ? h.result().get() : (EngineResult) p);
+            try {
+                pending.add(engine.submit(request(processor, line)));
+            } catch (RuntimeException e) {
+                pending.add(EngineResult.failed(id, 0, lineError(line, e)));
             }
-            if (lines.size() > 1) {
-                EngineMetrics m = engine.metrics();
-                long failed = results.stream().filter(r -> !r.ok()).count();
-                err.printf("engine: %d requests (%d failed), %d steps, %d tokens computed, %d generated, "
-                                + "%.1f generated tokens/s, prefix-cache hit rate %.1f%%, %d preemptions, "
-                                + "KV peak %d of %d blocks (%d bytes)%n",
-                        lines.size(), failed, m.steps(), m.scheduledTokens(), m.generatedTokens(),
-                        m.generatedTokensPerSecond(), 100 * m.prefixHitRate(), m.preemptions(), m.kvBlocksPeak(),
-                        m.kvBlocksTotal(), m.kvCacheBytes());
-            }
-            return results;
         }
+        List<EngineResult> results = new ArrayList<>();
+        for (Object p : pending) {
+            results.add(p instanceof RequestHandle h ? h.result().get() : (EngineResult) p);
+        }
+        if (lines.size() > 1) {
+            EngineMetrics m = engine.metrics();
+            long failed = results.stream().filter(r -> !r.ok()).count();
+            err.printf("engine: %d requests (%d failed), %d steps, %d tokens computed, %d generated, "
+                            + "%.1f generated tokens/s, prefix-cache hit rate %.1f%%, %d preemptions, "
+                            + "KV peak %d of %d blocks (%d bytes)%n",
+                    lines.size(), failed, m.steps(), m.scheduledTokens(), m.generatedTokens(),
+                    m.generatedTokensPerSecond(), 100 * m.prefixHitRate(), m.preemptions(), m.kvBlocksPeak(),
+                    m.kvBlocksTotal(), m.kvCacheBytes());
+        }
+        return results;
     }
 
     private static List<EngineResult> runNaive(LoadedModel loaded, MultimodalProcessor processor, List<PromptLine> lines) {
         NaiveGenerator gen = new NaiveGenerator(loaded.model(), loaded.eosTokenIds());
-        LlavaNaiveGenerator llavaGen = loaded.isMultimodal()
-                ? new LlavaNaiveGenerator(loaded.llava(), loaded.eosTokenIds()) : null;
         List<EngineResult> results = new ArrayList<>();
         for (PromptLine line : lines) {
             String id = "line-" + line.lineNumber();
@@ -196,8 +195,7 @@ final class GenerateCommand {
             try {
                 EngineRequest req = request(processor, line);
                 prompt = req.promptTokenIds();
-                GenerationResult r = req.media().isEmpty() ? gen.generate(prompt, line.sampling())
-                        : llavaGen.generate(prompt, req.media().stream().map(MediaInput::data).toList(), line.sampling());
+                GenerationResult r = gen.generate(prompt, req.media(), line.sampling());
                 String text = loaded.hasTokenizer() ? loaded.tokenizer().decode(r.textTokenIds(), true) : null;
                 results.add(new EngineResult(id, r.tokenIds(), text, r.finishReason(), null, prompt.length,
                         r.tokenIds().length, 0, r.logprobs(), null));
@@ -229,6 +227,13 @@ final class GenerateCommand {
         if (a.integer("kv-blocks") != null) c = c.withNumKvBlocks(a.integer("kv-blocks"));
         if (a.longValue("kv-cache-bytes") != null) c = c.withKvCacheBytes(a.longValue("kv-cache-bytes"));
         if (a.flag("no-prefix-cache")) c = c.withPrefixCaching(false);
+        if (a.get("kv-cache-dtype") != null) {
+            try {
+                c = c.withKvCacheDtype(EngineConfig.parseKvDtype(a.get("kv-cache-dtype")));
+            } catch (IllegalArgumentException e) {
+                throw new CliArgs.UsageException("--" + e.getMessage());
+            }
+        }
         return c;
     }
 

@@ -163,6 +163,28 @@ public final class EncoderCacheManager {
         }
     }
 
+    /**
+     * Forgets an entry whose encoder output never came to be (its encoder failed), so the next
+     * request with that item encodes it again instead of trusting a cache that holds nothing. Every
+     * request that referenced it must have released it (they were failed).
+     *
+     * @return whether an entry was removed
+     */
+    public boolean discard(String hash) {
+        Entry e = entries.get(hash);
+        if (e == null) {
+            return false;
+        }
+        if (e.totalRefs > 0) {
+            throw new IllegalStateException("encoder output " + hash + " is still referenced by " + e.refs.keySet());
+        }
+        entries.remove(hash);
+        evictable.remove(hash);
+        evictableRows -= e.rows;
+        usedRows -= e.rows;
+        return true;
+    }
+
     /** Hashes evicted since the last call, in eviction order; the engine drops their tensors. */
     public List<String> drainFreed() {
         List<String> out = List.copyOf(freed);

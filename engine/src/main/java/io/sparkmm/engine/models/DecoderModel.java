@@ -1,13 +1,14 @@
 package io.sparkmm.engine.models;
 
-import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.CheckpointException;
 import io.sparkmm.engine.checkpoint.ModelConfig;
 import io.sparkmm.engine.checkpoint.RopeScaling;
 import io.sparkmm.kernels.Backend;
+import io.sparkmm.kernels.DType;
 import io.sparkmm.kernels.KvCache;
 import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.RopeFrequencies;
+import io.sparkmm.kernels.RopePositions;
 import io.sparkmm.kernels.Tensor;
 
 import java.util.Set;
@@ -35,22 +36,6 @@ public final class DecoderModel implements AutoCloseable {
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     }
 
-    /** Loads a causal LM checkpoint of a supported architecture onto the backend. */
-    public static DecoderModel load(Checkpoint ckpt, Backend backend) {
-        ModelConfig c = ckpt.config();
-        if (ckpt.llavaConfig() != null) {
-            // Its decoder lives under another prefix and its prompts need images: use LlavaModel.
-            throw new CheckpointException(ckpt.directory().resolve("config.json") + " describes a "
-                    + ckpt.architecture() + " (vision-language) model; load it with LlavaModel.load");
-        }
-        if (!ARCHITECTURES.contains(c.architecture())) {
-            throw new CheckpointException("architecture '" + c.architecture() + "' in "
-                    + ckpt.directory().resolve("config.json") + " is not a decoder-only model we run; supported: "
-                    + ARCHITECTURES);
-        }
-        return new DecoderModel(c, backend, DecoderWeights.load(ckpt, c, backend, "model.", "lm_head.weight"));
-    }
-
     public ModelConfig config() {
         return config;
     }
@@ -72,6 +57,11 @@ public final class DecoderModel implements AutoCloseable {
      * (before the final norm). Attention is causal over exactly these n rows, with no cache.
      */
     public void forwardLayers(Tensor hidden, int[] positions) {
+        forwardLayers(hidden, RopePositions.linear(positions));
+    }
+
+    /** As {@link #forwardLayers(Tensor, int[])} with sectioned (M-RoPE) or linear positions. */
+    public void forwardLayers(Tensor hidden, RopePositions positions) {
         runLayers(hidden, positions, (layer, q, k, v, out) -> backend.attention(q, k, v, out,
                 config.numHeads(), config.numKvHeads(), config.headDim(), attentionScale, true));
     }
@@ -83,7 +73,7 @@ public final class DecoderModel implements AutoCloseable {
      * attends through the block tables of {@code batch}. Every op is per row, so a token's
      * result does not depend on what else is in the batch.
      */
-    public void forwardLayers(Tensor hidden, int[] positions, KvCache cache, PagedBatch batch) {
+    public void forwardLayers(Tensor hidden, RopePositions positions, KvCache cache, PagedBatch batch) {
         runLayers(hidden, positions, (layer, q, k, v, out) -> backend.pagedAttention(q, k, v, cache, layer, batch,
                 out, config.numHeads(), config.numKvHeads(), config.headDim(), attentionScale));
     }
@@ -93,7 +83,7 @@ public final class DecoderModel implements AutoCloseable {
         void apply(int layer, Tensor q, Tensor k, Tensor v, Tensor out);
     }
 
-    private void runLayers(Tensor hidden, int[] positions, AttentionStep attention) {
+    private void runLayers(Tensor hidden, RopePositions positions, AttentionStep attention) {
         int n = hidden.rows();
         int h = config.hiddenSize();
         int hd = config.headDim();
@@ -131,12 +121,12 @@ public final class DecoderModel implements AutoCloseable {
     }
 
     /** A paged KV cache shaped for this model: its layers, KV heads and head dim. */
-    public KvCache allocateKvCache(int numBlocks, int blockSize) {
-        return backend.allocateKvCache(config.numLayers(), numBlocks, blockSize, config.numKvHeads(), config.headDim());
+    public KvCache allocateKvCache(int numBlocks, int blockSize, DType dtype) {
+        return backend.allocateKvCache(config.numLayers(), numBlocks, blockSize, config.numKvHeads(), config.headDim(), dtype);
     }
 
-    public long kvBytesPerBlock(int blockSize) {
-        return KvCache.bytesPerBlock(config.numLayers(), blockSize, config.numKvHeads(), config.headDim());
+    public long kvBytesPerBlock(int blockSize, DType dtype) {
+        return KvCache.bytesPerBlock(config.numLayers(), blockSize, config.numKvHeads(), config.headDim(), dtype);
     }
 
     /** logits[rows.length, V] of the given rows of hidden, in that order. */

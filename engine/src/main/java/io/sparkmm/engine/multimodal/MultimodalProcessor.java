@@ -3,27 +3,21 @@ package io.sparkmm.engine.multimodal;
 import io.sparkmm.engine.EngineRequest;
 import io.sparkmm.engine.LoadedModel;
 import io.sparkmm.engine.MediaInput;
-import io.sparkmm.engine.models.LlavaModel;
+import io.sparkmm.engine.models.FamilyProcessor;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.engine.tokenizer.ChatTemplate;
 import io.sparkmm.processors.cache.ContentHash;
 import io.sparkmm.processors.cache.ProcessedItem;
 import io.sparkmm.processors.cache.ProcessorCache;
-import io.sparkmm.processors.image.ClipImageProcessor;
-import io.sparkmm.processors.image.ClipImageProcessorConfig;
-import io.sparkmm.processors.media.MediaIO;
 import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
-import io.sparkmm.processors.media.RgbImage;
+import io.sparkmm.processors.prompt.ItemReplacement;
 import io.sparkmm.processors.prompt.PlaceholderRange;
-import io.sparkmm.processors.prompt.PromptReplacement;
 import io.sparkmm.processors.prompt.PromptUpdater;
 import io.sparkmm.processors.prompt.UpdatedPrompt;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,85 +25,101 @@ import java.util.Map;
 /**
  * Turns a {@link PromptInput} into an {@link EngineRequest} in the caller's thread (a Spark task),
  * so preprocessing runs in parallel across tasks and never in the engine loop: read each item's
- * bytes, look it up in the processor cache by content hash (decode + resize + normalize on a miss),
- * render the chat template with one image entry per item, tokenize, and expand each placeholder
- * into the item's feature tokens with its range. Any problem with the input throws an
- * IllegalArgumentException (or a media error) naming the item; the caller fails that row only.
+ * bytes, look it up in the processor cache by content hash (the family's processor runs on a
+ * miss), render the chat template with the family's content entry per item, tokenize, and
+ * replace each placeholder by the family's replacement for that item (its range and is-embed
+ * mask). Any problem with the input throws an IllegalArgumentException (or a media error) naming
+ * the item; the caller fails that row only. Knows no family: the model's {@link FamilyProcessor}
+ * says everything family-specific.
  */
 public final class MultimodalProcessor {
 
+    private static final List<String> MODALITY_ORDER = List.of("image", "audio", "video");
+
     private final LoadedModel model;
+    private final FamilyProcessor family;
     private final ProcessorCache cache;
     private final MediaLimits limits;
-    private final ClipImageProcessor imageProcessor;
-    private final String processorOptions;
     private final String modelId;
 
     public MultimodalProcessor(LoadedModel model, ProcessorCache cache, MediaLimits limits) {
         this.model = model;
+        this.family = model.model().processor();
         this.cache = cache;
         this.limits = limits;
         this.modelId = model.checkpoint().directory().toAbsolutePath().normalize().toString();
-        Path pre = model.checkpoint().directory().resolve("preprocessor_config.json");
-        if (model.isMultimodal()) {
-            if (!Files.isRegularFile(pre)) {
-                throw new IllegalArgumentException("multimodal model " + modelId + " has no preprocessor_config.json");
-            }
-            this.imageProcessor = new ClipImageProcessor(ClipImageProcessorConfig.load(pre));
-            try {
-                this.processorOptions = Files.readString(pre);
-            } catch (IOException e) {
-                throw new IllegalArgumentException("cannot read " + pre + ": " + e.getMessage(), e);
-            }
-        } else {
-            this.imageProcessor = null;
-            this.processorOptions = "";
-        }
     }
 
     public EngineRequest build(String requestId, PromptInput input, SamplingParams sampling) {
-        if (!input.audio().isEmpty() || !input.video().isEmpty()) {
-            throw new IllegalArgumentException("the model in " + modelId + " takes "
-                    + (model.isMultimodal() ? "images" : "text") + " only; "
-                    + (input.audio().isEmpty() ? "video" : "audio") + " inputs are not supported by it");
+        Map<String, List<MediaSource>> byModality = new LinkedHashMap<>();
+        byModality.put("image", input.images());
+        byModality.put("audio", input.audio());
+        byModality.put("video", input.video());
+        Map<String, List<ProcessedItem>> items = new LinkedHashMap<>();
+        for (Map.Entry<String, List<MediaSource>> e : byModality.entrySet()) {
+            if (e.getValue().isEmpty()) {
+                continue;
+            }
+            if (!family.modalities().contains(e.getKey())) {
+                throw new IllegalArgumentException("the model in " + modelId + " takes "
+                        + (family.modalities().isEmpty() ? "text only" : String.join(", ", family.modalities()) + " (and text)")
+                        + "; " + e.getKey() + " inputs are not supported by it");
+            }
+            List<ProcessedItem> processed = new ArrayList<>();
+            for (MediaSource src : e.getValue()) {
+                processed.add(process(e.getKey(), src));
+            }
+            items.put(e.getKey(), processed);
         }
-        if (!input.images().isEmpty() && !model.isMultimodal()) {
-            throw new IllegalArgumentException("the model in " + modelId + " is text-only; it cannot take images");
-        }
-        List<ProcessedItem> items = new ArrayList<>();
-        for (MediaSource src : input.images()) {
-            items.add(processImage(src));
-        }
-        int[] ids = tokens(input, items.size());
-        if (!model.isMultimodal()) {
+        int[] ids = tokens(input, items);
+        if (items.isEmpty()) {
             return new EngineRequest(requestId, ids, sampling, null, List.of());
         }
-        LlavaModel llava = model.llava();
-        PromptReplacement spec = new PromptReplacement("image", "<image>", llava.imageTokenId(), llava.imageTokenId());
-        int[] counts = items.stream().mapToInt(ProcessedItem::placeholderCount).toArray();
-        UpdatedPrompt updated = PromptUpdater.applyToTokens(ids, spec, counts);
         List<MediaInput> media = new ArrayList<>();
-        for (int i = 0; i < items.size(); i++) {
-            PlaceholderRange r = updated.ranges().get(i);
-            ProcessedItem it = items.get(i);
-            media.add(new MediaInput(it.hash(), "image", r.offset(), r.length(), it.data()));
+        for (Map.Entry<String, List<ProcessedItem>> e : items.entrySet()) {
+            List<ItemReplacement> replacements = e.getValue().stream().map(family::replacement).toList();
+            UpdatedPrompt updated = PromptUpdater.applyToTokens(ids, family.placeholder(e.getKey()), replacements);
+            media = shifted(media, ids, updated);
+            for (int i = 0; i < e.getValue().size(); i++) {
+                media.add(new MediaInput(e.getValue().get(i), updated.ranges().get(i)));
+            }
+            ids = updated.tokenIds();
         }
-        return new EngineRequest(requestId, updated.tokenIds(), sampling, null, media);
+        media.sort(Comparator.comparingInt(MediaInput::offset));
+        return new EngineRequest(requestId, ids, sampling, null, media);
     }
 
-    private ProcessedItem processImage(MediaSource src) {
+    /**
+     * Earlier modalities' ranges moved to where they sit after this modality's placeholders grew:
+     * each expansion before a range shifts it by the expansion's growth.
+     */
+    private static List<MediaInput> shifted(List<MediaInput> earlier, int[] before, UpdatedPrompt after) {
+        if (earlier.isEmpty() || before.length == after.tokenIds().length) {
+            return new ArrayList<>(earlier);
+        }
+        List<MediaInput> out = new ArrayList<>();
+        for (MediaInput m : earlier) {
+            int shift = 0;
+            int growth = 0;
+            for (PlaceholderRange r : after.ranges()) {
+                int placeholderAt = r.offset() - growth; // where its single placeholder token sat before
+                if (placeholderAt < m.offset()) {
+                    shift += r.length() - 1;
+                }
+                growth += r.length() - 1;
+            }
+            out.add(new MediaInput(m.item(), m.placeholder().at(m.offset() + shift)));
+        }
+        return out;
+    }
+
+    private ProcessedItem process(String modality, MediaSource src) {
         byte[] bytes = src.bytes(limits);
-        String hash = ContentHash.of(modelId, "image", processorOptions, bytes);
-        int perImage = model.llava().imageTokensPerImage();
-        return cache.get(hash, () -> {
-            RgbImage image = MediaIO.readImage(MediaSource.ofBytes(src.name(), bytes), limits);
-            float[] pixels = imageProcessor.process(image);
-            return new ProcessedItem(hash, "image", pixels,
-                    new int[] {3, imageProcessor.outputHeight(), imageProcessor.outputWidth()}, perImage);
-        });
+        String hash = ContentHash.of(modelId, modality, family.fingerprint(), bytes);
+        return cache.get(hash, () -> family.process(hash, modality, MediaSource.ofBytes(src.name(), bytes), limits));
     }
 
-    private int[] tokens(PromptInput input, int images) {
+    private int[] tokens(PromptInput input, Map<String, List<ProcessedItem>> items) {
         if (input.tokenIds() != null) {
             return input.tokenIds();
         }
@@ -122,13 +132,15 @@ public final class MultimodalProcessor {
         if (input.system() != null) {
             messages.add(Map.of("role", "system", "content", input.system()));
         }
-        if (images == 0) {
+        if (items.isEmpty()) {
             messages.add(Map.of("role", "user", "content", input.text()));
         } else {
             // HF's multimodal message form: media entries first, then the text
             List<Map<String, Object>> content = new ArrayList<>();
-            for (int i = 0; i < images; i++) {
-                content.add(Map.of("type", "image"));
+            for (String modality : MODALITY_ORDER) {
+                for (int i = 0; i < items.getOrDefault(modality, List.of()).size(); i++) {
+                    content.add(family.chatContentEntry(modality));
+                }
             }
             Map<String, Object> text = new LinkedHashMap<>();
             text.put("type", "text");

@@ -2,39 +2,48 @@ package io.sparkmm.engine.runner;
 
 import io.sparkmm.engine.MediaInput;
 import io.sparkmm.engine.models.DecoderModel;
+import io.sparkmm.engine.models.FamilyModel;
+import io.sparkmm.engine.models.MediaRows;
 import io.sparkmm.engine.scheduler.MediaItem;
 import io.sparkmm.engine.scheduler.ScheduledChunk;
-import io.sparkmm.engine.scheduler.SchedulerOutput;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.KvCache;
 import io.sparkmm.kernels.PagedBatch;
+import io.sparkmm.kernels.RopePositions;
 import io.sparkmm.kernels.Tensor;
+import io.sparkmm.processors.prompt.PlaceholderRange;
 
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 
 /**
- * Turns one scheduler step into one forward pass: media items the scheduler picked are encoded
- * (whole) into the encoder-output cache; the chunks' tokens are flattened into a single batch
- * (T rows) and embedded, with placeholder rows replaced by their items' encoder outputs; the
- * batch runs through the decoder with paged attention; logits are computed only for the last row
- * of each chunk that samples. Only the engine loop thread calls it.
+ * Turns one scheduler step into encoder runs and one forward pass, for any family: media items
+ * the scheduler picked are encoded (whole) into the encoder-output cache; the chunks' tokens are
+ * flattened into a single batch (T rows) and embedded, with each item's is-embed positions taking
+ * its encoder rows; positions come from each request's {@code RequestPositions} (1-D or
+ * sectioned); the batch runs through the decoder with paged attention; logits are computed only
+ * for the last row of each chunk that samples. Encoding and the forward pass are separate calls
+ * so the engine can fail one item's requests, or re-run a subset of chunks, without the others.
+ * Only the engine loop thread calls it.
  */
 public final class ModelRunner {
 
+    private final FamilyModel family;
     private final DecoderModel model;
     private final KvCache cache;
-    private final MediaEncoder encoder;
+    private final int[] ropeSections;
     private final Map<String, Tensor> encoderOutputs = new HashMap<>();
     private long encoderRuns;
 
-    /** @param encoder null for a text-only model */
-    public ModelRunner(DecoderModel model, KvCache cache, MediaEncoder encoder) {
-        this.model = model;
+    public ModelRunner(FamilyModel family, KvCache cache) {
+        this.family = family;
+        this.model = family.languageModel();
         this.cache = cache;
-        this.encoder = encoder;
+        this.ropeSections = family.ropeSections();
     }
 
     /** Items run through the encoder so far. */
@@ -42,33 +51,54 @@ public final class ModelRunner {
         return encoderRuns;
     }
 
-    /**
-     * Logits rows, one per chunk whose {@code samples()} is true, in chunk order.
-     *
-     * @param media finds a request's processed item by (request id, item index)
-     */
-    public float[][] execute(SchedulerOutput step, BiFunction<String, Integer, MediaInput> media) {
-        for (String hash : step.freedEncoderHashes()) {
+    /** Drops cached encoder outputs the scheduler no longer tracks (before this step's encodes). */
+    public void free(Collection<String> hashes) {
+        for (String hash : hashes) {
             Tensor t = encoderOutputs.remove(hash);
             if (t != null) {
                 t.close();
             }
         }
-        for (ScheduledChunk c : step.chunks()) {
+    }
+
+    /**
+     * Encodes the step's new items, each on its own: a failing item does not stop the others.
+     *
+     * @return failed item hash -> why, empty when every item encoded
+     */
+    public Map<String, String> encode(List<ScheduledChunk> chunks, StepInputs inputs) {
+        Map<String, String> failed = new LinkedHashMap<>();
+        for (ScheduledChunk c : chunks) {
             for (MediaItem item : c.encodeItems()) {
-                encode(media.apply(c.requestId(), item.index()), item);
+                if (failed.containsKey(item.hash())) {
+                    continue;
+                }
+                try {
+                    encode(inputs.media(c.requestId(), item.index()), item);
+                } catch (RuntimeException e) {
+                    failed.put(item.hash(), e.getMessage() != null ? e.getMessage() : e.toString());
+                }
             }
         }
-        List<ScheduledChunk> chunks = step.chunks();
+        return failed;
+    }
+
+    /**
+     * One forward pass over {@code chunks}: logits rows, one per chunk whose {@code samples()} is
+     * true, in chunk order. Every op is per row, so a chunk's logits do not depend on which other
+     * chunks share the pass (the engine's failure isolation re-runs subsets and relies on it).
+     */
+    public float[][] forward(List<ScheduledChunk> chunks, StepInputs inputs) {
         int s = chunks.size();
         int total = 0;
         int sampling = 0;
         for (ScheduledChunk c : chunks) {
-            total += c.tokenIds().length;
+            total += c.numTokens();
             sampling += c.samples() ? 1 : 0;
         }
+        int sections = ropeSections == null ? 1 : ropeSections.length;
         int[] ids = new int[total];
-        int[] positions = new int[total];
+        int[][] positions = new int[sections][total];
         int[] slots = new int[total];
         int[] queryStart = new int[s + 1];
         int[] contextLens = new int[s];
@@ -78,13 +108,15 @@ public final class ModelRunner {
         int sampleIndex = 0;
         for (int i = 0; i < s; i++) {
             ScheduledChunk c = chunks.get(i);
-            int len = c.tokenIds().length;
+            int len = c.numTokens();
             queryStart[i] = row;
-            System.arraycopy(c.tokenIds(), 0, ids, row, len);
-            System.arraycopy(c.slotMapping(), 0, slots, row, len);
-            for (int j = 0; j < len; j++) {
-                positions[row + j] = c.startPosition() + j;
+            int[] chunkIds = c.tokenIds();
+            if (!c.mediaInChunk().isEmpty()) {
+                chunkIds = MediaRows.lookupIds(chunkIds, c.startPosition(), ranges(c, inputs), model.config().vocabSize());
             }
+            System.arraycopy(chunkIds, 0, ids, row, len);
+            System.arraycopy(c.slotMapping(), 0, slots, row, len);
+            inputs.positions(c.requestId()).fill(c.startPosition(), len, positions, row);
             contextLens[i] = c.startPosition() + len;
             blockTables[i] = c.blockTable();
             row += len;
@@ -94,10 +126,12 @@ public final class ModelRunner {
         }
         queryStart[s] = row;
         PagedBatch batch = new PagedBatch(cache.blockSize(), queryStart, contextLens, blockTables, slots);
+        RopePositions rope = ropeSections == null ? RopePositions.linear(positions[0])
+                : RopePositions.sectioned(positions, ropeSections);
         Backend backend = model.backend();
         try (Tensor hidden = model.embed(ids)) {
-            mergeMedia(chunks, queryStart, hidden, backend);
-            model.forwardLayers(hidden, positions, cache, batch);
+            mergeMedia(chunks, queryStart, hidden, backend, inputs);
+            model.forwardLayers(hidden, rope, cache, batch);
             if (sampling == 0) {
                 return new float[0][];
             }
@@ -113,15 +147,20 @@ public final class ModelRunner {
         }
     }
 
-    private void encode(MediaInput input, MediaItem item) {
-        if (encoder == null) {
-            throw new IllegalStateException("this model has no media encoder, but item " + item.hash() + " needs one");
+    private static List<PlaceholderRange> ranges(ScheduledChunk c, StepInputs inputs) {
+        List<PlaceholderRange> out = new ArrayList<>(c.mediaInChunk().size());
+        for (MediaItem item : c.mediaInChunk()) {
+            out.add(inputs.media(c.requestId(), item.index()).placeholder());
         }
-        Tensor out = encoder.encode(input);
+        return out;
+    }
+
+    private void encode(MediaInput input, MediaItem item) {
+        Tensor out = family.encode(input);
         if (out.rows() != item.numEmbeddings()) {
             out.close();
-            throw new IllegalStateException("the encoder gave " + out.rows() + " rows for an item with "
-                    + item.numEmbeddings() + " placeholder positions");
+            throw new IllegalStateException("the encoder gave " + out.rows() + " rows for " + input.modality() + " "
+                    + item.hash() + ", whose placeholder takes " + item.numEmbeddings());
         }
         Tensor old = encoderOutputs.put(item.hash(), out);
         if (old != null) {
@@ -130,12 +169,13 @@ public final class ModelRunner {
         encoderRuns++;
     }
 
-    /** Placeholder rows take their item's encoder output rows: position p gets row p - offset. */
-    private void mergeMedia(List<ScheduledChunk> chunks, int[] queryStart, Tensor hidden, Backend backend) {
+    /** Each item's is-embed positions inside a chunk take their encoder rows. */
+    private void mergeMedia(List<ScheduledChunk> chunks, int[] queryStart, Tensor hidden, Backend backend,
+                            StepInputs inputs) {
         for (int i = 0; i < chunks.size(); i++) {
             ScheduledChunk c = chunks.get(i);
             int start = c.startPosition();
-            int end = start + c.tokenIds().length;
+            int end = start + c.numTokens();
             for (MediaItem item : c.mediaInChunk()) {
                 int from = Math.max(start, item.offset());
                 int to = Math.min(end, item.offset() + item.length());
@@ -147,7 +187,8 @@ public final class ModelRunner {
                     throw new IllegalStateException("no encoder output cached for item " + item.hash()
                             + " of request " + c.requestId());
                 }
-                backend.copyRows(rows, from - item.offset(), hidden, queryStart[i] + (from - start), to - from);
+                PlaceholderRange range = inputs.media(c.requestId(), item.index()).placeholder();
+                MediaRows.merge(backend, rows, range, from, to, hidden, queryStart[i] + (from - start));
             }
         }
     }

@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param offset first prompt position of its placeholder range
  * @param length positions in the placeholder range
  * @param numEmbeddings rows the encoder produces, i.e. positions that receive embeddings; equal to
- *     {@code length} for LLaVA. Encoder budget and encoder cache space are counted in these rows.
+ *     {@code length} when every position of the range is embedded, fewer when the family's
+ *     replacement adds start, end or newline tokens. Encoder budget and encoder cache space are counted in these rows.
  */
 public record MediaItem(int index, String hash, int offset, int length, int numEmbeddings) {
     public MediaItem {

@@ -245,6 +245,14 @@ public final class Scheduler {
         return true;
     }
 
+    /**
+     * Forgets the encoder-cache entry of an item whose encoder failed; call after aborting every
+     * request that owns it. Returns whether it was tracked.
+     */
+    public boolean discardEncoderOutput(String hash) {
+        return encoder.cache().discard(hash);
+    }
+
     public boolean hasUnfinished() {
         return !active.isEmpty();
     }

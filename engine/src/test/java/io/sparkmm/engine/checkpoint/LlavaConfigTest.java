@@ -1,5 +1,10 @@
 package io.sparkmm.engine.checkpoint;
 
+import io.sparkmm.engine.models.text.TinyCheckpoint;
+import io.sparkmm.engine.models.llava.TinyLlavaCheckpoint;
+import io.sparkmm.engine.models.llava.LlavaConfig;
+import io.sparkmm.engine.models.llava.ClipVisionConfig;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -166,16 +171,15 @@ class LlavaConfigTest {
         Path ckptDir = TinyLlavaCheckpoint.write(dir.resolve("tiny"), TinyLlavaCheckpoint.Spec.llama());
         try (Checkpoint ckpt = Checkpoint.open(ckptDir)) {
             assertThat(ckpt.architecture()).isEqualTo(LlavaConfig.ARCHITECTURE);
-            assertThat(ckpt.llavaConfig()).isNotNull();
-            assertThat(ckpt.config()).isSameAs(ckpt.llavaConfig().textConfig());
-            assertThat(ckpt.config().vocabSize()).isEqualTo(TinyLlavaCheckpoint.VOCAB_SIZE);
-            assertThat(ckpt.llavaConfig().imageTokenIndex()).isEqualTo(TinyLlavaCheckpoint.IMAGE_TOKEN_ID);
-            assertThat(ckpt.llavaConfig().imageTokensPerImage()).isEqualTo(16);
+            LlavaConfig llava = LlavaConfig.parse(ckpt.configJson());
+            assertThat(llava.textConfig().vocabSize()).isEqualTo(TinyLlavaCheckpoint.VOCAB_SIZE);
+            assertThat(llava.imageTokenIndex()).isEqualTo(TinyLlavaCheckpoint.IMAGE_TOKEN_ID);
+            assertThat(llava.imageTokensPerImage()).isEqualTo(16);
             assertThat(ckpt.toString()).contains(LlavaConfig.ARCHITECTURE);
         }
         Path text = TinyCheckpoint.write(dir.resolve("text"), TinyCheckpoint.Spec.qwen2());
         try (Checkpoint ckpt = Checkpoint.open(text)) {
-            assertThat(ckpt.llavaConfig()).isNull();
+            assertThat(ckpt.architecture()).isNotEqualTo(LlavaConfig.ARCHITECTURE);
             assertThat(ckpt.architecture()).isEqualTo("Qwen2ForCausalLM");
         }
         assertThat(List.of(LlavaConfig.ARCHITECTURE)).doesNotContainAnyElementsOf(ModelConfig.SUPPORTED_ARCHITECTURES);

@@ -1,5 +1,7 @@
 package io.sparkmm.engine.checkpoint;
 
+import io.sparkmm.engine.models.llava.TinyLlavaCheckpoint;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,7 +75,7 @@ class ModelLocationTest {
             try (var entries = Files.list(cache)) {
                 assertThat(entries.count()).as("one folder, no staging leftovers").isEqualTo(1);
             }
-            assertThat(Checkpoint.open(first).config()).isNotNull();
+            assertThat(Checkpoint.open(first).configJson()).isNotNull();
         }
     }
 

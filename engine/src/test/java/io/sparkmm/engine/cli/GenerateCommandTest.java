@@ -2,7 +2,7 @@ package io.sparkmm.engine.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparkmm.engine.checkpoint.TinyCheckpoint;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.engine.tokenizer.HfTokenizer;
 import io.sparkmm.kernels.DType;
 import org.junit.jupiter.api.BeforeAll;
@@ -180,5 +180,52 @@ class GenerateCommandTest {
         Run r = run("generate", "--model", dir.toString(), "--prompt-ids", "1");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("pytorch_model.bin").containsIgnoringCase("safetensors");
+    }
+
+    @Test
+    void modelsListsEveryRegisteredFamilyAndDevice() {
+        Run r = run("models");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("text").contains("LlamaForCausalLM").contains("Qwen2ForCausalLM")
+                .contains("llava").contains("LlavaForConditionalGeneration").contains("modalities: text, image")
+                // the test class path's own family registers with one services line
+                .contains("fake-vision").contains("FakeVisionForConditionalGeneration")
+                .contains("cpu-reference  available").contains("cpu  available");
+    }
+
+    @Test
+    void theDeviceWordChoosesTheBackendAndBothGiveTheSameTokens() throws Exception {
+        Run simd = run("generate", "--model", model.toString(), "--prompt-ids", "5,17,42", "--max-tokens", "5",
+                "--temperature", "0", "--device", "cpu", "--json");
+        Run reference = run("generate", "--model", model.toString(), "--prompt-ids", "5,17,42", "--max-tokens", "5",
+                "--temperature", "0", "--device", "cpu-reference", "--json");
+        assertThat(simd.code()).as(simd.err()).isZero();
+        assertThat(reference.code()).as(reference.err()).isZero();
+        assertThat(simd.json().get("token_ids")).isEqualTo(reference.json().get("token_ids"));
+        Run unknown = run("generate", "--model", model.toString(), "--prompt-ids", "5", "--device", "tpu:0");
+        assertThat(unknown.code()).isEqualTo(1);
+        assertThat(unknown.err()).contains("tpu").contains("cpu").contains("cpu-reference");
+    }
+
+    @Test
+    void aSixteenBitKvCacheIsAnOption() throws Exception {
+        Run bf16 = run("generate", "--model", model.toString(), "--prompt-ids", "5,17,42", "--max-tokens", "4",
+                "--temperature", "0", "--kv-cache-dtype", "bf16", "--json");
+        assertThat(bf16.code()).as(bf16.err()).isZero();
+        assertThat(bf16.json().get("token_ids")).hasSize(4);
+        Run bad = run("generate", "--model", model.toString(), "--prompt-ids", "5", "--kv-cache-dtype", "int4");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("kv_cache_dtype 'int4'").contains("bf16");
+    }
+
+    @Test
+    void tinyCheckpointWritesThroughTheFamilyThatOwnsTheArchitecture() throws Exception {
+        Path out = root.resolve("fake");
+        Run r = run("tiny-checkpoint", "--out", out.toString(), "--arch", "fake-vision");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(Files.readString(out.resolve("config.json"))).contains("FakeVisionForConditionalGeneration");
+        Run unknown = run("tiny-checkpoint", "--out", out.toString(), "--arch", "gpt2");
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err()).contains("gpt2").contains("llama").contains("llava").contains("fake-vision");
     }
 }

@@ -2,7 +2,7 @@ package io.sparkmm.engine.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparkmm.engine.checkpoint.TinyLlavaCheckpoint;
+import io.sparkmm.engine.models.llava.TinyLlavaCheckpoint;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

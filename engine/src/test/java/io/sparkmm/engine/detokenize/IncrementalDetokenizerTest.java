@@ -1,6 +1,6 @@
 package io.sparkmm.engine.detokenize;
 
-import io.sparkmm.engine.checkpoint.TinyCheckpoint;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.engine.checkpoint.TinyTokenizer;
 import io.sparkmm.engine.tokenizer.HfTokenizer;
 import org.junit.jupiter.api.AfterAll;

@@ -99,4 +99,20 @@ class EncoderCacheManagerTest {
         c.releaseAll("nobody");
         assertThat(c.refCount("a")).isEqualTo(1);
     }
+
+    @Test
+    void aDiscardedEntryIsForgottenAndItsRowsReturn() {
+        EncoderCacheManager c = new EncoderCacheManager(10);
+        c.allocate("q1", "bad", 6);
+        assertThatThrownBy(() -> c.discard("bad")).hasMessageContaining("still referenced");
+        c.releaseAll("q1");
+        assertThat(c.discard("bad")).isTrue();
+        assertThat(c.has("bad")).isFalse();
+        assertThat(c.usedRows()).isZero();
+        assertThat(c.canAllocate(10)).isTrue();
+        assertThat(c.discard("bad")).isFalse();
+        // the next request with the item allocates (encodes) it again
+        c.allocate("q2", "bad", 6);
+        assertThat(c.misses()).isEqualTo(2);
+    }
 }

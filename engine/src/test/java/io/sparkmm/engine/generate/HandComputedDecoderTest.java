@@ -1,5 +1,7 @@
 package io.sparkmm.engine.generate;
 
+import io.sparkmm.engine.models.ModelFamilies;
+import io.sparkmm.engine.models.FamilyModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.SafetensorsWriter;
@@ -46,13 +48,13 @@ class HandComputedDecoderTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"reference", "simd"})
+    @ValueSource(strings = {"cpu-reference", "cpu"})
     void greedyTokensAndLogitsFollowTheClosedForm(String backendName) throws Exception {
-        writeCheckpoint(dir, backendName.equals("simd") ? DType.BF16 : DType.F32);
+        writeCheckpoint(dir, backendName.equals("cpu") ? DType.BF16 : DType.F32);
         int[][] prompts = {{0}, {2, 2, 2, 5}, {1, 1, 1, 1, 6, 7}, {4, 4, 0, 4, 0, 0, 0}};
-        try (Backend backend = Backends.create(backendName, 2);
+        try (Backend backend = Backends.open(backendName, 2);
              Checkpoint ckpt = Checkpoint.open(dir);
-             DecoderModel model = DecoderModel.load(ckpt, backend)) {
+             FamilyModel model = ModelFamilies.load(ckpt, backend)) {
             NaiveGenerator gen = new NaiveGenerator(model, Set.of());
             for (int[] prompt : prompts) {
                 float[] logits = gen.lastLogits(prompt);

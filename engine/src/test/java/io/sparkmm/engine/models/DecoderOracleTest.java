@@ -1,5 +1,7 @@
 package io.sparkmm.engine.models;
 
+import io.sparkmm.engine.models.ModelFamilies;
+import io.sparkmm.engine.models.FamilyModel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.engine.checkpoint.Checkpoint;
@@ -28,7 +30,7 @@ class DecoderOracleTest {
     private static final double LOGIT_TOLERANCE = 2e-4;
 
     @ParameterizedTest
-    @ValueSource(strings = {"reference", "simd"})
+    @ValueSource(strings = {"cpu-reference", "cpu"})
     void logitsAndGreedyTokensMatchPyTorch(String backendName) throws Exception {
         JsonNode fixtures;
         try (InputStream in = getClass().getResourceAsStream("/fixtures/decoder_oracle.json")) {
@@ -36,10 +38,10 @@ class DecoderOracleTest {
             fixtures = new ObjectMapper().readTree(in);
         }
         int cases = 0;
-        try (Backend backend = Backends.create(backendName, 2)) {
+        try (Backend backend = Backends.open(backendName, 2)) {
             for (String name : OracleCheckpoints.specs().keySet()) {
                 try (Checkpoint ckpt = Checkpoint.open(resource("/checkpoints/" + name));
-                     DecoderModel model = DecoderModel.load(ckpt, backend)) {
+                     FamilyModel model = ModelFamilies.load(ckpt, backend)) {
                     NaiveGenerator gen = new NaiveGenerator(model, Set.of());
                     for (JsonNode c : fixtures.get("cases")) {
                         if (!c.get("checkpoint").asText().equals(name)) {

@@ -6,9 +6,15 @@ import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.CheckpointException;
 import io.sparkmm.engine.checkpoint.SafeTensor;
 import io.sparkmm.engine.checkpoint.SafetensorsWriter;
-import io.sparkmm.engine.checkpoint.TinyCheckpoint;
-import io.sparkmm.engine.checkpoint.TinyLlavaCheckpoint;
-import io.sparkmm.engine.generate.LlavaNaiveGenerator;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
+import io.sparkmm.engine.models.llava.TinyLlavaCheckpoint;
+import io.sparkmm.engine.models.llava.LlavaTesting;
+import io.sparkmm.engine.models.llava.LlavaModel;
+import io.sparkmm.engine.models.MediaRows;
+import io.sparkmm.engine.models.ModelFamilies;
+import io.sparkmm.processors.prompt.PlaceholderRange;
+import io.sparkmm.engine.models.llava.LlavaConfig;
+import io.sparkmm.engine.checkpoint.ModelConfig;
 import io.sparkmm.engine.tokenizer.HfTokenizer;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
@@ -41,7 +47,7 @@ class LlavaModelTest {
 
     @BeforeAll
     static void open() {
-        backend = Backends.create("reference", 1);
+        backend = Backends.open("cpu-reference", 1);
     }
 
     @AfterAll
@@ -58,13 +64,13 @@ class LlavaModelTest {
             Path old = toOlderNaming(fresh, dir.resolve("old-" + spec.strategy()));
             float[] image = randomImage(spec.imageSize(), 5);
             try (Checkpoint a = Checkpoint.open(fresh); Checkpoint b = Checkpoint.open(old);
-                 LlavaModel ma = LlavaModel.load(a, backend); LlavaModel mb = LlavaModel.load(b, backend)) {
+                 LlavaModel ma = LlavaTesting.load(a, backend); LlavaModel mb = LlavaTesting.load(b, backend)) {
                 assertThat(b.has("language_model.model.embed_tokens.weight")).isTrue();
                 assertThat(b.has("model.language_model.embed_tokens.weight")).isFalse();
                 assertThat(features(ma, image)).containsExactly(features(mb, image));
                 int[] prompt = prompt(ma, 1);
-                assertThat(new LlavaNaiveGenerator(ma, Set.of()).lastLogits(prompt, List.of(image)))
-                        .containsExactly(new LlavaNaiveGenerator(mb, Set.of()).lastLogits(prompt, List.of(image)));
+                assertThat(LlavaTesting.lastLogits(ma, prompt, List.of(image)))
+                        .containsExactly(LlavaTesting.lastLogits(mb, prompt, List.of(image)));
             }
         }
     }
@@ -110,11 +116,11 @@ class LlavaModelTest {
             int side = pre.get("crop_size").get("height").asInt() / proc.get("patch_size").asInt();
             int processorCount = side * side + proc.get("num_additional_image_tokens").asInt()
                     - (proc.get("vision_feature_select_strategy").asText().equals("default") ? 1 : 0);
-            try (Checkpoint ckpt = Checkpoint.open(d); LlavaModel m = LlavaModel.load(ckpt, backend);
+            try (Checkpoint ckpt = Checkpoint.open(d); LlavaModel m = LlavaTesting.load(ckpt, backend);
                  Tensor f = m.encodeImage(randomImage(e.getKey().imageSize(), 1))) {
                 assertThat(m.imageTokensPerImage()).isEqualTo(e.getValue()).isEqualTo(processorCount)
-                        .isEqualTo(ckpt.llavaConfig().imageSeqLength());
-                assertThat(f.shape()).containsExactly(e.getValue(), ckpt.config().hiddenSize());
+                        .isEqualTo(LlavaConfig.parse(ckpt.configJson()).imageSeqLength());
+                assertThat(f.shape()).containsExactly(e.getValue(), m.languageModel().config().hiddenSize());
             }
         }
     }
@@ -122,15 +128,18 @@ class LlavaModelTest {
     @Test
     void embedWithImagesReplacesExactlyThePlaceholderRows() {
         Path d = TinyLlavaCheckpoint.write(dir.resolve("m"), TinyLlavaCheckpoint.Spec.llama());
-        try (Checkpoint ckpt = Checkpoint.open(d); LlavaModel m = LlavaModel.load(ckpt, backend)) {
+        try (Checkpoint ckpt = Checkpoint.open(d); LlavaModel m = LlavaTesting.load(ckpt, backend)) {
             int[] ids = prompt(m, 2);
-            LlavaNaiveGenerator gen = new LlavaNaiveGenerator(m, Set.of());
-            int[] offsets = gen.placeholderOffsets(ids, 2);
+            int[] offsets = LlavaTesting.placeholderOffsets(m, ids, 2);
             assertThat(offsets).containsExactly(3, 3 + 16 + 2);
             int h = m.languageModel().config().hiddenSize();
             try (Tensor a = m.encodeImage(randomImage(32, 1)); Tensor b = m.encodeImage(randomImage(32, 2));
-                 Tensor merged = m.embedWithImages(ids, List.of(a, b), offsets);
+                 Tensor merged = m.languageModel().embed(ids);
                  Tensor text = m.languageModel().embed(ids)) {
+                for (int i = 0; i < 2; i++) {
+                    PlaceholderRange range = new PlaceholderRange(offsets[i], 16);
+                    MediaRows.merge(backend, i == 0 ? a : b, range, range.offset(), range.end(), merged, range.offset());
+                }
                 float[] got = backend.download(merged);
                 float[] plain = backend.download(text);
                 float[] fa = backend.download(a);
@@ -142,18 +151,14 @@ class LlavaModelTest {
                             : Arrays.copyOfRange(plain, r * h, (r + 1) * h);
                     assertThat(row).as("row %d", r).containsExactly(want);
                 }
-                assertThatThrownBy(() -> m.embedWithImages(ids, List.of(a, b), new int[] {3, 10}))
-                        .hasMessageContaining("overlaps");
-                assertThatThrownBy(() -> m.embedWithImages(ids, List.of(a), new int[] {ids.length - 2}))
-                        .hasMessageContaining("does not fit");
             }
             // Wrong image count, and a placeholder run broken by a text token.
-            assertThatThrownBy(() -> gen.placeholderOffsets(ids, 1)).hasMessageContaining("32 image tokens")
+            assertThatThrownBy(() -> LlavaTesting.placeholderOffsets(m, ids, 1)).hasMessageContaining("32 image tokens")
                     .hasMessageContaining("need 16");
             int[] broken = ids.clone();
             broken[5] = 7;
             broken[ids.length - 1] = m.imageTokenId();
-            assertThatThrownBy(() -> gen.placeholderOffsets(broken, 2)).hasMessageContaining("not 16 consecutive");
+            assertThatThrownBy(() -> LlavaTesting.placeholderOffsets(m, broken, 2)).hasMessageContaining("not 16 consecutive");
             assertThatThrownBy(() -> m.encodeImage(new float[3 * 28 * 28]))
                     .hasMessageContaining("3 x 32 x 32 = 3072");
         }
@@ -163,12 +168,13 @@ class LlavaModelTest {
     void wrongModelKindsFailClearly() throws Exception {
         Path llava = TinyLlavaCheckpoint.write(dir.resolve("llava"), TinyLlavaCheckpoint.Spec.llama());
         try (Checkpoint ckpt = Checkpoint.open(llava)) {
-            assertThatThrownBy(() -> DecoderModel.load(ckpt, backend)).isInstanceOf(CheckpointException.class)
-                    .hasMessageContaining("LlavaForConditionalGeneration").hasMessageContaining("LlavaModel.load");
+            assertThat(ModelFamilies.forCheckpoint(ckpt).name()).isEqualTo("llava");
+            assertThatThrownBy(() -> new io.sparkmm.engine.models.text.TextFamily().load(ckpt, backend))
+                    .isInstanceOf(CheckpointException.class).hasMessageContaining("LlavaForConditionalGeneration");
         }
         Path text = TinyCheckpoint.write(dir.resolve("text"), TinyCheckpoint.Spec.mistral());
         try (Checkpoint ckpt = Checkpoint.open(text)) {
-            assertThatThrownBy(() -> LlavaModel.load(ckpt, backend)).hasMessageContaining("MistralForCausalLM");
+            assertThatThrownBy(() -> LlavaTesting.load(ckpt, backend)).hasMessageContaining("MistralForCausalLM");
         }
         // Weights under neither naming: the error names both expected tensors.
         Path renamed = dir.resolve("renamed");
@@ -177,7 +183,7 @@ class LlavaModelTest {
         new SafetensorsWriter().add("foo.weight", io.sparkmm.kernels.DType.F32, new int[] {1}, new float[] {1})
                 .write(renamed.resolve(Checkpoint.SINGLE_FILE));
         try (Checkpoint ckpt = Checkpoint.open(renamed)) {
-            assertThatThrownBy(() -> LlavaModel.load(ckpt, backend))
+            assertThatThrownBy(() -> LlavaTesting.load(ckpt, backend))
                     .hasMessageContaining("model.language_model.embed_tokens.weight")
                     .hasMessageContaining("language_model.model.embed_tokens.weight");
         }

@@ -1,7 +1,7 @@
 package io.sparkmm.engine.models;
 
-import io.sparkmm.engine.checkpoint.TinyLlavaCheckpoint;
-import io.sparkmm.engine.checkpoint.TinyLlavaCheckpoint.Spec;
+import io.sparkmm.engine.models.llava.TinyLlavaCheckpoint;
+import io.sparkmm.engine.models.llava.TinyLlavaCheckpoint.Spec;
 import io.sparkmm.kernels.DType;
 
 import java.nio.file.Path;

@@ -3,7 +3,10 @@ package io.sparkmm.engine.models;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.engine.checkpoint.Checkpoint;
-import io.sparkmm.engine.generate.LlavaNaiveGenerator;
+import io.sparkmm.engine.models.llava.LlavaTesting;
+import io.sparkmm.engine.models.llava.LlavaModel;
+import io.sparkmm.engine.models.MediaRows;
+import io.sparkmm.engine.models.ModelFamilies;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
@@ -31,7 +34,7 @@ class LlavaOracleTest {
     private static final double TOLERANCE = 2e-4;
 
     @ParameterizedTest
-    @ValueSource(strings = {"reference", "simd"})
+    @ValueSource(strings = {"cpu-reference", "cpu"})
     void featuresLogitsAndGreedyTokensMatchPyTorch(String backendName) throws Exception {
         JsonNode fixtures;
         try (InputStream in = getClass().getResourceAsStream("/fixtures/llava_oracle.json")) {
@@ -42,12 +45,12 @@ class LlavaOracleTest {
         double worstFeature = 0;
         double worstLogit = 0;
         int prompts = 0;
-        try (Backend backend = Backends.create(backendName, 2)) {
+        try (Backend backend = Backends.open(backendName, 2)) {
             for (JsonNode c : fixtures.get("checkpoints")) {
                 String name = c.get("checkpoint").asText();
                 assertThat(LlavaOracleCheckpoints.specs()).containsKey(name);
                 try (Checkpoint ckpt = Checkpoint.open(resource("/checkpoints-llava/" + name));
-                     LlavaModel model = LlavaModel.load(ckpt, backend)) {
+                     LlavaModel model = LlavaTesting.load(ckpt, backend)) {
                     assertThat(model.imageTokensPerImage()).isEqualTo(c.get("tokens_per_image").asInt());
                     List<float[]> images = new ArrayList<>();
                     c.get("images").forEach(im -> images.add(floats(im)));
@@ -73,12 +76,11 @@ class LlavaOracleTest {
                         }
                     }
 
-                    LlavaNaiveGenerator gen = new LlavaNaiveGenerator(model, Set.of());
                     for (JsonNode p : c.get("prompts")) {
                         int[] prompt = ints(p.get("prompt_ids"));
                         List<float[]> used = new ArrayList<>();
                         p.get("image_indices").forEach(i -> used.add(images.get(i.asInt())));
-                        float[] logits = gen.lastLogits(prompt, used);
+                        float[] logits = LlavaTesting.lastLogits(model, prompt, used);
                         JsonNode expected = p.get("last_logits");
                         assertThat(logits).hasSize(expected.size());
                         for (int v = 0; v < logits.length; v++) {
@@ -88,7 +90,7 @@ class LlavaOracleTest {
                                     .isLessThanOrEqualTo(TOLERANCE);
                         }
                         int[] greedy = ints(p.get("greedy_ids"));
-                        assertThat(gen.generate(prompt, used, SamplingParams.greedy(greedy.length)).tokenIds())
+                        assertThat(LlavaTesting.generate(model, Set.of(), prompt, used, SamplingParams.greedy(greedy.length)).tokenIds())
                                 .as("%s greedy with %d image(s)", name, used.size()).containsExactly(greedy);
                         prompts++;
                     }

@@ -1,8 +1,8 @@
 package io.sparkmm.engine.models;
 
 import io.sparkmm.engine.checkpoint.RopeScaling;
-import io.sparkmm.engine.checkpoint.TinyCheckpoint;
-import io.sparkmm.engine.checkpoint.TinyCheckpoint.Spec;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
+import io.sparkmm.engine.models.text.TinyCheckpoint.Spec;
 import io.sparkmm.kernels.DType;
 
 import java.nio.file.Path;

@@ -12,9 +12,11 @@ import java.util.Arrays;
 import java.util.Random;
 
 /**
- * GEMM throughput (2*n*m*k / time) of the reference backend and the SIMD backend with 1 and 2
- * threads, side by side. Not a test: run it by hand,
- * {@code java --add-modules jdk.incubator.vector -cp kernels/target/classes io.sparkmm.kernels.bench.GemmBenchmark}.
+ * GEMM throughput (2*n*m*k / time) of devices "cpu-reference" and "cpu" (the SIMD backend) with
+ * 1 and 2 threads, side by side. Not a test: run it by hand,
+ * {@code mvn -q -pl kernels compile exec:exec -Dexec.executable=java -Dexec.args="--add-modules
+ * jdk.incubator.vector -cp %classpath io.sparkmm.kernels.bench.GemmBenchmark"} (the classpath
+ * holds slf4j-api, which {@link Backends} logs through).
  * Each timing is the median of several reps after warm-up; a rep repeats the call until it lasts
  * long enough for the clock, so tiny decode-like shapes are measured too.
  */
@@ -30,9 +32,9 @@ public final class GemmBenchmark {
 
     public static void main(String[] args) {
         Backend[] backends = {
-            Backends.create("reference", 1),
-            Backends.create("simd", 1),
-            Backends.create("simd", 2),
+            Backends.open("cpu-reference", 1),
+            Backends.open("cpu", 1),
+            Backends.open("cpu", 2),
         };
         System.out.printf("GEMM GFLOP/s, median of reps; JVM %s, %d cpus%n",
                 Runtime.version(), Runtime.getRuntime().availableProcessors());

@@ -4,7 +4,7 @@ import io.sparkmm.kernels.KvCache;
 import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.Tensor;
 
-/** Shape checks shared by the CPU backends; each message names the op and the shapes. */
+/** Argument checks shared by the CPU backends; each message names the op and the shapes. */
 public final class Checks {
 
     private Checks() {
@@ -87,6 +87,14 @@ public final class Checks {
         if (maxBlock >= cache.numBlocks()) {
             throw new IllegalArgumentException("pagedAttention: block " + maxBlock + " outside the cache's "
                     + cache.numBlocks() + " blocks");
+        }
+    }
+
+    /** CPU devices have one index, 0: the machine's cores are used through threads, not indices. */
+    public static void cpuDeviceIndex(String name, int index) {
+        if (index != 0) {
+            throw new IllegalArgumentException("device '" + name + ":" + index + "' does not exist: the CPU is one"
+                    + " device, '" + name + "' (or '" + name + ":0'), whose cores it uses through threads");
         }
     }
 

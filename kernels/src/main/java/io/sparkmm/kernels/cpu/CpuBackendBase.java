@@ -3,6 +3,7 @@ package io.sparkmm.kernels.cpu;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.DType;
 import io.sparkmm.kernels.KvCache;
+import io.sparkmm.kernels.MemoryBudget;
 import io.sparkmm.kernels.Tensor;
 
 import java.nio.ByteBuffer;
@@ -11,7 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Storage shared by the CPU backends: heap F32 activations, weights kept as stored, and off-heap
- * KV pools that are closed with the backend. Subclasses supply the math.
+ * KV pools (F32, BF16 or F16) that are closed with the backend. Subclasses supply the math.
  */
 public abstract class CpuBackendBase implements Backend {
 
@@ -66,10 +67,17 @@ public abstract class CpuBackendBase implements Backend {
     }
 
     @Override
-    public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
-        CpuKvCache cache = CpuKvCache.allocate(numLayers, numBlocks, blockSize, kvHeads, headDim);
+    public KvCache allocateKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim,
+                                   DType dtype) {
+        CpuKvCache cache = CpuKvCache.allocate(numLayers, numBlocks, blockSize, kvHeads, headDim, dtype);
         caches.add(cache);
         return cache;
+    }
+
+    /** The JVM's direct memory left, where {@link #allocateKvCache} puts pools. */
+    @Override
+    public MemoryBudget memoryBudget() {
+        return DirectMemory.budget();
     }
 
     /** Closes every KV pool this backend allocated. */

@@ -1,18 +1,22 @@
 package io.sparkmm.kernels.cpu;
 
+import io.sparkmm.kernels.DType;
 import io.sparkmm.kernels.KvCache;
 import io.sparkmm.kernels.PagedBatch;
 
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 
 /**
  * The KV pool of the CPU backends, in direct (off-heap) buffers: per layer, K and V each
- * {@code [numBlocks, blockSize, kvHeads, headDim]} F32, cut into chunks of whole blocks because
- * one direct buffer holds less than 2 GiB. A block never straddles two chunks, so a token's
- * heads and a block's tokens stay contiguous.
+ * {@code [numBlocks, blockSize, kvHeads, headDim]} in the pool's dtype (F32, or the 16-bit
+ * patterns of BF16/F16), cut into chunks of whole blocks because one direct buffer holds less
+ * than 2 GiB. A block never straddles two chunks, so a token's heads and a block's tokens stay
+ * contiguous.
+ *
+ * <p>Writes round F32 to the dtype to nearest, ties to even ({@link Half}); reads widen exactly.
  *
  * <p>Reads and writes use absolute indices only (never a buffer's position), so threads may
  * read concurrently. The memory returns to the JVM when the buffers are collected after
@@ -24,44 +28,63 @@ public final class CpuKvCache implements KvCache {
     /** The largest direct buffer we make: ByteBuffer capacities are ints. */
     static final long MAX_CHUNK_BYTES = Integer.MAX_VALUE;
 
+    /** Rounded 16-bit rows on their way into the pool; per thread so concurrent writers are safe. */
+    private static final ThreadLocal<short[]> ROUNDED = ThreadLocal.withInitial(() -> new short[0]);
+
     private final int numLayers;
     private final int numBlocks;
     private final int blockSize;
     private final int kvHeads;
     private final int headDim;
+    private final DType dtype;
     private final long bytes;
-    /** Floats per block of one layer's K (or V): blockSize * kvHeads * headDim. */
-    private final int blockFloats;
+    /** Elements per block of one layer's K (or V): blockSize * kvHeads * headDim. */
+    private final int blockElements;
     private final int blocksPerChunk;
-    /** [layer][chunk]; null after close. */
-    private FloatBuffer[][] keys;
-    private FloatBuffer[][] values;
+    /** F32 pools: [0 = K, 1 = V][layer][chunk]; null for 16-bit pools and after close. */
+    private FloatBuffer[][][] floats;
+    /** BF16/F16 pools: [0 = K, 1 = V][layer][chunk] of bit patterns; null for F32 pools and after close. */
+    private ShortBuffer[][][] halves;
+    private volatile boolean closed;
 
-    private CpuKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim, long bytes,
-                       int blockFloats, int blocksPerChunk) {
+    private CpuKvCache(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim, DType dtype,
+                       long bytes, int blockElements, int blocksPerChunk) {
         this.numLayers = numLayers;
         this.numBlocks = numBlocks;
         this.blockSize = blockSize;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
+        this.dtype = dtype;
         this.bytes = bytes;
-        this.blockFloats = blockFloats;
+        this.blockElements = blockElements;
         this.blocksPerChunk = blocksPerChunk;
     }
 
-    /** Allocates a zeroed pool; see {@link io.sparkmm.kernels.Backend#allocateKvCache}. */
+    /** Allocates a zeroed F32 pool; see {@link io.sparkmm.kernels.Backend#allocateKvCache}. */
     public static CpuKvCache allocate(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim) {
-        return allocate(numLayers, numBlocks, blockSize, kvHeads, headDim, MAX_CHUNK_BYTES);
+        return allocate(numLayers, numBlocks, blockSize, kvHeads, headDim, DType.F32, MAX_CHUNK_BYTES);
+    }
+
+    /** Allocates a zeroed pool in {@code dtype}; see {@link io.sparkmm.kernels.Backend#allocateKvCache}. */
+    public static CpuKvCache allocate(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim,
+                                      DType dtype) {
+        return allocate(numLayers, numBlocks, blockSize, kvHeads, headDim, dtype, MAX_CHUNK_BYTES);
     }
 
     /** As {@link #allocate(int, int, int, int, int)} with chunks of at most {@code maxChunkBytes} (tests use small ones). */
     public static CpuKvCache allocate(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim,
                                       long maxChunkBytes) {
+        return allocate(numLayers, numBlocks, blockSize, kvHeads, headDim, DType.F32, maxChunkBytes);
+    }
+
+    /** As {@link #allocate(int, int, int, int, int, DType)} with chunks of at most {@code maxChunkBytes}. */
+    public static CpuKvCache allocate(int numLayers, int numBlocks, int blockSize, int kvHeads, int headDim,
+                                      DType dtype, long maxChunkBytes) {
         String what = "allocateKvCache(" + numLayers + " layers, " + numBlocks + " blocks, block size " + blockSize
-                + ", " + kvHeads + " KV heads, head dim " + headDim + ")";
+                + ", " + kvHeads + " KV heads, head dim " + headDim + ", " + dtype + ")";
         long perBlock;
         try {
-            perBlock = KvCache.bytesPerBlock(numLayers, blockSize, kvHeads, headDim);
+            perBlock = KvCache.bytesPerBlock(numLayers, blockSize, kvHeads, headDim, dtype);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
         }
@@ -84,63 +107,45 @@ public final class CpuKvCache implements KvCache {
             throw new IllegalArgumentException(what + ": " + numBlocks + " blocks of " + perBlock
                     + " bytes need more than " + Long.MAX_VALUE + " bytes", e);
         }
-        long limit = maxDirectMemory();
+        // Against the whole limit, not what is left: buffers of a closed pool still count until
+        // collected, and the JDK collects them itself before it refuses.
+        long limit = DirectMemory.limit();
         if (total > limit) {
-            throw new IllegalStateException(what + ": asks for " + describeBytes(total)
-                    + " of direct memory but the JVM allows at most " + describeBytes(limit)
-                    + "; raise -XX:MaxDirectMemorySize or use fewer blocks");
+            throw new IllegalStateException(what + ": asks for " + DirectMemory.describeBytes(total)
+                    + " of " + DirectMemory.KIND + " but the JVM allows at most " + DirectMemory.describeBytes(limit)
+                    + "; use fewer blocks, or " + DirectMemory.HOW_TO_RAISE);
         }
         int blocksPerChunk = (int) Math.min(numBlocks, maxChunkBytes / blockBytes);
-        CpuKvCache cache = new CpuKvCache(numLayers, numBlocks, blockSize, kvHeads, headDim, total,
-                (int) (blockBytes / Float.BYTES), blocksPerChunk);
+        CpuKvCache cache = new CpuKvCache(numLayers, numBlocks, blockSize, kvHeads, headDim, dtype, total,
+                (int) (blockBytes / dtype.bytes()), blocksPerChunk);
         int chunks = (numBlocks + blocksPerChunk - 1) / blocksPerChunk;
-        FloatBuffer[][] k = new FloatBuffer[numLayers][chunks];
-        FloatBuffer[][] v = new FloatBuffer[numLayers][chunks];
+        FloatBuffer[][][] floats = dtype == DType.F32 ? new FloatBuffer[2][numLayers][chunks] : null;
+        ShortBuffer[][][] halves = dtype == DType.F32 ? null : new ShortBuffer[2][numLayers][chunks];
         try {
-            for (int l = 0; l < numLayers; l++) {
-                for (int c = 0; c < chunks; c++) {
-                    int blocks = Math.min(blocksPerChunk, numBlocks - c * blocksPerChunk);
-                    k[l][c] = direct(blocks * blockBytes);
-                    v[l][c] = direct(blocks * blockBytes);
+            for (int kv = 0; kv < 2; kv++) {
+                for (int l = 0; l < numLayers; l++) {
+                    for (int c = 0; c < chunks; c++) {
+                        int blocks = Math.min(blocksPerChunk, numBlocks - c * blocksPerChunk);
+                        ByteBuffer b = ByteBuffer.allocateDirect((int) (blocks * blockBytes)).order(ByteOrder.nativeOrder());
+                        if (floats != null) {
+                            floats[kv][l][c] = b.asFloatBuffer();
+                        } else {
+                            halves[kv][l][c] = b.asShortBuffer();
+                        }
+                    }
                 }
             }
         } catch (OutOfMemoryError e) {
-            // Direct memory is reserved against -XX:MaxDirectMemorySize (other pools may hold some of it).
-            // The chunks made so far become garbage and are freed by the collector.
-            throw new IllegalStateException(what + ": could not reserve " + describeBytes(total)
-                    + " of direct memory (" + e.getMessage() + "); raise -XX:MaxDirectMemorySize"
-                    + " (the limit now is " + describeBytes(limit) + ") or use fewer blocks", e);
+            // Other pools (or other libraries' direct buffers) hold part of the limit. The chunks
+            // made so far become garbage and are freed by the collector.
+            throw new IllegalStateException(what + ": could not reserve " + DirectMemory.describeBytes(total)
+                    + " of " + DirectMemory.KIND + " (" + e.getMessage() + "; the limit is "
+                    + DirectMemory.describeBytes(limit) + ", " + DirectMemory.describeBytes(DirectMemory.reserved())
+                    + " taken); use fewer blocks, or " + DirectMemory.HOW_TO_RAISE, e);
         }
-        cache.keys = k;
-        cache.values = v;
+        cache.floats = floats;
+        cache.halves = halves;
         return cache;
-    }
-
-    private static FloatBuffer direct(long bytes) {
-        return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    }
-
-    /**
-     * The JVM's direct-memory limit: -XX:MaxDirectMemorySize when set, else (as the JDK does) the
-     * maximum heap size. Checked up front so an impossible request fails at once instead of
-     * touching gigabytes before the JDK refuses.
-     */
-    static long maxDirectMemory() {
-        try {
-            com.sun.management.HotSpotDiagnosticMXBean hotspot =
-                    ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-            long set = Long.parseLong(hotspot.getVMOption("MaxDirectMemorySize").getValue());
-            if (set > 0) {
-                return set;
-            }
-        } catch (RuntimeException | LinkageError e) {
-            // not HotSpot, or the option is not there: fall back to the JDK's default rule
-        }
-        return Runtime.getRuntime().maxMemory();
-    }
-
-    static String describeBytes(long bytes) {
-        return bytes + " bytes (" + String.format(java.util.Locale.ROOT, "%.2f", bytes / (double) (1L << 30)) + " GiB)";
     }
 
     /** Unwraps a cache made by a CPU backend. */
@@ -155,14 +160,46 @@ public final class CpuKvCache implements KvCache {
 
     /**
      * Stores one token's K and V rows ({@code kvHeads * headDim} floats each, at {@code kOff} of
-     * {@code k} and {@code vOff} of {@code v}) into {@code slot} of {@code layer}.
+     * {@code k} and {@code vOff} of {@code v}) into {@code slot} of {@code layer}, rounded to the
+     * pool's dtype.
      */
     public void write(int layer, int slot, float[] k, int kOff, float[] v, int vOff) {
+        checkOpen();
         int block = slot / blockSize;
+        int chunk = block / blocksPerChunk;
         int index = index(block, slot % blockSize);
         int width = kvHeads * headDim;
-        keys(layer)[block / blocksPerChunk].put(index, k, kOff, width);
-        values[layer][block / blocksPerChunk].put(index, v, vOff, width);
+        if (floats != null) {
+            floats[0][layer][chunk].put(index, k, kOff, width);
+            floats[1][layer][chunk].put(index, v, vOff, width);
+            return;
+        }
+        short[] bits = ROUNDED.get();
+        if (bits.length < width) {
+            bits = new short[width];
+            ROUNDED.set(bits);
+        }
+        round(k, kOff, bits, width);
+        halves[0][layer][chunk].put(index, bits, 0, width);
+        round(v, vOff, bits, width);
+        halves[1][layer][chunk].put(index, bits, 0, width);
+    }
+
+    private void round(float[] src, int off, short[] dst, int count) {
+        if (dtype == DType.BF16) {
+            for (int i = 0; i < count; i++) {
+                dst[i] = Half.bf16FromFloat(src[off + i]);
+            }
+        } else {
+            for (int i = 0; i < count; i++) {
+                dst[i] = Half.fromFloat(src[off + i]);
+            }
+        }
+    }
+
+    /** A stored 16-bit pattern of this pool's dtype as F32 (exact). */
+    private float widen(short bits) {
+        return dtype == DType.BF16 ? CpuTensor.bf16ToFloat(bits) : Half.toFloat(bits);
     }
 
     /** Writes row t of k/v ([T, kvHeads * headDim]) into slot t of the batch, for every row. */
@@ -175,45 +212,66 @@ public final class CpuKvCache implements KvCache {
 
     /**
      * Copies positions [from, to) of one KV head of a sequence, found through its block table,
-     * into {@code kDst}/{@code vDst} as rows of {@code headDim} starting at row {@code from}: the
-     * block-table accessor of the CPU attention kernels. Copies are exact, so attending over the
-     * copy gives the same bits as attending over contiguous K/V.
+     * into {@code kDst}/{@code vDst} as F32 rows of {@code headDim} starting at row {@code from}:
+     * the block-table accessor of the CPU attention kernels. Widening is exact, so attending over
+     * the copy gives the same bits as attending over contiguous K/V holding the stored values.
      */
     public void gather(int layer, int[] blocks, int kvHead, int from, int to, float[] kDst, float[] vDst) {
-        FloatBuffer[] ks = keys(layer);
-        FloatBuffer[] vs = values[layer];
+        checkOpen();
         for (int p = from; p < to; p++) {
             int block = blocks[p / blockSize];
+            int chunk = block / blocksPerChunk;
             int index = index(block, p % blockSize) + kvHead * headDim;
-            ks[block / blocksPerChunk].get(index, kDst, p * headDim, headDim);
-            vs[block / blocksPerChunk].get(index, vDst, p * headDim, headDim);
+            int row = p * headDim;
+            if (floats != null) {
+                floats[0][layer][chunk].get(index, kDst, row, headDim);
+                floats[1][layer][chunk].get(index, vDst, row, headDim);
+            } else {
+                for (int c = 0; c < headDim; c++) {
+                    kDst[row + c] = widen(halves[0][layer][chunk].get(index + c));
+                    vDst[row + c] = widen(halves[1][layer][chunk].get(index + c));
+                }
+            }
         }
     }
 
-    /** One element of K ({@code value} false) or V at a slot, for tests and the reference backend. */
+    /**
+     * As {@link #gather} for a BF16/F16 pool, but copies the stored 16-bit patterns, for a backend
+     * that widens them faster itself.
+     *
+     * @throws IllegalStateException if the pool is F32
+     */
+    public void gatherBits(int layer, int[] blocks, int kvHead, int from, int to, short[] kDst, short[] vDst) {
+        checkOpen();
+        if (halves == null) {
+            throw new IllegalStateException("gatherBits: KV cache " + this + " holds F32, not 16-bit patterns");
+        }
+        for (int p = from; p < to; p++) {
+            int block = blocks[p / blockSize];
+            int chunk = block / blocksPerChunk;
+            int index = index(block, p % blockSize) + kvHead * headDim;
+            halves[0][layer][chunk].get(index, kDst, p * headDim, headDim);
+            halves[1][layer][chunk].get(index, vDst, p * headDim, headDim);
+        }
+    }
+
+    /** One element of K ({@code value} false) or V at a slot as F32, for tests and the reference backend. */
     public float get(int layer, boolean value, int slot, int kvHead, int c) {
+        checkOpen();
         int block = slot / blockSize;
-        FloatBuffer[] buffers = value ? values(layer) : keys(layer);
-        return buffers[block / blocksPerChunk].get(index(block, slot % blockSize) + kvHead * headDim + c);
+        int kv = value ? 1 : 0;
+        int index = index(block, slot % blockSize) + kvHead * headDim + c;
+        return floats != null ? floats[kv][layer][block / blocksPerChunk].get(index)
+                : widen(halves[kv][layer][block / blocksPerChunk].get(index));
     }
 
-    /** Float index, inside its chunk, of a block's token at {@code offset}. */
+    /** Element index, inside its chunk, of a block's token at {@code offset}. */
     private int index(int block, int offset) {
-        return (block % blocksPerChunk) * blockFloats + offset * kvHeads * headDim;
-    }
-
-    private FloatBuffer[] keys(int layer) {
-        checkOpen();
-        return keys[layer];
-    }
-
-    private FloatBuffer[] values(int layer) {
-        checkOpen();
-        return values[layer];
+        return (block % blocksPerChunk) * blockElements + offset * kvHeads * headDim;
     }
 
     private void checkOpen() {
-        if (keys == null) {
+        if (closed) {
             throw new IllegalStateException("KV cache " + this + " was closed");
         }
     }
@@ -221,11 +279,11 @@ public final class CpuKvCache implements KvCache {
     /** Chunks per layer, for tests of the chunking. */
     public int chunksPerLayer() {
         checkOpen();
-        return keys[0].length;
+        return floats != null ? floats[0][0].length : halves[0][0].length;
     }
 
     public boolean isClosed() {
-        return keys == null;
+        return closed;
     }
 
     @Override
@@ -254,19 +312,25 @@ public final class CpuKvCache implements KvCache {
     }
 
     @Override
+    public DType dtype() {
+        return dtype;
+    }
+
+    @Override
     public long bytes() {
         return bytes;
     }
 
     @Override
     public void close() {
-        keys = null;
-        values = null;
+        closed = true;
+        floats = null;
+        halves = null;
     }
 
     @Override
     public String toString() {
         return "CpuKvCache[" + numLayers + " layers, " + numBlocks + " blocks x " + blockSize + " tokens x "
-                + kvHeads + " KV heads x " + headDim + ", " + describeBytes(bytes) + "]";
+                + kvHeads + " KV heads x " + headDim + " " + dtype + ", " + DirectMemory.describeBytes(bytes) + "]";
     }
 }

@@ -3,6 +3,7 @@ package io.sparkmm.kernels.reference;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.KvCache;
 import io.sparkmm.kernels.PagedBatch;
+import io.sparkmm.kernels.RopePositions;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.kernels.cpu.Checks;
 import io.sparkmm.kernels.cpu.CpuBackendBase;
@@ -110,17 +111,18 @@ public final class ReferenceBackend extends CpuBackendBase {
     }
 
     @Override
-    public void rope(Tensor x, int[] positions, int heads, int headDim, float[] invFreq, float scale) {
+    public void rope(Tensor x, RopePositions positions, int heads, int headDim, float[] invFreq, float scale) {
         CpuTensor xs = CpuTensor.of(x);
         int n = xs.rows();
-        Checks.equal("rope positions", positions.length, n);
+        Checks.equal("rope positions", positions.rows(), n);
         Checks.equal("rope cols", xs.cols(), heads * headDim);
         int half = headDim / 2;
         Checks.equal("rope invFreq length", invFreq.length, half);
+        int[] section = positions.sectionOfEachFrequency(headDim);
         float[] xd = xs.data();
         for (int i = 0; i < n; i++) {
             for (int f = 0; f < half; f++) {
-                float angle = (float) positions[i] * invFreq[f];
+                float angle = (float) positions.position(section[f], i) * invFreq[f];
                 float cos = (float) Math.cos(angle) * scale;
                 float sin = (float) Math.sin(angle) * scale;
                 for (int h = 0; h < heads; h++) {

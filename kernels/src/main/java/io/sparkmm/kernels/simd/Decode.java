@@ -49,10 +49,18 @@ final class Decode {
         // absolute bulk get: thread-safe on a buffer shared by all workers (no position change)
         ShortBuffer sb = t.raw().asShortBuffer();
         sb.get((int) start, bits, 0, count);
-        if (t.dtype() == DType.BF16) {
-            bf16(bits, dst, off, count);
+        bits(t.dtype(), bits, 0, dst, off, count);
+    }
+
+    /**
+     * dst[off + j] = the BF16 or F16 pattern bits[bitsOff + j] as F32 for j &lt; count: the same
+     * bits as {@link CpuTensor#bf16ToFloat} and {@link Half#toFloat}.
+     */
+    static void bits(DType dtype, short[] bits, int bitsOff, float[] dst, int off, int count) {
+        if (dtype == DType.BF16) {
+            bf16(bits, bitsOff, dst, off, count);
         } else {
-            f16(bits, dst, off, count);
+            f16(bits, bitsOff, dst, off, count);
         }
     }
 
@@ -66,22 +74,22 @@ final class Decode {
         return out;
     }
 
-    private static void bf16(short[] bits, float[] dst, int off, int count) {
+    private static void bf16(short[] bits, int bitsOff, float[] dst, int off, int count) {
         int j = 0;
         for (int bound = count - count % L; j < bound; j += L) {
-            IntVector v = (IntVector) ShortVector.fromArray(SS, bits, j)
+            IntVector v = (IntVector) ShortVector.fromArray(SS, bits, bitsOff + j)
                     .convertShape(VectorOperators.S2I, IS, 0);
             v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, off + j);
         }
         for (; j < count; j++) {
-            dst[off + j] = CpuTensor.bf16ToFloat(bits[j]);
+            dst[off + j] = CpuTensor.bf16ToFloat(bits[bitsOff + j]);
         }
     }
 
-    private static void f16(short[] bits, float[] dst, int off, int count) {
+    private static void f16(short[] bits, int bitsOff, float[] dst, int off, int count) {
         int j = 0;
         for (int bound = count - count % L; j < bound; j += L) {
-            IntVector h = ((IntVector) ShortVector.fromArray(SS, bits, j)
+            IntVector h = ((IntVector) ShortVector.fromArray(SS, bits, bitsOff + j)
                     .convertShape(VectorOperators.S2I, IS, 0)).and(0xffff);
             IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
             IntVector magnitude = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
@@ -91,7 +99,7 @@ final class Decode {
             bitsF32.reinterpretAsFloats().intoArray(dst, off + j);
         }
         for (; j < count; j++) {
-            dst[off + j] = Half.toFloat(bits[j]);
+            dst[off + j] = Half.toFloat(bits[bitsOff + j]);
         }
     }
 }

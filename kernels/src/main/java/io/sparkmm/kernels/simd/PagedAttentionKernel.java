@@ -1,5 +1,6 @@
 package io.sparkmm.kernels.simd;
 
+import io.sparkmm.kernels.DType;
 import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.cpu.CpuKvCache;
 
@@ -9,14 +10,17 @@ import io.sparkmm.kernels.cpu.CpuKvCache;
  * {@code headDim} with {@link AttentionKernel#attend}, so no output element's sum is ever split.
  *
  * <p>The block-table accessor: an item's K/V are first gathered from the cache into this
- * thread's contiguous scratch ([position, headDim] rows, positions in order); copies are exact,
- * so the math then sees exactly the floats the contiguous attention sees. Consecutive items of a
+ * thread's contiguous scratch ([position, headDim] rows, positions in order), BF16/F16 pools
+ * widened on the way by {@link Decode}; copies and widening are exact, so the math then sees
+ * exactly the floats the contiguous attention sees over K/V holding the stored values. Consecutive items of a
  * chunk mostly share (segment, KV head), so a gather is reused by every query head of the group
  * and extended row by row (rows of a segment come in position order) instead of being redone.
  */
 final class PagedAttentionKernel {
 
     private static final ThreadLocal<float[][]> GATHERED = ThreadLocal.withInitial(() -> new float[2][0]);
+    /** K and V bit patterns of a 16-bit pool before widening, laid out like {@link #GATHERED}. */
+    private static final ThreadLocal<short[][]> GATHERED_BITS = ThreadLocal.withInitial(() -> new short[2][0]);
 
     private final float[] q;
     private final float[] out;
@@ -86,12 +90,32 @@ final class PagedAttentionKernel {
                 scores = AttentionKernel.scratch(batch.contextLen(s));
             }
             if (gathered <= position) {
-                cache.gather(layer, tables[s], kvHead, gathered, position + 1, kv[0], kv[1]);
+                gather(s, kvHead, gathered, position + 1, kv);
                 gathered = position + 1;
             }
             int qo = row * qStride + h * headDim;
             AttentionKernel.attend(q, qo, kv[0], kv[1], 0, headDim, position, headDim, scale, scores, out, qo);
         }
+    }
+
+    /** K/V of positions [from, to) of one KV head of segment s into kv's rows [from, to), as F32. */
+    private void gather(int s, int kvHead, int from, int to, float[][] kv) {
+        DType dtype = cache.dtype();
+        if (dtype == DType.F32) {
+            cache.gather(layer, tables[s], kvHead, from, to, kv[0], kv[1]);
+            return;
+        }
+        short[][] bits = GATHERED_BITS.get();
+        if (bits[0].length < to * headDim) {
+            // as long as the float scratch, which fits the whole context: no regrowth as rows extend
+            bits = new short[][] {new short[kv[0].length], new short[kv[0].length]};
+            GATHERED_BITS.set(bits);
+        }
+        cache.gatherBits(layer, tables[s], kvHead, from, to, bits[0], bits[1]);
+        int off = from * headDim;
+        int count = (to - from) * headDim;
+        Decode.bits(dtype, bits[0], off, kv[0], off, count);
+        Decode.bits(dtype, bits[1], off, kv[1], off, count);
     }
 
     /** The segment owning item {@code item}: the last s with queryStart(s) * heads <= item, skipping empty ones. */

@@ -3,6 +3,7 @@ package io.sparkmm.kernels.simd;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.KvCache;
 import io.sparkmm.kernels.PagedBatch;
+import io.sparkmm.kernels.RopePositions;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.kernels.cpu.Checks;
 import io.sparkmm.kernels.cpu.CpuBackendBase;
@@ -104,13 +105,14 @@ public final class VectorBackend extends CpuBackendBase {
     }
 
     @Override
-    public void rope(Tensor x, int[] positions, int heads, int headDim, float[] invFreq, float scale) {
+    public void rope(Tensor x, RopePositions positions, int heads, int headDim, float[] invFreq, float scale) {
         CpuTensor xs = CpuTensor.of(x);
         int n = xs.rows();
-        Checks.equal("rope positions", positions.length, n);
+        Checks.equal("rope positions", positions.rows(), n);
         Checks.equal("rope cols", xs.cols(), (long) heads * headDim);
         int half = headDim / 2;
         Checks.equal("rope invFreq length", invFreq.length, half);
+        int[] section = positions.sectionOfEachFrequency(headDim);
         float[] xd = xs.data();
         int cols = xs.cols();
         rows(n, cols, (i0, i1) -> {
@@ -118,7 +120,7 @@ public final class VectorBackend extends CpuBackendBase {
             float[] sin = new float[half];
             for (int i = i0; i < i1; i++) {
                 for (int f = 0; f < half; f++) {
-                    float angle = (float) positions[i] * invFreq[f];
+                    float angle = (float) positions.position(section[f], i) * invFreq[f];
                     cos[f] = (float) Math.cos(angle) * scale;
                     sin[f] = (float) Math.sin(angle) * scale;
                 }

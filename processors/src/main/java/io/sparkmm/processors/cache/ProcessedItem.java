@@ -1,30 +1,55 @@
 package io.sparkmm.processors.cache;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
- * One media item after its processor ran: the tensor the encoder takes, and how many prompt
- * positions it occupies.
+ * One media item after its family's processor ran: the named tensors its encoder takes (for
+ * example {@code pixel_values}, and for dynamic-resolution families a {@code grid}), keyed by
+ * the content hash that identifies it in the processor cache, the encoder cache and the prefix
+ * cache. How many prompt positions and embeddings it takes is the family's to say, from these
+ * tensors.
  *
  * @param hash its {@link ContentHash}
  * @param modality "image", "audio" or "video"
- * @param data the processed tensor, row-major, of {@code shape} (e.g. CHW pixel values [3, H, W])
- * @param placeholderCount prompt positions (and encoder output rows) of this item
+ * @param tensors name -> tensor, in the order the processor produced them
  */
-public record ProcessedItem(String hash, String modality, float[] data, int[] shape, int placeholderCount) {
+public record ProcessedItem(String hash, String modality, Map<String, ItemTensor> tensors) {
 
     public ProcessedItem {
-        long n = 1;
-        for (int s : shape) {
-            n *= s;
+        if (hash == null || hash.isEmpty()) {
+            throw new IllegalArgumentException("a processed item needs a content hash");
         }
-        if (n != data.length) {
-            throw new IllegalArgumentException("processed " + modality + " data has " + data.length
-                    + " values, its shape " + java.util.Arrays.toString(shape) + " needs " + n);
+        if (modality == null || modality.isEmpty()) {
+            throw new IllegalArgumentException("processed item " + hash + " needs a modality");
         }
-        shape = shape.clone();
+        if (tensors == null || tensors.isEmpty()) {
+            throw new IllegalArgumentException("processed " + modality + " " + hash + " holds no tensor");
+        }
+        tensors = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
+    }
+
+    /** An item of one tensor. */
+    public static ProcessedItem of(String hash, String modality, String name, ItemTensor tensor) {
+        return new ProcessedItem(hash, modality, Map.of(name, tensor));
+    }
+
+    /** The tensor called {@code name}; fails naming the item and what it holds. */
+    public ItemTensor tensor(String name) {
+        ItemTensor t = tensors.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("processed " + modality + " " + hash + " has no tensor '" + name
+                    + "' (it holds " + tensors.keySet() + ")");
+        }
+        return t;
     }
 
     /** Heap bytes held, for the cache's byte bound. */
     public long bytes() {
-        return 4L * data.length + 128 + hash.length() * 2L;
+        long b = 128 + hash.length() * 2L;
+        for (Map.Entry<String, ItemTensor> e : tensors.entrySet()) {
+            b += e.getValue().bytes() + 2L * e.getKey().length();
+        }
+        return b;
     }
 }

@@ -18,40 +18,52 @@ public final class PromptUpdater {
     }
 
     /**
-     * @param counts the placeholder count of each item, in the order the items were given
+     * @param counts the placeholder count of each item, in the order the items were given; each
+     *     placeholder becomes that many copies of the spec's feature token, all embedded
      */
     public static UpdatedPrompt applyToTokens(int[] tokenIds, PromptReplacement spec, int[] counts) {
+        List<ItemReplacement> perItem = new ArrayList<>(counts.length);
+        for (int c : counts) {
+            if (c < 1) {
+                throw new IllegalArgumentException(spec.modality() + " placeholder count must be >= 1, got " + c);
+            }
+            perItem.add(ItemReplacement.repeat(spec.featureTokenId(), c));
+        }
+        return applyToTokens(tokenIds, spec, perItem);
+    }
+
+    /**
+     * Replaces the i-th placeholder token by {@code perItem.get(i)}'s token sequence; each range
+     * carries that replacement's is-embed mask.
+     */
+    public static UpdatedPrompt applyToTokens(int[] tokenIds, PromptReplacement spec, List<ItemReplacement> perItem) {
         List<Integer> at = new ArrayList<>();
         for (int i = 0; i < tokenIds.length; i++) {
             if (tokenIds[i] == spec.placeholderTokenId()) {
                 at.add(i);
             }
         }
-        if (spec.featureTokenId() == spec.placeholderTokenId() && at.size() != counts.length) {
-            UpdatedPrompt located = locateExpanded(tokenIds, spec, counts);
+        if (at.size() != perItem.size()) {
+            UpdatedPrompt located = locateExpanded(tokenIds, spec, perItem);
             if (located != null) {
                 return located;
             }
+            throw mismatch(spec, at.size(), perItem.size());
         }
-        if (at.size() != counts.length) {
-            throw mismatch(spec, at.size(), counts.length);
-        }
-        int total = tokenIds.length - counts.length;
-        for (int c : counts) {
-            if (c < 1) {
-                throw new IllegalArgumentException(spec.modality() + " placeholder count must be >= 1, got " + c);
-            }
-            total += c;
+        int total = tokenIds.length - perItem.size();
+        for (ItemReplacement r : perItem) {
+            total += r.length();
         }
         int[] out = new int[total];
-        List<PlaceholderRange> ranges = new ArrayList<>(counts.length);
+        List<PlaceholderRange> ranges = new ArrayList<>(perItem.size());
         int o = 0;
         int item = 0;
         for (int i = 0; i < tokenIds.length; i++) {
-            if (item < counts.length && i == at.get(item)) {
-                ranges.add(new PlaceholderRange(o, counts[item]));
-                for (int r = 0; r < counts[item]; r++) {
-                    out[o++] = spec.featureTokenId();
+            if (item < perItem.size() && i == at.get(item)) {
+                ItemReplacement r = perItem.get(item);
+                ranges.add(r.rangeAt(o));
+                for (int j = 0; j < r.length(); j++) {
+                    out[o++] = r.token(j);
                 }
                 item++;
             } else {
@@ -82,33 +94,48 @@ public final class PromptUpdater {
         return sb.append(prompt, from, prompt.length()).toString();
     }
 
-    /** Ranges of an already-expanded prompt, or null when it is not exactly that. */
-    private static UpdatedPrompt locateExpanded(int[] ids, PromptReplacement spec, int[] counts) {
+    /**
+     * Ranges of an already-expanded prompt (each item's whole replacement present, in order, as a
+     * Hugging Face processor would have produced it), or null when it is not exactly that: every
+     * placeholder token of the prompt must lie inside a located replacement.
+     */
+    private static UpdatedPrompt locateExpanded(int[] ids, PromptReplacement spec, List<ItemReplacement> perItem) {
+        if (perItem.isEmpty()) {
+            return null;
+        }
         List<PlaceholderRange> ranges = new ArrayList<>();
-        int i = 0;
-        while (i < ids.length) {
-            if (ids[i] != spec.placeholderTokenId()) {
-                i++;
-                continue;
+        boolean[] covered = new boolean[ids.length];
+        int from = 0;
+        for (ItemReplacement r : perItem) {
+            int found = indexOf(ids, r, from);
+            if (found < 0) {
+                return null;
             }
-            int start = i;
-            while (i < ids.length && ids[i] == spec.placeholderTokenId()) {
-                i++;
+            ranges.add(r.rangeAt(found));
+            for (int j = 0; j < r.length(); j++) {
+                covered[found + j] = true;
             }
-            int run = i - start;
-            // a run may hold several items back to back
-            int offset = start;
-            while (run > 0) {
-                if (ranges.size() >= counts.length || counts[ranges.size()] > run) {
-                    return null;
-                }
-                int c = counts[ranges.size()];
-                ranges.add(new PlaceholderRange(offset, c));
-                offset += c;
-                run -= c;
+            from = found + r.length();
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == spec.placeholderTokenId() && !covered[i]) {
+                return null;
             }
         }
-        return ranges.size() == counts.length && !ranges.isEmpty() ? new UpdatedPrompt(ids, ranges) : null;
+        return new UpdatedPrompt(ids, ranges);
+    }
+
+    private static int indexOf(int[] ids, ItemReplacement r, int from) {
+        outer:
+        for (int i = from; i + r.length() <= ids.length; i++) {
+            for (int j = 0; j < r.length(); j++) {
+                if (ids[i + j] != r.token(j)) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     private static int countOccurrences(String s, String p) {

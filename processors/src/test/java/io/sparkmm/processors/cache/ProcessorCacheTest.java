@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ProcessorCacheTest {
 
     private static ProcessedItem item(String hash, int floats) {
-        return new ProcessedItem(hash, "image", new float[floats], new int[] {floats}, 1);
+        return ProcessedItem.of(hash, "image", "pixel_values", new ItemTensor(new float[floats], new int[] {floats}));
     }
 
     @Test

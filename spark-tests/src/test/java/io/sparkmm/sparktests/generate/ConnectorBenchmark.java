@@ -3,15 +3,13 @@ package io.sparkmm.sparktests.generate;
 import io.sparkmm.connector.generate.MultimodalGenerator;
 import io.sparkmm.engine.Engine;
 import io.sparkmm.engine.EngineConfig;
+import io.sparkmm.engine.EngineOptions;
 import io.sparkmm.engine.EngineResult;
-import io.sparkmm.engine.LoadedModel;
+import io.sparkmm.engine.EngineSession;
 import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
-import io.sparkmm.kernels.Backends;
-import io.sparkmm.processors.cache.ProcessorCache;
-import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -110,10 +108,10 @@ public final class ConnectorBenchmark {
     }
 
     private static double[] runAlone(Path model, EngineConfig config, List<Row> data, int maxTokens) {
-        try (LoadedModel loaded = LoadedModel.open(model, Backends.createDefault());
-             Engine engine = new Engine(loaded, config)) {
-            MultimodalProcessor processor = new MultimodalProcessor(loaded, new ProcessorCache(512L << 20),
-                    MediaLimits.defaults());
+        try (EngineSession session = EngineSession.open(model.toString(),
+                EngineOptions.defaults().withEngine(config).withProcessorCacheBytes(512L << 20))) {
+            Engine engine = session.engine();
+            MultimodalProcessor processor = session.requests();
             long t0 = System.nanoTime();
             List<RequestHandle> handles = new ArrayList<>();
             for (Row r : data) {

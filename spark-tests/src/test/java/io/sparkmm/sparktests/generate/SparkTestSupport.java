@@ -2,16 +2,14 @@ package io.sparkmm.sparktests.generate;
 
 import io.sparkmm.engine.Engine;
 import io.sparkmm.engine.EngineConfig;
+import io.sparkmm.engine.EngineOptions;
 import io.sparkmm.engine.EngineResult;
-import io.sparkmm.engine.LoadedModel;
+import io.sparkmm.engine.EngineSession;
 import io.sparkmm.engine.RequestHandle;
-import io.sparkmm.engine.checkpoint.TinyLlavaCheckpoint;
+import io.sparkmm.engine.models.llava.TinyLlavaCheckpoint;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
-import io.sparkmm.kernels.Backends;
-import io.sparkmm.processors.cache.ProcessorCache;
-import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
 import org.apache.spark.sql.SparkSession;
 
@@ -83,10 +81,10 @@ final class SparkTestSupport {
      * with no Spark and no connector code. Greedy, so seeds play no part.
      */
     static List<String> engineAlone(Path model, List<Input> inputs, int maxTokens) {
-        try (LoadedModel loaded = LoadedModel.open(model, Backends.createDefault());
-             Engine engine = new Engine(loaded, EngineConfig.defaults())) {
-            MultimodalProcessor processor = new MultimodalProcessor(loaded, new ProcessorCache(64L << 20),
-                    MediaLimits.defaults());
+        try (EngineSession session = EngineSession.open(model.toString(),
+                EngineOptions.defaults().withEngine(EngineConfig.defaults()).withProcessorCacheBytes(64L << 20))) {
+            Engine engine = session.engine();
+            MultimodalProcessor processor = session.requests();
             List<RequestHandle> handles = new ArrayList<>();
             for (Input in : inputs) {
                 List<MediaSource> images = in.image() == null ? List.of() : List.of(MediaSource.ofBytes("img", in.image()));

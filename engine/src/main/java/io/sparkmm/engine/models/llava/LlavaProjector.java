@@ -1,4 +1,4 @@
-package io.sparkmm.engine.models;
+package io.sparkmm.engine.models.llava;
 
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.SafeTensor;

@@ -1,10 +1,16 @@
-package io.sparkmm.engine.models;
+package io.sparkmm.engine.models.llava;
 
+import io.sparkmm.engine.MediaInput;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.CheckpointException;
-import io.sparkmm.engine.checkpoint.LlavaConfig;
+import io.sparkmm.engine.models.DecoderModel;
+import io.sparkmm.engine.models.DecoderWeights;
+import io.sparkmm.engine.models.FamilyModel;
+import io.sparkmm.engine.models.FamilyProcessor;
+import io.sparkmm.engine.models.ModelFamily;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Tensor;
+import io.sparkmm.processors.cache.ItemTensor;
 
 import java.util.List;
 
@@ -13,7 +19,7 @@ import java.util.List;
  * whose output replaces the image placeholder tokens' embeddings) in front of a Llama-style
  * {@link DecoderModel}. Everything after the embeddings is the text decoder's own math.
  */
-public final class LlavaModel implements AutoCloseable {
+public final class LlavaModel implements FamilyModel {
 
     /**
      * Where each part's weights live. transformers &gt;= 4.52 nests the decoder body as
@@ -38,33 +44,34 @@ public final class LlavaModel implements AutoCloseable {
         }
     }
 
+    private final ModelFamily family;
     private final LlavaConfig config;
     private final Backend backend;
     private final DecoderModel languageModel;
     private final ClipVisionTower visionTower;
     private final LlavaProjector projector;
+    private final LlavaProcessor processor;
 
-    private LlavaModel(LlavaConfig config, Backend backend, DecoderModel languageModel, ClipVisionTower visionTower,
-                       LlavaProjector projector) {
+    private LlavaModel(ModelFamily family, LlavaConfig config, Backend backend, DecoderModel languageModel, ClipVisionTower visionTower,
+                       LlavaProjector projector, LlavaProcessor processor) {
+        this.family = family;
         this.config = config;
         this.backend = backend;
         this.languageModel = languageModel;
         this.visionTower = visionTower;
         this.projector = projector;
+        this.processor = processor;
     }
 
     /** Loads a LlavaForConditionalGeneration checkpoint of either naming generation onto the backend. */
-    public static LlavaModel load(Checkpoint ckpt, Backend backend) {
-        LlavaConfig c = ckpt.llavaConfig();
-        if (c == null) {
-            throw new CheckpointException(ckpt.directory().resolve(Checkpoint.CONFIG) + " describes a "
-                    + ckpt.architecture() + ", not a " + LlavaConfig.ARCHITECTURE);
-        }
+    static LlavaModel load(ModelFamily family, Checkpoint ckpt, Backend backend) {
+        LlavaConfig c = LlavaConfig.parse(ckpt.configJson());
         if (!DecoderModel.ARCHITECTURES.contains(c.textConfig().architecture())) {
             throw new CheckpointException(ckpt.directory().resolve(Checkpoint.CONFIG) + ": text_config architecture "
                     + c.textConfig().architecture() + " is not one we run; supported: " + DecoderModel.ARCHITECTURES);
         }
         Naming naming = Naming.detect(ckpt);
+        LlavaProcessor processor = LlavaProcessor.load(ckpt.directory(), c);
         DecoderModel text = null;
         ClipVisionTower vision = null;
         try {
@@ -73,7 +80,7 @@ public final class LlavaModel implements AutoCloseable {
             vision = ClipVisionTower.load(ckpt, c.visionConfig(), backend, naming.vision);
             LlavaProjector projector = LlavaProjector.load(ckpt, backend, naming.projector, c.projectorInputSize(),
                     c.textConfig().hiddenSize(), c.multimodalProjectorBias(), c.projectorActivation());
-            return new LlavaModel(c, backend, text, vision, projector);
+            return new LlavaModel(family, c, backend, text, vision, projector, processor);
         } catch (RuntimeException e) {
             if (text != null) {
                 text.close();
@@ -89,6 +96,41 @@ public final class LlavaModel implements AutoCloseable {
         return config;
     }
 
+    @Override
+    public ModelFamily family() {
+        return family;
+    }
+
+    @Override
+    public FamilyProcessor processor() {
+        return processor;
+    }
+
+    @Override
+    public int maxEmbeddingsPerItem() {
+        return config.imageTokensPerImage();
+    }
+
+    @Override
+    public Tensor encode(MediaInput item) {
+        if (!item.modality().equals("image")) {
+            throw new IllegalArgumentException("this LLaVA model takes images, not " + item.modality());
+        }
+        ItemTensor pixels = item.tensor(LlavaProcessor.PIXEL_VALUES);
+        int s = config.visionConfig().imageSize();
+        int c = config.visionConfig().numChannels();
+        if (pixels.data().length != c * s * s) {
+            throw new IllegalArgumentException("image " + item.hash() + " has " + pixels.data().length
+                    + " pixel values; this model's vision tower takes " + c + " x " + s + " x " + s);
+        }
+        if (item.numEmbeddings() != config.imageTokensPerImage()) {
+            throw new IllegalArgumentException("image " + item.hash() + " has " + item.numEmbeddings()
+                    + " placeholder positions; this model needs " + config.imageTokensPerImage());
+        }
+        return encodeImage(pixels.data());
+    }
+
+    @Override
     public DecoderModel languageModel() {
         return languageModel;
     }
@@ -114,52 +156,6 @@ public final class LlavaModel implements AutoCloseable {
                 config.keepClassToken())) {
             return projector.forward(features);
         }
-    }
-
-    /**
-     * The decoder's input embeddings [ids.length, text hidden]: text embeddings, with rows
-     * [imageOffsets[i], imageOffsets[i] + rows of image i) replaced by imageEmbeddings[i]. The
-     * embedding looked up for a placeholder id is discarded, so an image token id outside the text
-     * vocabulary is allowed (it is looked up as id 0). Caller owns the result.
-     */
-    public Tensor embedWithImages(int[] ids, List<Tensor> imageEmbeddings, int[] imageOffsets) {
-        if (imageEmbeddings.size() != imageOffsets.length) {
-            throw new IllegalArgumentException(imageEmbeddings.size() + " image embeddings but "
-                    + imageOffsets.length + " offsets");
-        }
-        int hidden = languageModel.config().hiddenSize();
-        boolean[] covered = new boolean[ids.length];
-        for (int i = 0; i < imageOffsets.length; i++) {
-            Tensor e = imageEmbeddings.get(i);
-            int off = imageOffsets[i];
-            if (e.cols() != hidden) {
-                throw new IllegalArgumentException("image " + i + " embeddings have " + e.cols()
-                        + " columns; the text model's hidden size is " + hidden);
-            }
-            if (off < 0 || off + e.rows() > ids.length) {
-                throw new IllegalArgumentException("image " + i + " at offset " + off + " with " + e.rows()
-                        + " rows does not fit a sequence of " + ids.length + " tokens");
-            }
-            for (int r = off; r < off + e.rows(); r++) {
-                if (covered[r]) {
-                    throw new IllegalArgumentException("image " + i + " overlaps another image at position " + r);
-                }
-                covered[r] = true;
-            }
-        }
-        int vocab = languageModel.config().vocabSize();
-        int[] lookup = ids.clone();
-        for (int r = 0; r < lookup.length; r++) {
-            if (covered[r] && lookup[r] >= vocab) {
-                lookup[r] = 0;
-            }
-        }
-        Tensor out = languageModel.embed(lookup);
-        for (int i = 0; i < imageOffsets.length; i++) {
-            Tensor e = imageEmbeddings.get(i);
-            backend.copyRows(e, 0, out, imageOffsets[i], e.rows());
-        }
-        return out;
     }
 
     @Override

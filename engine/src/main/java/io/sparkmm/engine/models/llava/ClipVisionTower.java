@@ -1,7 +1,7 @@
-package io.sparkmm.engine.models;
+package io.sparkmm.engine.models.llava;
 
 import io.sparkmm.engine.checkpoint.Checkpoint;
-import io.sparkmm.engine.checkpoint.ClipVisionConfig;
+
 import io.sparkmm.engine.checkpoint.SafeTensor;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.Backend;

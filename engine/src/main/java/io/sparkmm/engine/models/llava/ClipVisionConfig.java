@@ -1,4 +1,6 @@
-package io.sparkmm.engine.checkpoint;
+package io.sparkmm.engine.models.llava;
+
+import io.sparkmm.engine.checkpoint.JsonFields;
 
 import io.sparkmm.kernels.Activation;
 
@@ -39,7 +41,7 @@ public record ClipVisionConfig(String modelType, int hiddenSize, int intermediat
     }
 
     /** LlavaConfig's default tower when a config.json has no vision_config: CLIP ViT-L/14 at 336 px. */
-    static ClipVisionConfig llavaDefault() {
+    public static ClipVisionConfig llavaDefault() {
         return new ClipVisionConfig(MODEL_TYPE, 1024, 4096, 24, 16, 336, 14, 3, 1e-5f, "quick_gelu");
     }
 

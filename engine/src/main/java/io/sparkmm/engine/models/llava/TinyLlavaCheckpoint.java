@@ -1,4 +1,11 @@
-package io.sparkmm.engine.checkpoint;
+package io.sparkmm.engine.models.llava;
+
+import io.sparkmm.engine.checkpoint.Checkpoint;
+import io.sparkmm.engine.checkpoint.JsonFields;
+import io.sparkmm.engine.checkpoint.GenerationConfig;
+import io.sparkmm.engine.checkpoint.SafetensorsWriter;
+import io.sparkmm.engine.checkpoint.TinyTokenizer;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,4 +1,9 @@
-package io.sparkmm.engine.checkpoint;
+package io.sparkmm.engine.models.llava;
+
+import io.sparkmm.engine.checkpoint.Checkpoint;
+import io.sparkmm.engine.checkpoint.CheckpointException;
+import io.sparkmm.engine.checkpoint.JsonFields;
+import io.sparkmm.engine.checkpoint.ModelConfig;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkmm.kernels.Activation;
@@ -53,7 +58,7 @@ public record LlavaConfig(ModelConfig textConfig, ClipVisionConfig visionConfig,
         return MODEL_TYPE.equals(f.node().path("model_type").asText(null));
     }
 
-    static LlavaConfig parse(JsonFields f) {
+    public static LlavaConfig parse(JsonFields f) {
         if (!describes(f)) {
             throw new CheckpointException(f.file() + ": architectures is " + f.node().get("architectures")
                     + ", expected [\"" + ARCHITECTURE + "\"]");

@@ -1,4 +1,13 @@
-package io.sparkmm.engine.checkpoint;
+package io.sparkmm.engine.models.text;
+
+import io.sparkmm.engine.checkpoint.Checkpoint;
+import io.sparkmm.engine.checkpoint.JsonFields;
+import io.sparkmm.engine.checkpoint.ModelConfig;
+import io.sparkmm.engine.checkpoint.GenerationConfig;
+import io.sparkmm.engine.checkpoint.SafetensorsWriter;
+import io.sparkmm.engine.checkpoint.TinyTokenizer;
+import io.sparkmm.engine.checkpoint.RopeScaling;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkmm.kernels.DType;
@@ -139,7 +148,7 @@ public final class TinyCheckpoint {
      * Adds a decoder's weights with its body under {@code prefix} ("model." for a causal LM,
      * "model.language_model." inside LLaVA) and its untied head as {@code lmHeadName}.
      */
-    static void textWeights(SafetensorsWriter w, Spec s, int vocab, String prefix, String lmHeadName) {
+    public static void textWeights(SafetensorsWriter w, Spec s, int vocab, String prefix, String lmHeadName) {
         int d = s.hiddenSize();
         int q = s.numHeads() * s.headDim();
         int kv = s.numKvHeads() * s.headDim();
@@ -170,12 +179,12 @@ public final class TinyCheckpoint {
         }
     }
 
-    static void linear(SafetensorsWriter w, Spec s, String prefix, int out, int in) {
+    public static void linear(SafetensorsWriter w, Spec s, String prefix, int out, int in) {
         normal(w, s, prefix + ".weight", 1.0 / Math.sqrt(in), out, in);
     }
 
     /** RMSNorm weights near 1 (HF initialises them to exactly 1; noise makes a missing weight visible). */
-    static void norm(SafetensorsWriter w, Spec s, String name, int d) {
+    public static void norm(SafetensorsWriter w, Spec s, String name, int d) {
         Random r = rng(s, name);
         float[] x = new float[d];
         for (int i = 0; i < d; i++) {
@@ -184,7 +193,7 @@ public final class TinyCheckpoint {
         w.add(name, s.dtype(), new int[] {d}, x);
     }
 
-    static void normal(SafetensorsWriter w, Spec s, String name, double std, int... shape) {
+    public static void normal(SafetensorsWriter w, Spec s, String name, double std, int... shape) {
         Random r = rng(s, name);
         int n = 1;
         for (int dim : shape) {
@@ -207,7 +216,7 @@ public final class TinyCheckpoint {
     }
 
     /** config.json as transformers writes it: keys sorted, every field of the config class. */
-    static ObjectNode configJson(Spec s) {
+    public static ObjectNode configJson(Spec s) {
         ObjectNode c = JsonFields.MAPPER.createObjectNode();
         c.putArray("architectures").add(s.architecture().hfName);
         if (s.architecture() == Architecture.LLAMA) {
@@ -275,7 +284,7 @@ public final class TinyCheckpoint {
         return c;
     }
 
-    static ObjectNode generationConfigJson() {
+    public static ObjectNode generationConfigJson() {
         ObjectNode g = JsonFields.MAPPER.createObjectNode();
         g.put("bos_token_id", TinyTokenizer.END_OF_TEXT_ID);
         g.put("do_sample", false);
@@ -284,72 +293,22 @@ public final class TinyCheckpoint {
         return g;
     }
 
-    static void writeJson(Path file, ObjectNode node) throws IOException {
+    public static void writeJson(Path file, ObjectNode node) throws IOException {
         Files.writeString(file, JsonFields.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
     }
 
-    /** {@code --out DIR [--arch llama|qwen2|mistral] [--dtype f32|bf16|f16] [--seed N]} */
+    /** The {@code tiny-checkpoint} command; kept so the writer runs on its own ({@code --out DIR [--arch ...]}). */
     public static void main(String[] args) {
-        try {
-            run(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("TinyCheckpoint: " + e.getMessage());
-            System.err.println("usage: TinyCheckpoint --out DIR [--arch llama|qwen2|mistral|llava] [--dtype f32|bf16|f16] [--seed N]");
-            System.exit(2);
-        }
+        io.sparkmm.engine.cli.TinyCheckpointCommand.main(args);
     }
 
-    /**
-     * The command line: {@code --out DIR [--arch llama|qwen2|mistral|llava] [--dtype f32|bf16|f16]
-     * [--seed N]}; throws IllegalArgumentException naming a bad option.
-     */
-    public static Path run(String[] args) {
-        Path out = null;
-        String arch = "llama";
-        String dtype = "f32";
-        Long seed = null;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("missing value after " + a);
-            }
-            String v = args[++i];
-            switch (a) {
-                case "--out" -> out = Path.of(v);
-                case "--arch" -> arch = v.toLowerCase(Locale.ROOT);
-                case "--dtype" -> dtype = v.toLowerCase(Locale.ROOT);
-                case "--seed" -> seed = Long.parseLong(v);
-                default -> throw new IllegalArgumentException("unknown option " + a);
-            }
-        }
-        if (out == null) {
-            throw new IllegalArgumentException("--out DIR is required");
-        }
-        DType type = switch (dtype) {
-            case "f32" -> DType.F32;
-            case "bf16" -> DType.BF16;
-            case "f16" -> DType.F16;
-            default -> throw new IllegalArgumentException("--dtype " + dtype + ": expected f32, bf16 or f16");
-        };
-        if (arch.equals("llava")) {
-            TinyLlavaCheckpoint.Spec llava = TinyLlavaCheckpoint.Spec.llama();
-            TinyLlavaCheckpoint.write(out, llava);
-            System.out.println("wrote LlavaForConditionalGeneration (tiny, random) to " + out.toAbsolutePath());
-            return out;
-        }
-        Spec spec = switch (arch) {
+    /** The spec of a text {@code --arch} word (llama, qwen2, mistral), or null. */
+    public static Spec specFor(String arch) {
+        return switch (arch) {
             case "llama" -> Spec.llamaGqa();
             case "qwen2" -> Spec.qwen2();
             case "mistral" -> Spec.mistral();
-            default -> throw new IllegalArgumentException("--arch " + arch + ": expected llama, qwen2, mistral or llava");
+            default -> null;
         };
-        spec = spec.withDtype(type);
-        if (seed != null) {
-            spec = spec.withSeed(seed);
-        }
-        write(out, spec);
-        System.out.println("wrote " + spec.architecture().hfName + " (" + spec.dtype() + ", seed " + spec.seed()
-                + ", vocab " + spec.vocabSize() + ") to " + out.toAbsolutePath());
-        return out;
     }
 }

@@ -1,0 +1,254 @@
+package io.sparkmm.connector.engine;
+
+import io.sparkmm.connector.generate.GeneratorOptions;
+import io.sparkmm.connector.generate.GeneratorOptions.Mode;
+import io.sparkmm.connector.generate.GeneratorSettings;
+import io.sparkmm.connector.generate.OrderedWindow;
+import io.sparkmm.connector.generate.RequestFactory;
+import io.sparkmm.connector.generate.RowInput;
+import io.sparkmm.connector.generate.RowWaiter;
+import io.sparkmm.engine.EngineResult;
+import io.sparkmm.engine.EngineSession;
+import io.sparkmm.engine.LoadedModel;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The executor's engine pool over a real tiny checkpoint, without Spark: weights shared across
+ * engine options, reference counting, the processor cache's one size, idle eviction on a fake
+ * clock, and what rows see when their engine is gone.
+ */
+class EnginePoolTest {
+
+    private static final long CACHE = 1L << 20;
+    private static final Duration IDLE = Duration.ofSeconds(10);
+
+    @TempDir
+    static Path dir;
+    private static String model;
+
+    private final AtomicInteger loads = new AtomicInteger();
+    private final AtomicLong now = new AtomicLong(1_000_000_000L);
+    private final List<EnginePool> pools = new ArrayList<>();
+
+    @BeforeAll
+    static void writeModel() {
+        model = TinyCheckpoint.write(dir.resolve("tiny"), TinyCheckpoint.Spec.llamaGqa()).toString();
+    }
+
+    @AfterEach
+    void closePools() {
+        pools.forEach(EnginePool::closeAll);
+    }
+
+    private EnginePool pool(Duration idle) {
+        EnginePool p = new EnginePool((location, device) -> {
+            loads.incrementAndGet();
+            return EngineSession.loadModel(location, device);
+        }, idle, now::get);
+        pools.add(p);
+        return p;
+    }
+
+    /** Small KV pools: the default takes a share of the heap per engine. */
+    private static EngineKey key(int maxSeqs) {
+        return new EngineKey(model, 256, maxSeqs, 4L << 20, "cpu-reference");
+    }
+
+    private void advance(Duration d) {
+        now.addAndGet(d.toNanos());
+    }
+
+    @Test
+    void enginesDifferingOnlyInMaxSeqsShareOneLoadedModel() throws Exception {
+        EnginePool pool = pool(IDLE);
+        try (EngineLease a = pool.acquire(key(4), CACHE); EngineLease b = pool.acquire(key(8), CACHE);
+             EngineLease a2 = pool.acquire(key(4), CACHE)) {
+            assertThat(a.engine()).isNotSameAs(b.engine());
+            assertThat(a.engine().engine()).isNotSameAs(b.engine().engine());
+            assertThat(a.engine().engine().config().maxNumSeqs()).isEqualTo(4);
+            assertThat(b.engine().engine().config().maxNumSeqs()).isEqualTo(8);
+            assertThat(a.engine().model()).isSameAs(b.engine().model());
+            assertThat(a2.engine()).as("an equal key gets the same engine").isSameAs(a.engine());
+            assertThat(a.engine().users()).isEqualTo(2);
+            assertThat(loads).hasValue(1);
+            assertThat(pool.loadedModels()).isEqualTo(1);
+            assertThat(generate(a.engine()).ok()).isTrue();
+            assertThat(generate(b.engine()).ok()).isTrue();
+        }
+        assertThat(pool.loaded()).hasSize(2).allMatch(e -> e.users() == 0);
+    }
+
+    @Test
+    void theLastEngineOverAModelClosesItAndALaterTaskLoadsItAgain() throws Exception {
+        EnginePool pool = pool(IDLE);
+        EngineLease a = pool.acquire(key(4), CACHE);
+        EngineLease b = pool.acquire(key(8), CACHE);
+        LoadedModel first = a.engine().model();
+        a.close();
+        a.close(); // idempotent: a task may close on its last row and again at task end
+        assertThat(a.engine().users()).isZero();
+
+        advance(IDLE.plusSeconds(1));
+        assertThat(pool.evictIdle()).as("only the engine no task holds goes").isEqualTo(1);
+        assertThat(a.engine().isClosed()).isTrue();
+        assertThat(b.engine().isClosed()).isFalse();
+        assertThat(pool.loadedModels()).as("b still uses the weights").isEqualTo(1);
+        assertThat(generate(b.engine()).ok()).isTrue();
+
+        b.close();
+        advance(IDLE.plusSeconds(1));
+        assertThat(pool.evictIdle()).isEqualTo(1);
+        assertThat(pool.loaded()).isEmpty();
+        assertThat(pool.loadedModels()).as("the last engine closed the model").isZero();
+
+        try (EngineLease again = pool.acquire(key(4), CACHE)) {
+            assertThat(loads).hasValue(2);
+            assertThat(again.engine()).isNotSameAs(a.engine());
+            assertThat(again.engine().model()).isNotSameAs(first);
+            assertThat(generate(again.engine()).ok()).isTrue();
+        }
+    }
+
+    @Test
+    void anEngineIsEvictedOnlyWhenUnheldAndIdleLongerThanTheTimeout() throws Exception {
+        EnginePool pool = pool(IDLE);
+        EngineLease held = pool.acquire(key(4), CACHE);
+        advance(IDLE.multipliedBy(100));
+        assertThat(pool.evictIdle()).as("a task holds it, however long ago it started").isZero();
+        held.close();
+        advance(IDLE.minusSeconds(1));
+        assertThat(pool.evictIdle()).as("idle, but not for long enough").isZero();
+        advance(Duration.ofSeconds(2));
+        assertThat(pool.evictIdle()).isEqualTo(1);
+        assertThat(held.engine().isClosed()).isTrue();
+        assertThat(pool.evictIdle()).isZero();
+    }
+
+    @Test
+    void autoIsResolvedOnTheExecutorAndSharesWeightsWithTheWordItStandsFor() {
+        String old = System.getProperty("sparkmm.device");
+        System.setProperty("sparkmm.device", "reference"); // an old word, as an executor's extraJavaOptions may still say
+        try {
+            EnginePool pool = pool(IDLE);
+            try (EngineLease auto = pool.acquire(new EngineKey(model, 256, 4, 4L << 20, null), CACHE);
+                 EngineLease named = pool.acquire(key(8), CACHE)) {
+                assertThat(auto.engine().device()).isEqualTo("cpu-reference");
+                assertThat(auto.engine().key().device()).isEqualTo("auto");
+                assertThat(auto.engine().model()).isSameAs(named.engine().model());
+                assertThat(loads).hasValue(1);
+            }
+        } finally {
+            if (old == null) {
+                System.clearProperty("sparkmm.device");
+            } else {
+                System.setProperty("sparkmm.device", old);
+            }
+        }
+    }
+
+    @Test
+    void aZeroTimeoutNeverEvicts() {
+        EnginePool pool = pool(Duration.ZERO);
+        pool.acquire(key(4), CACHE).close();
+        advance(Duration.ofDays(365));
+        assertThat(pool.evictIdle()).isZero();
+        assertThat(pool.loaded()).hasSize(1);
+    }
+
+    @Test
+    void aSecondProcessorCacheSizeFailsNamingTheOptionAndBothValues() {
+        EnginePool pool = pool(IDLE);
+        pool.acquire(key(4), CACHE).close();
+        assertThatThrownBy(() -> pool.acquire(key(8), 2 * CACHE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("processorCacheBytes")
+                .hasMessageContaining(Long.toString(2 * CACHE))
+                .hasMessageContaining(Long.toString(CACHE));
+        assertThat(GeneratorOptions.PROCESSOR_CACHE_BYTES.name()).isEqualTo("processorCacheBytes");
+        assertThat(pool.loaded()).as("the refused call loaded nothing").hasSize(1);
+        pool.acquire(key(8), CACHE).close();
+        assertThat(pool.loaded()).hasSize(2);
+    }
+
+    @Test
+    void rowsOfAStoppedEngineGetAnErrorNamingThemInPermissiveMode() {
+        AtomicInteger ended = new AtomicInteger();
+        OrderedWindow<String, Object[]> window = window(stoppedEngine(), List.of("a", "b"), Mode.PERMISSIVE);
+        window.onEnd(ended::incrementAndGet);
+        List<Object[]> out = new ArrayList<>();
+        window.forEachRemaining(out::add);
+        assertThat(out).hasSize(2);
+        assertThat((String) out.get(0)[5]).contains("row row-0").contains("engine stopped");
+        assertThat((String) out.get(1)[5]).contains("row row-1").contains("engine stopped");
+        assertThat(window.hasNext()).isFalse();
+        assertThat(ended).as("the end action runs once").hasValue(1);
+    }
+
+    @Test
+    void aStoppedEngineFailsTheTaskNamingTheRowInFailfastMode() {
+        OrderedWindow<String, Object[]> window = window(stoppedEngine(), List.of("a"), Mode.FAILFAST);
+        assertThatThrownBy(window::next).hasMessageContaining("row row-0").hasMessageContaining("FAILFAST")
+                .hasMessageContaining("engine stopped");
+    }
+
+    /**
+     * An engine that was stopped while a task still had it (as at executor shutdown), over weights
+     * another engine keeps open, so the rows' requests still build and only the engine is gone.
+     */
+    private SharedEngine stoppedEngine() {
+        EnginePool pool = pool(IDLE);
+        EngineLease stopped = pool.acquire(key(4), CACHE);
+        pool.acquire(key(8), CACHE);
+        stopped.close();
+        advance(IDLE.plusSeconds(1));
+        assertThat(pool.evictIdle()).isEqualTo(1);
+        assertThat(stopped.engine().isClosed()).isTrue();
+        return stopped.engine();
+    }
+
+    private static OrderedWindow<String, Object[]> window(SharedEngine engine, List<String> prompts, Mode mode) {
+        GeneratorSettings s = settings();
+        return new OrderedWindow<>(prompts.iterator(), 4, engine, new RequestFactory(s, engine.processor()),
+                new OrderedWindow.RowHandler<>() {
+                    @Override
+                    public RowInput input(String row, long index) {
+                        return new RowInput("row-" + index, row, null, null, null);
+                    }
+
+                    @Override
+                    public Object[] output(String row, Object[] resultValues) {
+                        return resultValues;
+                    }
+                }, mode, null, new RowWaiter(Duration.ZERO, Duration.ofMillis(50), engine::isClosed));
+    }
+
+    private static GeneratorSettings settings() {
+        return GeneratorSettings.from(Map.of(GeneratorOptions.MODEL_PATH.name(), model,
+                GeneratorOptions.CHAT_TEMPLATE.name(), false, GeneratorOptions.MAX_TOKENS.name(), 3,
+                GeneratorOptions.TEMPERATURE.name(), 0.0));
+    }
+
+    private static EngineResult generate(SharedEngine engine) throws Exception {
+        var request = new RequestFactory(settings(), engine.processor()).build(new RowInput("r", "hello", null, null, null));
+        EngineResult r = engine.engine().submit(request).result().get(60, TimeUnit.SECONDS);
+        assertThat(r.error()).isNull();
+        assertThat(r.completionTokens()).isBetween(1, 3);
+        return r;
+    }
+}

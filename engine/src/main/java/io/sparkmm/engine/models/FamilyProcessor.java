@@ -1,0 +1,70 @@
+package io.sparkmm.engine.models;
+
+import io.sparkmm.processors.cache.ProcessedItem;
+import io.sparkmm.processors.media.MediaLimits;
+import io.sparkmm.processors.media.MediaSource;
+import io.sparkmm.processors.prompt.ItemReplacement;
+import io.sparkmm.processors.prompt.PromptReplacement;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A family's media processor (vLLM's per-model multimodal processor): what a checkpoint does to a
+ * media item before its encoder, and how the item appears in the prompt. Thread-safe: Spark
+ * tasks call it concurrently, each in its own thread.
+ */
+public interface FamilyProcessor {
+
+    /** The modalities it takes (empty for text-only). */
+    List<String> modalities();
+
+    /**
+     * Everything in the checkpoint that changes what {@link #process} produces (the preprocessor
+     * config text, the per-request overrides); it enters the content hash so cached items of
+     * another configuration are never reused.
+     */
+    String fingerprint();
+
+    /** Decodes and processes one item (bytes already read and hashed by the caller). */
+    ProcessedItem process(String hash, String modality, MediaSource bytes, MediaLimits limits);
+
+    /** The placeholder the user writes for a modality, and its token id after tokenization. */
+    PromptReplacement placeholder(String modality);
+
+    /** What one item's placeholder becomes: tokens and is-embed mask (its size may depend on the item). */
+    ItemReplacement replacement(ProcessedItem item);
+
+    /** The entry of a chat message's content list that stands for one item (HF's form, e.g. {"type": "image"}). */
+    default Map<String, Object> chatContentEntry(String modality) {
+        return Map.of("type", modality);
+    }
+
+    /** A processor for a text-only model. */
+    FamilyProcessor TEXT_ONLY = new FamilyProcessor() {
+        @Override
+        public List<String> modalities() {
+            return List.of();
+        }
+
+        @Override
+        public String fingerprint() {
+            return "";
+        }
+
+        @Override
+        public ProcessedItem process(String hash, String modality, MediaSource bytes, MediaLimits limits) {
+            throw new IllegalArgumentException("this model is text-only; it cannot take " + modality);
+        }
+
+        @Override
+        public PromptReplacement placeholder(String modality) {
+            throw new IllegalArgumentException("this model is text-only; it cannot take " + modality);
+        }
+
+        @Override
+        public ItemReplacement replacement(ProcessedItem item) {
+            throw new IllegalArgumentException("this model is text-only; it cannot take " + item.modality());
+        }
+    };
+}

@@ -1,0 +1,94 @@
+package io.sparkmm.engine.models.llava;
+
+import io.sparkmm.engine.models.FamilyProcessor;
+import io.sparkmm.processors.cache.ItemTensor;
+import io.sparkmm.processors.cache.ProcessedItem;
+import io.sparkmm.processors.image.ClipImageProcessor;
+import io.sparkmm.processors.image.ClipImageProcessorConfig;
+import io.sparkmm.processors.media.MediaIO;
+import io.sparkmm.processors.media.MediaLimits;
+import io.sparkmm.processors.media.MediaSource;
+import io.sparkmm.processors.media.RgbImage;
+import io.sparkmm.processors.prompt.ItemReplacement;
+import io.sparkmm.processors.prompt.PromptReplacement;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * LlavaProcessor's behaviour: CLIP resize, crop, rescale and normalize of each image into
+ * {@code pixel_values [3, S, S]}, and {@code <image>} expanded to a fixed number of image tokens
+ * (patches, plus the class token under the "full" strategy), every one of them embedded.
+ */
+final class LlavaProcessor implements FamilyProcessor {
+
+    static final String PIXEL_VALUES = "pixel_values";
+    static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
+
+    private final ClipImageProcessor images;
+    private final String fingerprint;
+    private final PromptReplacement placeholder;
+    private final int tokensPerImage;
+
+    private LlavaProcessor(ClipImageProcessor images, String fingerprint, PromptReplacement placeholder, int tokensPerImage) {
+        this.images = images;
+        this.fingerprint = fingerprint;
+        this.placeholder = placeholder;
+        this.tokensPerImage = tokensPerImage;
+    }
+
+    static LlavaProcessor load(Path dir, LlavaConfig config) {
+        Path pre = dir.resolve(PREPROCESSOR_CONFIG);
+        if (!Files.isRegularFile(pre)) {
+            throw new IllegalArgumentException("multimodal model " + dir + " has no " + PREPROCESSOR_CONFIG);
+        }
+        String text;
+        try {
+            text = Files.readString(pre);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + pre + ": " + e.getMessage(), e);
+        }
+        int image = config.imageTokenIndex();
+        return new LlavaProcessor(new ClipImageProcessor(ClipImageProcessorConfig.load(pre)), text,
+                new PromptReplacement("image", "<image>", image, image), config.imageTokensPerImage());
+    }
+
+    @Override
+    public List<String> modalities() {
+        return List.of("image");
+    }
+
+    @Override
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    @Override
+    public ProcessedItem process(String hash, String modality, MediaSource bytes, MediaLimits limits) {
+        requireImage(modality);
+        RgbImage image = MediaIO.readImage(bytes, limits);
+        float[] pixels = images.process(image);
+        return ProcessedItem.of(hash, modality, PIXEL_VALUES,
+                new ItemTensor(pixels, new int[] {3, images.outputHeight(), images.outputWidth()}));
+    }
+
+    @Override
+    public PromptReplacement placeholder(String modality) {
+        requireImage(modality);
+        return placeholder;
+    }
+
+    @Override
+    public ItemReplacement replacement(ProcessedItem item) {
+        requireImage(item.modality());
+        return ItemReplacement.repeat(placeholder.featureTokenId(), tokensPerImage);
+    }
+
+    private static void requireImage(String modality) {
+        if (!modality.equals("image")) {
+            throw new IllegalArgumentException("this LLaVA model takes images, not " + modality);
+        }
+    }
+}
