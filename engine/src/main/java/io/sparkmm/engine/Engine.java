@@ -215,7 +215,8 @@ public final class Engine implements AutoCloseable {
         }
         runner.free(out.freedEncoderHashes());
         List<ScheduledChunk> live = failItemsThatDoNotEncode(out);
-        Map<ScheduledChunk, float[]> logits = new HashMap<>();
+        // by identity: each chunk object of this step is its own key
+        Map<ScheduledChunk, float[]> logits = new java.util.IdentityHashMap<>();
         forwardIsolating(live, logits);
         steps++;
         scheduledTokens += out.numBatchedTokens();

@@ -22,9 +22,10 @@ import java.util.Locale;
  *               property if set, else the fastest available), {@code cpu}, {@code cpu-reference}, later
  *               {@code cuda:N}; the old words {@code reference} and {@code simd} still mean
  *               {@code cpu-reference} and {@code cpu}
+ * @param kvCacheDtype the KV pool's element type: f32 (default), bf16 or f16
  */
-public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String device)
-        implements Serializable {
+public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String device,
+                        String kvCacheDtype) implements Serializable {
 
     /** The device word that defers the choice to the executor. */
     public static final String AUTO = "auto";
@@ -35,22 +36,33 @@ public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, lon
         }
         modelPath = normalize(modelPath);
         device = normalizeDevice(device);
+        kvCacheDtype = kvCacheDtype == null || kvCacheDtype.isBlank() ? DEFAULT_KV_DTYPE
+                : kvCacheDtype.strip().toLowerCase(Locale.ROOT);
         // fail on the driver, naming the option, rather than in every task
-        config(maxBatchedTokens, maxSeqs, kvCacheBytes);
+        config(maxBatchedTokens, maxSeqs, kvCacheBytes, kvCacheDtype);
+    }
+
+    /** The engine's default KV element type, in the connector's word. */
+    public static final String DEFAULT_KV_DTYPE = "f32";
+
+    /** A key with the default KV element type. */
+    public EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String device) {
+        this(modelPath, maxBatchedTokens, maxSeqs, kvCacheBytes, device, DEFAULT_KV_DTYPE);
     }
 
     public EngineConfig engineConfig() {
-        return config(maxBatchedTokens, maxSeqs, kvCacheBytes);
+        return config(maxBatchedTokens, maxSeqs, kvCacheBytes, kvCacheDtype);
     }
 
-    private static EngineConfig config(int maxBatchedTokens, int maxSeqs, long kvCacheBytes) {
+    private static EngineConfig config(int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String kvCacheDtype) {
         try {
             return EngineConfig.defaults().withMaxNumBatchedTokens(maxBatchedTokens).withMaxNumSeqs(maxSeqs)
-                    .withKvCacheBytes(kvCacheBytes);
+                    .withKvCacheBytes(kvCacheBytes).withKvCacheDtype(EngineConfig.parseKvDtype(kvCacheDtype));
         } catch (IllegalArgumentException e) {
             // the engine speaks its own (vLLM) names; the user wrote the connector's
             throw new IllegalArgumentException("sparkmm: bad engine option among maxBatchedTokens=" + maxBatchedTokens
-                    + ", maxSeqs=" + maxSeqs + ", kvCacheBytes=" + kvCacheBytes + ": " + e.getMessage(), e);
+                    + ", maxSeqs=" + maxSeqs + ", kvCacheBytes=" + kvCacheBytes + ", kvCacheDtype=" + kvCacheDtype
+                    + ": " + e.getMessage(), e);
         }
     }
 

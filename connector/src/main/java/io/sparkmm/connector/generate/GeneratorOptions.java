@@ -1,5 +1,7 @@
 package io.sparkmm.connector.generate;
 
+import io.sparkmm.engine.EngineConfig;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -87,6 +89,9 @@ public final class GeneratorOptions {
     public static final Option<Long> KV_CACHE_BYTES = option("kvCacheBytes", 0L,
             "KV pool bytes of the executor's engine (0 = a quarter of the device's memory budget; on CPU the direct "
                     + "memory the JVM may allocate)", Long::valueOf);
+    public static final Option<String> KV_CACHE_DTYPE = option("kvCacheDtype", "f32",
+            "element type of the executor engine's KV pool: f32 | bf16 | f16 (16-bit pools hold twice the tokens; "
+                    + "f32 was the fastest on CPU)", v -> EngineConfig.parseKvDtype(v).name().toLowerCase(Locale.ROOT));
     public static final Option<Integer> MAX_BATCHED_TOKENS = option("maxBatchedTokens", 2048,
             "engine token budget per step (prefill chunks + decodes)", Integer::valueOf);
     public static final Option<Integer> MAX_SEQS = option("maxSeqs", 256, "most requests running in the engine at once",

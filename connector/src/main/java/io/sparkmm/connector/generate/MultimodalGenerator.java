@@ -152,6 +152,8 @@ public final class MultimodalGenerator implements Serializable {
     public long getKvCacheBytes() { return get(KV_CACHE_BYTES); }
     public MultimodalGenerator setMaxBatchedTokens(int v) { return put(MAX_BATCHED_TOKENS, v); }
     public int getMaxBatchedTokens() { return get(MAX_BATCHED_TOKENS); }
+    public MultimodalGenerator setKvCacheDtype(String v) { return put(KV_CACHE_DTYPE, v); }
+    public String getKvCacheDtype() { return get(KV_CACHE_DTYPE); }
     public MultimodalGenerator setMaxSeqs(int v) { return put(MAX_SEQS, v); }
     public int getMaxSeqs() { return get(MAX_SEQS); }
     public MultimodalGenerator setProcessorCacheBytes(long v) { return put(PROCESSOR_CACHE_BYTES, v); }

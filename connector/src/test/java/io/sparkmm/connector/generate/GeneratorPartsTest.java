@@ -87,4 +87,18 @@ class GeneratorPartsTest {
                 .isEqualTo("cpu-reference");
         assertThat(GeneratorOptions.DEVICE.doc()).contains("cpu-reference").doesNotContain("simd |");
     }
+
+    @Test
+    void kvCacheDtypeReachesTheEngineConfigAndBadWordsNameTheOption() {
+        assertThat(new MultimodalGenerator().setModelPath("/m").settings().engineKey().engineConfig().kvCacheDtype())
+                .isEqualTo(io.sparkmm.engine.EngineConfig.DEFAULT_KV_DTYPE);
+        MultimodalGenerator bf16 = new MultimodalGenerator().setModelPath("/m");
+        bf16.set("kvCacheDtype", "BF16");
+        assertThat(bf16.settings().engineKey().kvCacheDtype()).isEqualTo("bf16");
+        assertThat(bf16.settings().engineKey().engineConfig().kvCacheDtype().name()).isEqualTo("BF16");
+        // a different KV dtype is a different engine
+        assertThat(bf16.settings().engineKey()).isNotEqualTo(new MultimodalGenerator().setModelPath("/m").settings().engineKey());
+        assertThatThrownBy(() -> new MultimodalGenerator().setModelPath("/m").set("kvCacheDtype", "int8"))
+                .hasMessageContaining("kvCacheDtype").hasMessageContaining("int8");
+    }
 }
