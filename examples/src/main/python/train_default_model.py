@@ -17,10 +17,10 @@ The task (fixed; the Java examples and tests rely on it):
 
 The model uses exactly Hugging Face's parameter names and config for LlavaForConditionalGeneration
 (transformers >= 4.52 naming): a CLIP vision tower, a two-layer projector and a Llama decoder.
-transformers is not installable here, so the forward is written with plain torch ops following
-the same formulas as engine/src/test/python/{llava_oracle,decoder_oracle}.py (the independent
-oracles the Java engine is tested against), batched; whatever this script trains is therefore
-what the Java engine runs. Images go through the same preprocessing as the Java
+The forward is written with plain torch ops following the formulas of transformers' modeling_clip,
+modeling_llava and modeling_llama (which the Java engine is tested against, through
+engine/src/test/python/hf_fixtures.py), batched; whatever this script trains is therefore what the
+Java engine runs. Images go through the same preprocessing as the Java
 ClipImageProcessor: Pillow bicubic resize of the shortest edge, center crop, rescale, CLIP norm.
 
 Training has two stages. Stage 1 trains the vision tower alone on shape targets: the class token
@@ -54,7 +54,7 @@ from shape_task import (BACKGROUNDS, CLIP_MEAN, CLIP_STD, COLORS, EOS, IMAGE, PA
                         build_vocab, preprocess, prompt_ids, random_example)
 
 # ---------------------------------------------------------------------------------------------
-# Model: HF parameter names, oracle formulas, batched
+# Model: HF parameter names, transformers' formulas, batched
 # ---------------------------------------------------------------------------------------------
 class Cfg:
     # 64 px crops cut in 8 px patches: 64 image tokens; the smallest shape (16 px in the crop)
@@ -144,7 +144,7 @@ def quick_gelu(x):
 def tower_states(cfg, w, pixels):
     """[B, 3, S, S] -> the CLIP tower's hidden state at vision_feature_layer, [B, 1 + patches,
     vision hidden] with the class token first: embeddings, pre_layrnorm, pre-norm encoder layers
-    (llava_oracle.py's formulas)."""
+    (transformers' CLIPVisionTransformer)."""
     p = "model.vision_tower.vision_model."
     d, nh = cfg.v_hidden, cfg.v_heads
     hd = d // nh
@@ -197,8 +197,8 @@ def rotate_half(x):
 
 
 def decoder_logits(cfg, w, x):
-    """Llama decoder over input embeddings x [B, n, h] -> logits [B, n, V] (decoder_oracle.py's
-    formulas: RMSNorm, rotate-half RoPE, GQA, causal softmax attention, SiLU-gated MLP)."""
+    """Llama decoder over input embeddings x [B, n, h] -> logits [B, n, V] (transformers'
+    LlamaModel: RMSNorm, rotate-half RoPE, GQA, causal softmax attention, SiLU-gated MLP)."""
     t = "model.language_model."
     b, n, h = x.shape
     nh, nkv = cfg.t_heads, cfg.t_kv_heads

@@ -127,7 +127,7 @@ public final class MultimodalProcessor {
             return model.tokenizer().encode(input.text(), true);
         }
         ChatTemplate template = model.tokenizer().chatTemplate().orElseThrow(() -> new IllegalArgumentException(
-                "chat: " + modelId + " has no chat template (tokenizer_config.json chat_template or chat_template.jinja)"));
+                "chat: " + modelId + " has no chat template: " + model.tokenizer().config().missingChatTemplateReason()));
         List<Map<String, Object>> messages = new ArrayList<>();
         if (input.system() != null) {
             messages.add(Map.of("role", "system", "content", input.system()));

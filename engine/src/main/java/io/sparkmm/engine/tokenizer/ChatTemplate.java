@@ -22,10 +22,12 @@ import java.util.Set;
  * lstrip_blocks=True)} with {@code raise_exception}, {@code strftime_now} and its own
  * {@code tojson}).
  *
- * <p>The template source is first normalised by {@link TemplatePreprocessor} (whitespace control,
- * slices, keyword arguments); Python string and dict methods come from {@link SandboxResolver},
- * which also is the sandbox: no Java method can be reached, no file can be included, output and
- * {@code range} are bounded.
+ * <p>The template source is first normalised by {@link TemplatePreprocessor} (whitespace control)
+ * and its expressions compiled by {@link ExprCompiler} into calls of {@link PyRuntime}, which give
+ * them jinja2's semantics: operators, None vs Undefined, Python's {@code str()} of printed values,
+ * the filters and tests, and Python string and dict methods. jinjava runs the statements. Nothing
+ * else is reachable: {@link SandboxResolver} resolves no Java method, no file can be included,
+ * output and {@code range} are bounded.
  *
  * <p>Immutable and safe to share between threads.
  */
@@ -34,6 +36,9 @@ public final class ChatTemplate {
     /** Largest rendered prompt, in characters. */
     public static final long MAX_OUTPUT_CHARS = 16L << 20;
 
+    /** Deepest macro recursion; Python would stop a runaway recursion too (RecursionError). */
+    public static final int MAX_MACRO_DEPTH = 100;
+
     /** Largest {@code range(...)} a template may build. */
     public static final int RANGE_LIMIT = 10_000;
 
@@ -41,6 +46,8 @@ public final class ChatTemplate {
 
     private final String source;
     private final String prepared;
+    /** A template jinja2 could not compile fails each render, not the model load. */
+    private final ChatTemplateException compileError;
     private final Map<String, Object> specialTokens;
     private final Clock clock;
     private final Jinjava jinjava;
@@ -57,7 +64,15 @@ public final class ChatTemplate {
 
     private ChatTemplate(String source, Map<String, Object> specialTokens, Clock clock) {
         this.source = Objects.requireNonNull(source, "source");
-        this.prepared = TemplatePreprocessor.preprocess(source);
+        String compiled = null;
+        ChatTemplateException error = null;
+        try {
+            compiled = TemplatePreprocessor.preprocess(source);
+        } catch (ChatTemplateException e) {
+            error = e;
+        }
+        this.prepared = compiled;
+        this.compileError = error;
         this.specialTokens = specialTokens;
         this.clock = clock;
         this.jinjava = newJinjava();
@@ -85,6 +100,9 @@ public final class ChatTemplate {
     public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt,
             Map<String, Object> extraContext) {
         Objects.requireNonNull(messages, "messages");
+        if (compileError != null) {
+            throw new ChatTemplateException(compileError.getMessage(), compileError);
+        }
         Map<String, Object> context = new HashMap<>(specialTokens);
         // transformers always passes these two; absent means None there.
         context.put("tools", null);
@@ -146,13 +164,9 @@ public final class ChatTemplate {
         return null;
     }
 
+    /** transformers passes {@code special_tokens_map}: only the tokens that are set. */
     private static Map<String, Object> specialTokens(TokenizerConfig config) {
-        Map<String, Object> tokens = new HashMap<>();
-        tokens.put("bos_token", config.bosToken());
-        tokens.put("eos_token", config.eosToken());
-        tokens.put("pad_token", config.padToken());
-        tokens.put("unk_token", config.unkToken());
-        return tokens;
+        return Map.copyOf(config.templateTokens());
     }
 
     private static Jinjava newJinjava() {
@@ -176,7 +190,10 @@ public final class ChatTemplate {
                         Library.TAG, Set.of("include", "import", "from", "extends"),
                         Library.FILTER, Set.of("render")))
                 .withNestedInterpretationEnabled(false)
-                .withEnableRecursiveMacroCalls(false)
+                // jinja2 lets macros recurse (a JSON-schema printer calls itself per nesting level);
+                // the depth bound stands in for Python's recursion limit
+                .withEnableRecursiveMacroCalls(true)
+                .withMaxMacroRecursionDepth(MAX_MACRO_DEPTH)
                 .withMaxOutputSize(MAX_OUTPUT_CHARS)
                 .withMaxStringLength(MAX_OUTPUT_CHARS)
                 .withRangeLimit(RANGE_LIMIT)
@@ -188,7 +205,9 @@ public final class ChatTemplate {
         for (ELFunctionDefinition f : TemplateFunctions.definitions()) {
             jinjava.getGlobalContext().registerFunction(f);
         }
-        jinjava.getGlobalContext().registerFilter(new TojsonFilter());
+        for (ELFunctionDefinition f : PyRuntime.definitions()) {
+            jinjava.getGlobalContext().registerFunction(f);
+        }
         return jinjava;
     }
 }

@@ -12,8 +12,8 @@ import java.util.OptionalInt;
 
 /**
  * A Hugging Face tokenizer loaded from a model folder: {@code tokenizer.json} runs in the native
- * {@code tokenizers} library (through DJL), {@code tokenizer_config.json} gives the special tokens
- * and the chat template.
+ * {@code tokenizers} library (through DJL), {@code tokenizer_config.json} gives the special tokens,
+ * and the chat template comes from wherever the checkpoint keeps it.
  *
  * <p>DJL's defaults would change results behind our back: without options it truncates to 512
  * tokens and pads, and when it finds a {@code tokenizer_config.json} it may lower-case, strip
@@ -46,8 +46,8 @@ public final class HfTokenizer implements AutoCloseable {
     }
 
     /**
-     * Loads {@code tokenizer.json} (required) and {@code tokenizer_config.json} /
-     * {@code chat_template.jinja} (optional) from {@code modelDir}.
+     * Loads {@code tokenizer.json} (required), {@code tokenizer_config.json} (optional) and the
+     * chat template wherever transformers would find it (see {@link TokenizerConfig#read}).
      *
      * @throws IOException naming the file that is missing or cannot be parsed
      */

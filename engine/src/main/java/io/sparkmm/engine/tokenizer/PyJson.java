@@ -18,11 +18,20 @@ final class PyJson {
     private final Integer indent;
     private final boolean sortKeys;
     private final boolean ensureAscii;
+    private final String itemSeparator;
+    private final String keySeparator;
 
     PyJson(Integer indent, boolean sortKeys, boolean ensureAscii) {
+        this(indent, sortKeys, ensureAscii, null, null);
+    }
+
+    /** {@code itemSeparator}/{@code keySeparator} null: json.dumps' defaults for the indent. */
+    PyJson(Integer indent, boolean sortKeys, boolean ensureAscii, String itemSeparator, String keySeparator) {
         this.indent = indent;
         this.sortKeys = sortKeys;
         this.ensureAscii = ensureAscii;
+        this.itemSeparator = itemSeparator != null ? itemSeparator : indent == null ? ", " : ",";
+        this.keySeparator = keySeparator != null ? keySeparator : ": ";
     }
 
     String dumps(Object value) {
@@ -72,7 +81,7 @@ final class PyJson {
         for (int i = 0; i < entries.size(); i++) {
             separator(sb, i, level + 1);
             string(sb, entries.get(i).getKey());
-            sb.append(": ");
+            sb.append(keySeparator);
             Object value = entries.get(i).getValue();
             write(sb, value == NULL ? null : value, level + 1);
         }
@@ -97,12 +106,11 @@ final class PyJson {
     }
 
     private void separator(StringBuilder sb, int i, int level) {
-        if (indent == null) {
-            if (i > 0) {
-                sb.append(", ");
-            }
-        } else {
-            sb.append(i > 0 ? ",\n" : "\n").append(" ".repeat(indent * level));
+        if (i > 0) {
+            sb.append(itemSeparator);
+        }
+        if (indent != null) {
+            sb.append('\n').append(" ".repeat(indent * level));
         }
     }
 

@@ -13,6 +13,9 @@ final class PyTypes {
         if (value == null) {
             return "NoneType";
         }
+        if (value instanceof PyUndefined) {
+            return "Undefined";
+        }
         if (value instanceof CharSequence) {
             return "str";
         }

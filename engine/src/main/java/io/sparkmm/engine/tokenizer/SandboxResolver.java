@@ -17,9 +17,11 @@ import jinjava.javax.el.ELResolver;
 import jinjava.javax.el.PropertyNotWritableException;
 
 /**
- * The only property and method resolver a chat template gets. It stands in for jinjava's bean
- * resolver, which would let a template call any public Java method ({@code ''.getClass()},
- * {@code messages.clear()}); here every base object is handled and nothing falls through:
+ * The only property and method resolver a chat template gets. Compiled templates reach values
+ * through {@link PyRuntime}, not through EL properties, but this stands in for jinjava's bean
+ * resolver anyway, which would let any EL expression call any public Java method
+ * ({@code ''.getClass()}, {@code messages.clear()}); here every base object is handled and
+ * nothing falls through:
  *
  * <ul>
  *   <li>attribute and item access on dicts, lists, strings and the {@code loop} object, with
@@ -61,7 +63,7 @@ final class SandboxResolver extends ELResolver {
             return new String(Character.toChars(s.codePointAt(at)));
         }
         if (b instanceof ForLoop loop) {
-            return loopAttribute(loop, String.valueOf(property));
+            return PyAccess.loopAttribute(loop, String.valueOf(property));
         }
         return null;
     }
@@ -93,7 +95,7 @@ final class SandboxResolver extends ELResolver {
         if (b instanceof Map<?, ?> map) {
             switch (name) {
                 case "items":
-                    return pairs(map);
+                    return PyAccess.pairs(map);
                 case "keys":
                     return new ArrayList<>(map.keySet());
                 case "values":
@@ -128,33 +130,6 @@ final class SandboxResolver extends ELResolver {
         return filter.filter(input, interpreter, args, kwargs);
     }
 
-    /** dict.items() as a list of [key, value] pairs; values may be null, so no List.of. */
-    private static List<Object> pairs(Map<?, ?> map) {
-        List<Object> items = new ArrayList<>(map.size());
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            List<Object> pair = new ArrayList<>(2);
-            pair.add(e.getKey());
-            pair.add(e.getValue());
-            items.add(pair);
-        }
-        return items;
-    }
-
-    private static Object loopAttribute(ForLoop loop, String name) {
-        return switch (name) {
-            case "index" -> loop.getIndex();
-            case "index0" -> loop.getIndex0();
-            case "revindex" -> loop.getRevindex();
-            case "revindex0" -> loop.getRevindex0();
-            case "first" -> loop.isFirst();
-            case "last" -> loop.isLast();
-            case "length" -> loop.getLength();
-            case "depth" -> loop.getDepth();
-            case "depth0" -> loop.getDepth0();
-            default -> null;
-        };
-    }
-
     /** A Python index (negative counts from the end) as a Java index, or null when out of range. */
     private static Integer index(Object property, int size) {
         long i;
@@ -170,10 +145,7 @@ final class SandboxResolver extends ELResolver {
                 return null;
             }
         }
-        if (i < 0) {
-            i += size;
-        }
-        return i >= 0 && i < size ? (int) i : null;
+        return PyAccess.index(i, size);
     }
 
     @Override

@@ -11,14 +11,11 @@ import java.util.List;
 
 /**
  * Global functions of a chat template, as transformers provides them ({@code raise_exception},
- * {@code strftime_now}) plus jinja2's {@code range} with a hard limit and the slice helper that
- * {@link ExpressionRewriter} targets. jinjava calls them statically; per-render state (the clock)
- * is read from the interpreter context under a key no template identifier can spell.
+ * {@code strftime_now}) plus jinja2's {@code range} with a hard limit, and Python slicing.
+ * jinjava calls them statically; per-render state (the clock) is read from the interpreter
+ * context under a key no template identifier can spell.
  */
 public final class TemplateFunctions {
-
-    /** Name the expression rewriter gives slices; the double underscore keeps it out of the way. */
-    static final String SLICE_FUNCTION = "__py_slice";
 
     /** Context key of the {@link Clock} for {@code strftime_now}; a dot cannot occur in a name. */
     static final String CLOCK_KEY = "sparkmm.clock";
@@ -32,9 +29,7 @@ public final class TemplateFunctions {
                 new ELFunctionDefinition("", "strftime_now", TemplateFunctions.class,
                         "strftimeNow", String.class),
                 new ELFunctionDefinition("", "range", TemplateFunctions.class, "range",
-                        Object.class, Object[].class),
-                new ELFunctionDefinition("", SLICE_FUNCTION, TemplateFunctions.class, "slice",
-                        Object.class, Object.class, Object.class, Object.class));
+                        Object.class, Object[].class));
     }
 
     /** transformers: {@code raise TemplateError(message)}; rendering stops with that message. */
@@ -91,8 +86,9 @@ public final class TemplateFunctions {
 
     /** Python slicing {@code value[start:stop:step]} of a string (by code point) or a sequence. */
     public static Object slice(Object value, Object start, Object stop, Object step) {
+        PyOps.failIfUndefined(value);
         if (value == null) {
-            return null;
+            throw new ChatTemplateException("'NoneType' object is not subscriptable");
         }
         long st = step == null ? 1 : toLong(step, "slice step");
         if (st == 0) {

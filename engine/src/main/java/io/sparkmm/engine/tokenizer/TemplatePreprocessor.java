@@ -13,12 +13,16 @@ import java.util.Set;
  *   <li>newlines are normalised to {@code \n} and one trailing newline is dropped
  *       ({@code keep_trailing_newline=False});
  *   <li>comments and transformers' {@code {% generation %}} markers are removed;
- *   <li>expressions inside tags go through {@link ExpressionRewriter} (slices, keyword
- *       arguments, Python literals);
+ *   <li>expressions are parsed with jinja2's grammar and printed as calls into Python's
+ *       semantics: every {@code {{ }}} output by {@link ExprCompiler}, the statements by
+ *       {@link StatementCompiler};
+ *   <li>literal text that jinjava would take for a tag start ({@code {} before a tag) is
+ *       printed through an expression;
  *   <li>{@code include}, {@code import}, {@code from} and {@code extends} are refused outright.
  * </ul>
  */
 final class TemplatePreprocessor {
+
 
     /** Tags that would reach outside the template; refused even though jinjava disables them too. */
     private static final Set<String> FORBIDDEN_TAGS = Set.of("include", "import", "from", "extends");
@@ -34,6 +38,7 @@ final class TemplatePreprocessor {
             src = src.substring(0, src.length() - 1);
         }
         StringBuilder out = new StringBuilder(src.length() + 64);
+        StatementCompiler statements = new StatementCompiler();
         StringBuilder text = new StringBuilder(); // pending text before the next tag
         boolean lineStarting = true; // pending text begins at the start of a line
         boolean trimNext = false; // previous tag asked to strip the whitespace that follows
@@ -60,7 +65,7 @@ final class TemplatePreprocessor {
             } else if (tag.kind != '{' && !tag.keepBefore) {
                 lstripBlock(text, lineStarting);
             }
-            out.append(text);
+            appendText(out, text);
             text.setLength(0);
             pos = tag.end;
             String name = tag.name();
@@ -74,10 +79,9 @@ final class TemplatePreprocessor {
                         + " (line " + lineOf(src, open) + ")");
             }
             if (tag.kind == '{') {
-                out.append("{{ ").append(ExpressionRewriter.rewrite(tag.body)).append(" }}");
+                out.append("{{ ").append(ExprCompiler.output(tag.body)).append(" }}");
             } else if (tag.kind == '%' && !DROPPED_TAGS.contains(name)) {
-                String body = "macro".equals(name) ? tag.body : ExpressionRewriter.rewrite(tag.body);
-                out.append("{% ").append(body).append(" %}");
+                out.append(statements.compile(name, tag.body));
             }
             // Whitespace after the tag.
             trimNext = tag.stripAfter;
@@ -85,7 +89,7 @@ final class TemplatePreprocessor {
             lineStarting = (newlineNext && src.startsWith("\n", pos))
                     || (trimNext && endsWithNewlineRun(src, pos));
         }
-        out.append(text);
+        appendText(out, text);
         return out.toString();
     }
 
@@ -101,6 +105,23 @@ final class TemplatePreprocessor {
         return -1;
     }
 
+    /**
+     * Literal text, with every "{" that jinjava would read as the start of a tag printed through
+     * an expression instead: one before "{", "%" or "#", or at the end, where the next tag
+     * follows ("items:{" then "{%- set ..." gives "items:{{% set" once whitespace is stripped).
+     */
+    private static void appendText(StringBuilder out, CharSequence text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean opensTag = c == '{' && (i + 1 == text.length() || "{%#".indexOf(text.charAt(i + 1)) >= 0);
+            if (opensTag) {
+                out.append("{{ '{' }}");
+            } else {
+                out.append(c);
+            }
+        }
+    }
+
     /** Copies a raw block verbatim up to and including its end tag; returns the position after. */
     private static int copyRaw(String src, int pos, StringBuilder out) {
         int i = pos;
@@ -112,8 +133,7 @@ final class TemplatePreprocessor {
             Tag tag = Tag.scan(src, open);
             if ("endraw".equals(tag.name())) {
                 String content = src.substring(pos, open);
-                out.append("{% raw %}").append(tag.stripBefore ? content.stripTrailing() : content)
-                        .append("{% endraw %}");
+                appendText(out, tag.stripBefore ? content.stripTrailing() : content);
                 return tag.end;
             }
             i = open + 2;
@@ -203,6 +223,7 @@ final class TemplatePreprocessor {
             }
             int bodyStart = i;
             char quote = 0;
+            int depth = 0; // open brackets: jinja2 reads "}}" inside {'a': {'b': 1}} as two braces
             while (i + 1 < src.length()) {
                 char c = src.charAt(i);
                 if (t.kind != '#' && quote != 0) {
@@ -215,6 +236,10 @@ final class TemplatePreprocessor {
                     }
                 } else if (t.kind != '#' && (c == '\'' || c == '"')) {
                     quote = c;
+                } else if (t.kind != '#' && (c == '(' || c == '[' || c == '{')) {
+                    depth++;
+                } else if (t.kind != '#' && depth > 0 && (c == ')' || c == ']' || c == '}')) {
+                    depth--;
                 } else if (c == close && src.charAt(i + 1) == '}') {
                     int bodyEnd = i;
                     char before = src.charAt(i - 1);

@@ -2,6 +2,7 @@ package io.sparkmm.engine.models;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.CheckpointException;
 import io.sparkmm.engine.checkpoint.SafeTensor;
@@ -12,6 +13,8 @@ import io.sparkmm.engine.models.llava.LlavaTesting;
 import io.sparkmm.engine.models.llava.LlavaModel;
 import io.sparkmm.engine.models.MediaRows;
 import io.sparkmm.engine.models.ModelFamilies;
+import io.sparkmm.processors.media.MediaLimits;
+import io.sparkmm.processors.media.MediaSource;
 import io.sparkmm.processors.prompt.PlaceholderRange;
 import io.sparkmm.engine.models.llava.LlavaConfig;
 import io.sparkmm.engine.checkpoint.ModelConfig;
@@ -32,12 +35,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Loading LLaVA checkpoints (both HF naming generations), placeholder counts and input checks. */
+/** Loading LLaVA checkpoints (every HF naming generation), placeholder counts and input checks. */
 class LlavaModelTest {
 
     private static Backend backend;
@@ -55,33 +59,79 @@ class LlavaModelTest {
         backend.close();
     }
 
+    /**
+     * How each generation names the tensors, from the names our writer uses (transformers 4.52+'s
+     * in-memory ones): 4.57's save_pretrained writes the older language_model.model.* and
+     * vision_tower.vision_model.*; 5.x's drops the vision_model. level (its tower is the bare CLIP
+     * transformer) and keeps the image processor's settings in processor_config.json only.
+     */
+    private enum Generation {
+        WRITER(n -> n, false, "model.vision_tower.vision_model.embeddings.patch_embedding.weight"),
+        TF4_SAVED(n -> n.equals("lm_head.weight") ? "language_model.lm_head.weight"
+                : n.replaceFirst("^model\\.language_model\\.", "language_model.model.")
+                  .replaceFirst("^model\\.vision_tower\\.", "vision_tower.")
+                  .replaceFirst("^model\\.multi_modal_projector\\.", "multi_modal_projector."), false,
+                "vision_tower.vision_model.embeddings.patch_embedding.weight"),
+        TF5_SAVED(n -> TF4_SAVED.rename.apply(n).replaceFirst("^vision_tower\\.vision_model\\.", "vision_tower."), true,
+                "vision_tower.embeddings.patch_embedding.weight"),
+        TF5_IN_MEMORY(n -> n.replaceFirst("^model\\.vision_tower\\.vision_model\\.", "model.vision_tower."), true,
+                "model.vision_tower.embeddings.patch_embedding.weight");
+
+        final UnaryOperator<String> rename;
+        final boolean processorConfigOnly;
+        final String patchEmbedding;
+
+        Generation(UnaryOperator<String> rename, boolean processorConfigOnly, String patchEmbedding) {
+            this.rename = rename;
+            this.processorConfigOnly = processorConfigOnly;
+            this.patchEmbedding = patchEmbedding;
+        }
+    }
+
     @Test
-    void bothNamingGenerationsLoadToTheSameModel() throws Exception {
-        // Qwen2 is tied (no lm_head at all), Llama untied: both head cases under both namings.
+    void everyNamingGenerationLoadsToTheSameModel() throws Exception {
+        // Qwen2 is tied (no lm_head at all), Llama untied: both head cases under every naming.
         for (TinyLlavaCheckpoint.Spec spec : List.of(TinyLlavaCheckpoint.Spec.llama(),
                 TinyLlavaCheckpoint.Spec.qwen2Full())) {
             Path fresh = TinyLlavaCheckpoint.write(dir.resolve("new-" + spec.strategy()), spec);
-            Path old = toOlderNaming(fresh, dir.resolve("old-" + spec.strategy()));
             float[] image = randomImage(spec.imageSize(), 5);
-            try (Checkpoint a = Checkpoint.open(fresh); Checkpoint b = Checkpoint.open(old);
-                 LlavaModel ma = LlavaTesting.load(a, backend); LlavaModel mb = LlavaTesting.load(b, backend)) {
-                assertThat(b.has("language_model.model.embed_tokens.weight")).isTrue();
-                assertThat(b.has("model.language_model.embed_tokens.weight")).isFalse();
-                assertThat(features(ma, image)).containsExactly(features(mb, image));
+            try (Checkpoint a = Checkpoint.open(fresh); LlavaModel ma = LlavaTesting.load(a, backend)) {
                 int[] prompt = prompt(ma, 1);
-                assertThat(LlavaTesting.lastLogits(ma, prompt, List.of(image)))
-                        .containsExactly(LlavaTesting.lastLogits(mb, prompt, List.of(image)));
+                for (Generation g : Generation.values()) {
+                    Path copy = renamed(fresh, dir.resolve(g + "-" + spec.strategy()), g);
+                    try (Checkpoint b = Checkpoint.open(copy); LlavaModel mb = LlavaTesting.load(b, backend)) {
+                        assertThat(b.has(g.patchEmbedding)).as("%s layout", g).isTrue();
+                        assertThat(Files.exists(copy.resolve("preprocessor_config.json")))
+                                .isEqualTo(!g.processorConfigOnly);
+                        assertThat(features(mb, image)).as("%s features", g).containsExactly(features(ma, image));
+                        assertThat(pixels(mb)).as("%s image processor settings", g).containsExactly(pixels(ma));
+                        assertThat(LlavaTesting.lastLogits(mb, prompt, List.of(image))).as("%s logits", g)
+                                .containsExactly(LlavaTesting.lastLogits(ma, prompt, List.of(image)));
+                    }
+                }
             }
         }
     }
 
-    /** A copy with transformers < 4.52 tensor names: language_model.model.*, language_model.lm_head, ... */
-    private static Path toOlderNaming(Path src, Path dst) throws Exception {
+    private static float[] pixels(LlavaModel m) {
+        MediaSource png = MediaSource.ofPath(HfFixtures.image("portrait-21x40.png").toString());
+        return m.processor().process("h", "image", png, MediaLimits.defaults()).tensors().get("pixel_values").data();
+    }
+
+    /** A copy of a writer's checkpoint as generation {@code g} lays it out. */
+    private static Path renamed(Path src, Path dst, Generation g) throws Exception {
         Files.createDirectories(dst);
         try (Stream<Path> files = Files.list(src)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".json")).toList()) {
                 Files.copy(f, dst.resolve(f.getFileName()));
             }
+        }
+        if (g.processorConfigOnly) {
+            ObjectMapper json = new ObjectMapper();
+            ObjectNode proc = (ObjectNode) json.readTree(dst.resolve("processor_config.json").toFile());
+            proc.set("image_processor", json.readTree(dst.resolve("preprocessor_config.json").toFile()));
+            json.writeValue(dst.resolve("processor_config.json").toFile(), proc);
+            Files.delete(dst.resolve("preprocessor_config.json"));
         }
         SafetensorsWriter w = new SafetensorsWriter();
         try (Checkpoint ckpt = Checkpoint.open(src)) {
@@ -90,11 +140,7 @@ class LlavaModelTest {
                 ByteBuffer data = t.data();
                 byte[] bytes = new byte[data.remaining()];
                 data.get(bytes);
-                String renamed = name.equals("lm_head.weight") ? "language_model.lm_head.weight"
-                        : name.replaceFirst("^model\\.language_model\\.", "language_model.model.")
-                          .replaceFirst("^model\\.vision_tower\\.", "vision_tower.")
-                          .replaceFirst("^model\\.multi_modal_projector\\.", "multi_modal_projector.");
-                w.addRaw(renamed, t.dtype().name(), t.dtype().bytes(), t.shape(), bytes);
+                w.addRaw(g.rename.apply(name), t.dtype().name(), t.dtype().bytes(), t.shape(), bytes);
             }
         }
         w.write(dst.resolve(Checkpoint.SINGLE_FILE));
@@ -186,6 +232,13 @@ class LlavaModelTest {
             assertThatThrownBy(() -> LlavaTesting.load(ckpt, backend))
                     .hasMessageContaining("model.language_model.embed_tokens.weight")
                     .hasMessageContaining("language_model.model.embed_tokens.weight");
+        }
+        // No image processor settings in either place an era keeps them: the error names both files.
+        Files.delete(llava.resolve("preprocessor_config.json"));
+        try (Checkpoint ckpt = Checkpoint.open(llava)) {
+            assertThatThrownBy(() -> LlavaTesting.load(ckpt, backend))
+                    .hasMessageContaining("preprocessor_config.json")
+                    .hasMessageContaining("processor_config.json with an image_processor entry");
         }
     }
 

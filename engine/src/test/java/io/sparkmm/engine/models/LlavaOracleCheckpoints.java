@@ -9,16 +9,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The tiny LLaVA checkpoints the PyTorch oracle (src/test/python/llava_oracle.py) ran on,
- * committed under {@code src/test/resources/checkpoints-llava} with the fixture, so the check does
- * not depend on the random writer staying the same. To regenerate both:
+ * The tiny LLaVA checkpoints our Java writer ({@link TinyLlavaCheckpoint}) made, committed under
+ * {@code src/test/resources/checkpoints-llava}: transformers must load them with no missing or
+ * unexpected keys, and its numbers on them (processor, features, logits, greedy tokens) are the
+ * oracle ({@code src/test/python/hf_fixtures.py}). To regenerate both:
  * <pre>
  *   mvn -q -pl engine -am test-compile
  *   CP=engine/target/classes:engine/target/test-classes:kernels/target/classes:$(find ~/.m2 -name 'jackson-*.jar' | tr '\n' :)
  *   java -cp "$CP" io.sparkmm.engine.models.LlavaOracleCheckpoints \
  *       engine/src/test/resources/checkpoints-llava
- *   /usr/bin/python3 engine/src/test/python/llava_oracle.py \
- *       engine/src/test/resources/checkpoints-llava engine/src/test/resources/fixtures/llava_oracle.json
+ *   # then both eras of engine/src/test/python/hf_fixtures.py (see its docstring)
  * </pre>
  */
 public final class LlavaOracleCheckpoints {

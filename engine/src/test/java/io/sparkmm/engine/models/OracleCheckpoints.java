@@ -10,15 +10,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The tiny checkpoints the PyTorch oracle ran on. They are committed under
- * {@code src/test/resources/checkpoints} together with the oracle's fixtures, so the comparison
- * does not depend on the random writer staying the same. To regenerate both:
+ * The tiny text checkpoints our Java writer ({@link TinyCheckpoint}) made, committed under
+ * {@code src/test/resources/checkpoints}: transformers must load them with no missing or unexpected
+ * keys, and its numbers on them are the oracle ({@code src/test/python/hf_fixtures.py}, checked by
+ * {@link TransformersLoadsOurCheckpointsTest} and {@link HfConformanceTest}). Committed, so the
+ * comparison does not depend on the random writer staying the same. To regenerate both:
  * <pre>
  *   mvn -q -pl engine -am test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
  *   java -cp engine/target/test-classes:engine/target/classes:kernels/target/classes:processors/target/classes:$(cat engine/target/cp.txt) \
  *       io.sparkmm.engine.models.OracleCheckpoints engine/src/test/resources/checkpoints
- *   /usr/bin/python3 engine/src/test/python/decoder_oracle.py \
- *       engine/src/test/resources/checkpoints engine/src/test/resources/fixtures/decoder_oracle.json
+ *   # then both eras of engine/src/test/python/hf_fixtures.py (see its docstring)
  * </pre>
  */
 public final class OracleCheckpoints {

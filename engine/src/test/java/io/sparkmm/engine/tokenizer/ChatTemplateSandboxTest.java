@@ -94,6 +94,15 @@ class ChatTemplateSandboxTest {
     }
 
     @Test
+    void theRuntimesEntryPointsAreNotTemplateGlobals() {
+        // __py_loopfilter evaluates an EL string; only compiled templates may produce one
+        assertThatThrownBy(() -> render("{{ __py_loopfilter(messages, 'm', \"''.getClass()\") }}", messages()))
+                .isInstanceOf(ChatTemplateException.class).hasMessageContaining("'__py_loopfilter' is undefined");
+        assertThatThrownBy(() -> render("{{ __py_var('messages') }}", messages()))
+                .isInstanceOf(ChatTemplateException.class);
+    }
+
+    @Test
     void renderFilterIsDisabled() {
         assertThatThrownBy(() -> render("{{ '{{ 1 + 1 }}'|render }}", messages()))
                 .isInstanceOf(ChatTemplateException.class);

@@ -13,8 +13,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Template features HF chat templates use, with outputs worked out from jinja2's rules (and
- * cross-checked against @huggingface/jinja).
+ * Template features HF chat templates use, with outputs worked out from jinja2's rules and
+ * checked against Python Jinja2 (which prints booleans as True/False, unlike @huggingface/jinja).
  */
 class ChatTemplateTest {
 
@@ -90,7 +90,7 @@ class ChatTemplateTest {
     @Test
     void pythonStringMethods() {
         assertThat(render("{{ 'abc'.startswith('ab') }} {{ 'abc'.endswith('bc') }}"
-                + " {{ 'abc'.startswith(('x', 'a')) }}")).isEqualTo("true true true");
+                + " {{ 'abc'.startswith(('x', 'a')) }}")).isEqualTo("True True True");
         assertThat(render("[{{ '  a b  '.strip() }}][{{ '\\n\\nx\\n'.lstrip('\\n') }}]"
                 + "[{{ 'xxaxx'.rstrip('x') }}][{{ 'abcba'.strip('ab') }}]"))
                 .isEqualTo("[a b][x\n][xxa][c]");
@@ -126,7 +126,7 @@ class ChatTemplateTest {
         assertThat(render("{% set ns = namespace(k=messages|length - 1, found=false) %}"
                 + "{% for m in messages %}{% if m.role == 'user' %}{% set ns.found = true %}"
                 + "{% set ns.k = loop.index0 %}{% endif %}{% endfor %}{{ ns.k }} {{ ns.found }}"))
-                .isEqualTo("1 true");
+                .isEqualTo("1 True");
         assertThat(render("{% set ns = namespace(last=messages|length - 1) %}{{ ns.last }}"))
                 .isEqualTo("2");
     }
@@ -138,9 +138,9 @@ class ChatTemplateTest {
         assertThat(render("{{ s is string }} {{ tools is string }} {{ tools[0] is mapping }}"
                 + " {{ s is defined }} {{ nope is defined }} {{ nope is not defined }}"
                 + " {{ enable_thinking is false }} {{ s is not none }}", extra))
-                .isEqualTo("true false true true false true true true");
+                .isEqualTo("True False True True False True True True");
         assertThat(render("{% if True and not False %}{{ None is none }}{% endif %}"))
-                .isEqualTo("true");
+                .isEqualTo("True");
     }
 
     @Test
@@ -158,7 +158,7 @@ class ChatTemplateTest {
     void loopVariables() {
         assertThat(render("{% for m in messages %}{{ loop.index }}{{ loop.index0 }}"
                 + "{{ loop.first }}{{ loop.last }}{{ loop.length }}|{% endfor %}"))
-                .isEqualTo("10truefalse3|21falsefalse3|32falsetrue3|");
+                .isEqualTo("10TrueFalse3|21FalseFalse3|32FalseTrue3|");
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,20 @@ class TokenizerConfigTest {
         assertThat(c.addBosToken()).isTrue();
         assertThat(c.modelMaxLength()).hasValue(4096);
         assertThat(c.chatTemplate()).isEmpty();
+    }
+
+    @Test
+    void templateTokensAreTransformersSpecialTokensMap() throws IOException {
+        // transformers 5.18 gives {'bos_token': '<s>', 'eos_token': '</s>', 'sep_token': '<sep>',
+        // 'image_token': '<image>', 'video_token': '<video>', 'boi_token': '<boi>'} for this config
+        TokenizerConfig c = read("{\"bos_token\": {\"__type\": \"AddedToken\", \"content\": \"<s>\"},"
+                + " \"eos_token\": \"</s>\", \"sep_token\": \"<sep>\", \"mask_token\": null,"
+                + " \"image_token\": {\"__type\": \"AddedToken\", \"content\": \"<image>\"},"
+                + " \"video_token\": \"<video>\", \"audio_token\": 5, \"foo_token\": null, \"add_bos_token\": true,"
+                + " \"extra_special_tokens\": {\"boi_token\": \"<boi>\"}, \"additional_special_tokens\": [\"<x>\"]}");
+        assertThat(c.templateTokens()).containsExactlyInAnyOrderEntriesOf(Map.of("bos_token", "<s>",
+                "eos_token", "</s>", "sep_token", "<sep>", "image_token", "<image>", "video_token", "<video>",
+                "boi_token", "<boi>"));
     }
 
     @Test

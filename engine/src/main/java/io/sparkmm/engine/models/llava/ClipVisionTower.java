@@ -57,11 +57,11 @@ public final class ClipVisionTower implements AutoCloseable {
     }
 
     /**
-     * Loads the tower's weights under {@code prefix} (e.g. "model.vision_tower."), checking every
+     * Loads the tower's weights under {@code prefix}, the module path of the CLIP transformer (e.g.
+     * "vision_tower.vision_model.", or "vision_tower." as transformers 5 saves it), checking every
      * shape against the config.
      */
     public static ClipVisionTower load(Checkpoint ckpt, ClipVisionConfig c, Backend backend, String prefix) {
-        String p = prefix + "vision_model.";
         int d = c.hiddenSize();
         int f = c.intermediateSize();
         int patchIn = c.numChannels() * c.patchSize() * c.patchSize();
@@ -69,16 +69,16 @@ public final class ClipVisionTower implements AutoCloseable {
         try {
             // A conv with stride = kernel size is a matmul over flattened patches; the weight's bytes
             // [d, C, p, p] are already [d, C*p*p] row-major, so only the shape changes.
-            Tensor patch = get(ckpt, backend, loaded, p + "embeddings.patch_embedding.weight",
+            Tensor patch = get(ckpt, backend, loaded, prefix + "embeddings.patch_embedding.weight",
                     new int[] {d, c.numChannels(), c.patchSize(), c.patchSize()}, d, patchIn);
-            Tensor cls = get(ckpt, backend, loaded, p + "embeddings.class_embedding", new int[] {d}, 1, d);
-            Tensor pos = get(ckpt, backend, loaded, p + "embeddings.position_embedding.weight",
+            Tensor cls = get(ckpt, backend, loaded, prefix + "embeddings.class_embedding", new int[] {d}, 1, d);
+            Tensor pos = get(ckpt, backend, loaded, prefix + "embeddings.position_embedding.weight",
                     new int[] {c.numPositions(), d}, c.numPositions(), d);
-            Tensor preW = get(ckpt, backend, loaded, p + "pre_layrnorm.weight", new int[] {d}, d);
-            Tensor preB = get(ckpt, backend, loaded, p + "pre_layrnorm.bias", new int[] {d}, d);
+            Tensor preW = get(ckpt, backend, loaded, prefix + "pre_layrnorm.weight", new int[] {d}, d);
+            Tensor preB = get(ckpt, backend, loaded, prefix + "pre_layrnorm.bias", new int[] {d}, d);
             List<Layer> layers = new ArrayList<>();
             for (int i = 0; i < c.numLayers(); i++) {
-                String l = p + "encoder.layers." + i + ".";
+                String l = prefix + "encoder.layers." + i + ".";
                 layers.add(new Layer(
                         vec(ckpt, backend, loaded, l + "layer_norm1.weight", d),
                         vec(ckpt, backend, loaded, l + "layer_norm1.bias", d),

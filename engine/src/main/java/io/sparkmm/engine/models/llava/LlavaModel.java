@@ -12,37 +12,12 @@ import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.processors.cache.ItemTensor;
 
-import java.util.List;
-
 /**
  * LlavaForConditionalGeneration: a CLIP vision tower and a projector (together "the encoder",
  * whose output replaces the image placeholder tokens' embeddings) in front of a Llama-style
  * {@link DecoderModel}. Everything after the embeddings is the text decoder's own math.
  */
 public final class LlavaModel implements FamilyModel {
-
-    /**
-     * Where each part's weights live. transformers &gt;= 4.52 nests the decoder body as
-     * {@code model.language_model.*}; older checkpoints (most on the Hub) say
-     * {@code language_model.model.*}. Both are in circulation, so both load.
-     */
-    private record Naming(String text, String lmHead, String vision, String projector) {
-        static final Naming NEW = new Naming("model.language_model.", "lm_head.weight", "model.vision_tower.",
-                "model.multi_modal_projector.");
-        static final Naming OLD = new Naming("language_model.model.", "language_model.lm_head.weight",
-                "vision_tower.", "multi_modal_projector.");
-
-        static Naming detect(Checkpoint ckpt) {
-            for (Naming n : List.of(NEW, OLD)) {
-                if (ckpt.has(n.text + "embed_tokens.weight")) {
-                    return n;
-                }
-            }
-            throw new CheckpointException("checkpoint " + ckpt.directory() + " is a " + LlavaConfig.ARCHITECTURE
-                    + " but has neither " + NEW.text + "embed_tokens.weight (transformers >= 4.52 naming) nor "
-                    + OLD.text + "embed_tokens.weight (older naming)");
-        }
-    }
 
     private final ModelFamily family;
     private final LlavaConfig config;
@@ -63,22 +38,22 @@ public final class LlavaModel implements FamilyModel {
         this.processor = processor;
     }
 
-    /** Loads a LlavaForConditionalGeneration checkpoint of either naming generation onto the backend. */
+    /** Loads a LlavaForConditionalGeneration checkpoint of any tensor-name generation ({@link LlavaNaming}) onto the backend. */
     static LlavaModel load(ModelFamily family, Checkpoint ckpt, Backend backend) {
         LlavaConfig c = LlavaConfig.parse(ckpt.configJson());
         if (!DecoderModel.ARCHITECTURES.contains(c.textConfig().architecture())) {
             throw new CheckpointException(ckpt.directory().resolve(Checkpoint.CONFIG) + ": text_config architecture "
                     + c.textConfig().architecture() + " is not one we run; supported: " + DecoderModel.ARCHITECTURES);
         }
-        Naming naming = Naming.detect(ckpt);
+        LlavaNaming naming = LlavaNaming.detect(ckpt);
         LlavaProcessor processor = LlavaProcessor.load(ckpt.directory(), c);
         DecoderModel text = null;
         ClipVisionTower vision = null;
         try {
             text = new DecoderModel(c.textConfig(), backend,
-                    DecoderWeights.load(ckpt, c.textConfig(), backend, naming.text, naming.lmHead));
-            vision = ClipVisionTower.load(ckpt, c.visionConfig(), backend, naming.vision);
-            LlavaProjector projector = LlavaProjector.load(ckpt, backend, naming.projector, c.projectorInputSize(),
+                    DecoderWeights.load(ckpt, c.textConfig(), backend, naming.text(), naming.lmHead()));
+            vision = ClipVisionTower.load(ckpt, c.visionConfig(), backend, naming.vision());
+            LlavaProjector projector = LlavaProjector.load(ckpt, backend, naming.projector(), c.projectorInputSize(),
                     c.textConfig().hiddenSize(), c.multimodalProjectorBias(), c.projectorActivation());
             return new LlavaModel(family, c, backend, text, vision, projector, processor);
         } catch (RuntimeException e) {

@@ -1,5 +1,7 @@
 package io.sparkmm.engine.models.llava;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.engine.models.FamilyProcessor;
 import io.sparkmm.processors.cache.ItemTensor;
 import io.sparkmm.processors.cache.ProcessedItem;
@@ -26,6 +28,8 @@ final class LlavaProcessor implements FamilyProcessor {
 
     static final String PIXEL_VALUES = "pixel_values";
     static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
+    static final String PROCESSOR_CONFIG = "processor_config.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ClipImageProcessor images;
     private final String fingerprint;
@@ -39,20 +43,38 @@ final class LlavaProcessor implements FamilyProcessor {
         this.tokensPerImage = tokensPerImage;
     }
 
+    /**
+     * The image processor's settings come from {@code preprocessor_config.json}, where transformers
+     * 4.x saves them, else from the {@code image_processor} entry of {@code processor_config.json},
+     * where 5.x saves them (it writes no preprocessor_config.json for a processor).
+     */
     static LlavaProcessor load(Path dir, LlavaConfig config) {
         Path pre = dir.resolve(PREPROCESSOR_CONFIG);
-        if (!Files.isRegularFile(pre)) {
-            throw new IllegalArgumentException("multimodal model " + dir + " has no " + PREPROCESSOR_CONFIG);
-        }
-        String text;
-        try {
-            text = Files.readString(pre);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + pre + ": " + e.getMessage(), e);
+        Path proc = dir.resolve(PROCESSOR_CONFIG);
+        JsonNode settings;
+        String source;
+        if (Files.isRegularFile(pre)) {
+            settings = readJson(pre);
+            source = pre.toString();
+        } else if (Files.isRegularFile(proc) && readJson(proc).path("image_processor").isObject()) {
+            settings = readJson(proc).get("image_processor");
+            source = proc + " image_processor";
+        } else {
+            throw new IllegalArgumentException("multimodal model " + dir + " has no " + PREPROCESSOR_CONFIG
+                    + " and no " + PROCESSOR_CONFIG + " with an image_processor entry");
         }
         int image = config.imageTokenIndex();
-        return new LlavaProcessor(new ClipImageProcessor(ClipImageProcessorConfig.load(pre)), text,
-                new PromptReplacement("image", "<image>", image, image), config.imageTokensPerImage());
+        return new LlavaProcessor(new ClipImageProcessor(ClipImageProcessorConfig.fromJson(settings, source)),
+                settings.toString(), new PromptReplacement("image", "<image>", image, image),
+                config.imageTokensPerImage());
+    }
+
+    private static JsonNode readJson(Path file) {
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+        }
     }
 
     @Override
