@@ -152,7 +152,8 @@ final class ChatTemplateLocator {
         return named;
     }
 
-    private static JsonNode readJson(Path file) throws IOException {
+    /** A JSON file whose top level must be an object; errors name the file. */
+    static JsonNode readJson(Path file) throws IOException {
         JsonNode root;
         try {
             root = JSON.readTree(file.toFile());

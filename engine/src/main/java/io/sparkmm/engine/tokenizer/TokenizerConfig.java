@@ -1,7 +1,6 @@
 package io.sparkmm.engine.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,8 +62,6 @@ public record TokenizerConfig(
     private static final List<String> NAMED_TOKENS = List.of("bos_token", "eos_token", "unk_token", "sep_token",
             "pad_token", "cls_token", "mask_token");
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     public TokenizerConfig {
         modelMaxLength = modelMaxLength == null ? OptionalLong.empty() : modelMaxLength;
         templateTokens = templateTokens == null ? Map.of()
@@ -104,7 +101,7 @@ public record TokenizerConfig(
      */
     public static TokenizerConfig read(Path modelDir) throws IOException {
         Path configFile = modelDir.resolve(CONFIG_FILE);
-        JsonNode root = Files.isRegularFile(configFile) ? readRoot(configFile) : null;
+        JsonNode root = Files.isRegularFile(configFile) ? ChatTemplateLocator.readJson(configFile) : null;
         TokenizerConfig config = root == null ? empty() : parse(root, configFile);
         ChatTemplateLocator.Found found = ChatTemplateLocator.find(modelDir,
                 root == null ? null : root.get("chat_template"));
@@ -113,7 +110,7 @@ public record TokenizerConfig(
 
     /** Parses one {@code tokenizer_config.json} file (its own chat_template entry only). */
     public static TokenizerConfig parse(Path configFile) throws IOException {
-        JsonNode root = readRoot(configFile);
+        JsonNode root = ChatTemplateLocator.readJson(configFile);
         TokenizerConfig config = parse(root, configFile);
         JsonNode entry = root.get("chat_template");
         if (entry == null || entry.isNull()) {
@@ -121,19 +118,6 @@ public record TokenizerConfig(
         }
         ChatTemplateLocator.Found found = ChatTemplateLocator.parseEntry(entry, configFile);
         return config.withChatTemplates(found.template(), found.named());
-    }
-
-    private static JsonNode readRoot(Path configFile) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(configFile.toFile());
-        } catch (IOException e) {
-            throw new IOException("cannot read " + configFile + ": " + e.getMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new IOException(configFile + ": expected a JSON object at the top level");
-        }
-        return root;
     }
 
     private static TokenizerConfig parse(JsonNode root, Path configFile) throws IOException {
