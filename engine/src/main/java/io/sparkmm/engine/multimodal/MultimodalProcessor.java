@@ -5,7 +5,7 @@ import io.sparkmm.engine.LoadedModel;
 import io.sparkmm.engine.MediaInput;
 import io.sparkmm.engine.models.FamilyProcessor;
 import io.sparkmm.engine.sampling.SamplingParams;
-import io.sparkmm.engine.tokenizer.ChatTemplate;
+import io.sparkmm.engine.template.ChatTemplate;
 import io.sparkmm.processors.cache.ContentHash;
 import io.sparkmm.processors.cache.ProcessedItem;
 import io.sparkmm.processors.cache.ProcessorCache;

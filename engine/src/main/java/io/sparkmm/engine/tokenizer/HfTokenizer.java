@@ -1,5 +1,7 @@
 package io.sparkmm.engine.tokenizer;
 
+import io.sparkmm.engine.template.ChatTemplate;
+
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,7 +44,7 @@ public final class HfTokenizer implements AutoCloseable {
         this.native_ = nativeTokenizer;
         this.vocabulary = vocabulary;
         this.config = config;
-        this.chatTemplate = config.chatTemplate().map(src -> new ChatTemplate(src, config)).orElse(null);
+        this.chatTemplate = config.chatTemplate().map(src -> new ChatTemplate(src, config.templateTokens())).orElse(null);
     }
 
     /**

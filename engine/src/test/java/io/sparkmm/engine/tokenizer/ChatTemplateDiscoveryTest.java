@@ -1,5 +1,7 @@
 package io.sparkmm.engine.tokenizer;
 
+import io.sparkmm.engine.template.ChatTemplate;
+import io.sparkmm.engine.template.ChatMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -90,7 +92,7 @@ class ChatTemplateDiscoveryTest {
         Files.writeString(dir.resolve("chat_template.json"), "{\"chat_template\": \"{{ messages[0].content }}\"}");
         TokenizerConfig config = TokenizerConfig.read(dir);
         assertThat(config.chatTemplate()).hasValue("{{ messages[0].content }}");
-        ChatTemplate template = new ChatTemplate(config.chatTemplateSource(), config);
+        ChatTemplate template = new ChatTemplate(config.chatTemplateSource(), config.templateTokens());
         assertThat(template.renderChat(List.of(ChatMessage.user("hi")), true)).isEqualTo("hi");
     }
 }

@@ -1,5 +1,7 @@
 package io.sparkmm.engine.tokenizer;
 
+import io.sparkmm.engine.template.ChatTemplate;
+import io.sparkmm.engine.template.ChatTemplateException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -96,7 +98,7 @@ class Jinja2ConformanceTest {
             }
         }
 
-        ChatTemplate template = new ChatTemplate(source, config);
+        ChatTemplate template = new ChatTemplate(source, config.templateTokens());
         JsonNode results = fixture.get("results").get(name);
         List<String> mismatches = new ArrayList<>();
         int rendered = 0;

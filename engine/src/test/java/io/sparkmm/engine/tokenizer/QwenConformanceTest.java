@@ -1,5 +1,6 @@
 package io.sparkmm.engine.tokenizer;
 
+import io.sparkmm.engine.template.ChatTemplate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 

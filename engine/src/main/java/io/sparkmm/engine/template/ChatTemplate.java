@@ -1,4 +1,4 @@
-package io.sparkmm.engine.tokenizer;
+package io.sparkmm.engine.template;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
@@ -54,12 +54,15 @@ public final class ChatTemplate {
 
     /** A template with no special tokens in its context. */
     public ChatTemplate(String source) {
-        this(source, TokenizerConfig.empty());
+        this(source, Map.of());
     }
 
-    /** A template whose context carries the special tokens of {@code config}. */
-    public ChatTemplate(String source, TokenizerConfig config) {
-        this(source, specialTokens(config), Clock.systemDefaultZone());
+    /**
+     * A template whose context carries {@code specialTokens} (transformers passes
+     * {@code special_tokens_map}: the tokenizer's named tokens that are set, e.g. bos_token).
+     */
+    public ChatTemplate(String source, Map<String, ?> specialTokens) {
+        this(source, Map.<String, Object>copyOf(specialTokens), Clock.systemDefaultZone());
     }
 
     private ChatTemplate(String source, Map<String, Object> specialTokens, Clock clock) {
@@ -162,11 +165,6 @@ public final class ChatTemplate {
             }
         }
         return null;
-    }
-
-    /** transformers passes {@code special_tokens_map}: only the tokens that are set. */
-    private static Map<String, Object> specialTokens(TokenizerConfig config) {
-        return Map.copyOf(config.templateTokens());
     }
 
     private static Jinjava newJinjava() {

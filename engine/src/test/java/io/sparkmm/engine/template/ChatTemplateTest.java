@@ -1,5 +1,6 @@
-package io.sparkmm.engine.tokenizer;
+package io.sparkmm.engine.template;
 
+import io.sparkmm.engine.tokenizer.TokenizerConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -167,7 +168,7 @@ class ChatTemplateTest {
                 null, java.util.OptionalLong.empty());
         ChatTemplate t = new ChatTemplate("{{ bos_token }}{% for m in messages %}[{{ m.role }}]"
                 + "{{ m.content }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}[assistant]"
-                + "{% endif %}{{ pad_token }}", config);
+                + "{% endif %}{{ pad_token }}", config.templateTokens());
         assertThat(t.renderChat(List.of(ChatMessage.user("hi")), true))
                 .isEqualTo("<s>[user]hi</s>[assistant]");
         assertThatThrownBy(() -> t.render(MESSAGES, true, Map.of("messages", List.of())))

@@ -1,4 +1,4 @@
-package io.sparkmm.engine.tokenizer;
+package io.sparkmm.engine.template;
 
 import com.hubspot.jinjava.util.HasObjectTruthValue;
 

@@ -1,24 +1,24 @@
-package io.sparkmm.engine.tokenizer;
+package io.sparkmm.engine.template;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sparkmm.engine.tokenizer.JinjaExpr.And;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Binary;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Call;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Compare;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Concat;
-import io.sparkmm.engine.tokenizer.JinjaExpr.CondExpr;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Const;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Filter;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Getattr;
-import io.sparkmm.engine.tokenizer.JinjaExpr.ListOf;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Name;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Not;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Or;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Slice;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Test;
-import io.sparkmm.engine.tokenizer.JinjaExpr.Unary;
+import io.sparkmm.engine.template.JinjaExpr.And;
+import io.sparkmm.engine.template.JinjaExpr.Binary;
+import io.sparkmm.engine.template.JinjaExpr.Call;
+import io.sparkmm.engine.template.JinjaExpr.Compare;
+import io.sparkmm.engine.template.JinjaExpr.Concat;
+import io.sparkmm.engine.template.JinjaExpr.CondExpr;
+import io.sparkmm.engine.template.JinjaExpr.Const;
+import io.sparkmm.engine.template.JinjaExpr.Filter;
+import io.sparkmm.engine.template.JinjaExpr.Getattr;
+import io.sparkmm.engine.template.JinjaExpr.ListOf;
+import io.sparkmm.engine.template.JinjaExpr.Name;
+import io.sparkmm.engine.template.JinjaExpr.Not;
+import io.sparkmm.engine.template.JinjaExpr.Or;
+import io.sparkmm.engine.template.JinjaExpr.Slice;
+import io.sparkmm.engine.template.JinjaExpr.Test;
+import io.sparkmm.engine.template.JinjaExpr.Unary;
 import java.util.List;
 import java.util.Map;
 

@@ -1,7 +1,7 @@
-package io.sparkmm.engine.tokenizer;
+package io.sparkmm.engine.template;
 
-import io.sparkmm.engine.tokenizer.JinjaLexer.Kind;
-import io.sparkmm.engine.tokenizer.JinjaLexer.Token;
+import io.sparkmm.engine.template.JinjaLexer.Kind;
+import io.sparkmm.engine.template.JinjaLexer.Token;
 import java.util.List;
 
 /** The cursor over one expression's tokens that {@link JinjaParser} reads with. */

@@ -1,4 +1,4 @@
-package io.sparkmm.engine.tokenizer;
+package io.sparkmm.engine.template;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.sparkmm.engine.tokenizer;
+package io.sparkmm.engine.template;
 
 /**
  * A chat template could not be rendered: the template called {@code raise_exception} (then the

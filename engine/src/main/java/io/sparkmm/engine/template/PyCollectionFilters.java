@@ -1,6 +1,6 @@
-package io.sparkmm.engine.tokenizer;
+package io.sparkmm.engine.template;
 
-import io.sparkmm.engine.tokenizer.PyFilters.Args;
+import io.sparkmm.engine.template.PyFilters.Args;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
