@@ -11,6 +11,17 @@ public final class ConfigReader {
     private final JsonNode root;
     private final String source;
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** A processor config file as JSON; an unreadable or malformed file fails naming it. */
+    public static JsonNode read(java.nio.file.Path file) {
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     public ConfigReader(JsonNode root, String source) {
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException(source + ": expected a JSON object, got " + root);

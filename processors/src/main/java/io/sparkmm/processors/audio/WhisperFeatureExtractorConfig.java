@@ -1,10 +1,7 @@
 package io.sparkmm.processors.audio;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.processors.ConfigReader;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
@@ -23,7 +20,6 @@ public record WhisperFeatureExtractorConfig(
         int featureSize, int samplingRate, int hopLength, int nFft, int chunkLength, int nSamples,
         double paddingValue) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     public WhisperFeatureExtractorConfig {
         if (featureSize <= 0 || samplingRate <= 0 || hopLength <= 0 || nFft <= 1 || nSamples <= 0) {
@@ -48,13 +44,7 @@ public record WhisperFeatureExtractorConfig(
     }
 
     public static WhisperFeatureExtractorConfig load(Path preprocessorConfigJson) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(preprocessorConfigJson.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + preprocessorConfigJson + ": " + e.getMessage(), e);
-        }
-        return fromJson(root, preprocessorConfigJson.toString());
+        return fromJson(ConfigReader.read(preprocessorConfigJson), preprocessorConfigJson.toString());
     }
 
     public static WhisperFeatureExtractorConfig fromJson(JsonNode root, String source) {

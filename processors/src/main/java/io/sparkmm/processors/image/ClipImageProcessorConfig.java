@@ -1,9 +1,6 @@
 package io.sparkmm.processors.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import io.sparkmm.processors.ConfigReader;
 import java.util.Arrays;
@@ -39,7 +36,6 @@ public record ClipImageProcessorConfig(
     public static final double[] OPENAI_CLIP_MEAN = {0.48145466, 0.4578275, 0.40821073};
     public static final double[] OPENAI_CLIP_STD = {0.26862954, 0.26130258, 0.27577711};
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     public ClipImageProcessorConfig {
         if (doResize && shortestEdge <= 0 && (sizeHeight <= 0 || sizeWidth <= 0)) {
@@ -80,13 +76,7 @@ public record ClipImageProcessorConfig(
 
     /** Reads a {@code preprocessor_config.json}; errors name the file and the key. */
     public static ClipImageProcessorConfig load(Path preprocessorConfigJson) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(preprocessorConfigJson.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + preprocessorConfigJson + ": " + e.getMessage(), e);
-        }
-        return fromJson(root, preprocessorConfigJson.toString());
+        return fromJson(ConfigReader.read(preprocessorConfigJson), preprocessorConfigJson.toString());
     }
 
     /** Parses a parsed {@code preprocessor_config.json}; {@code source} names it in errors. */

@@ -46,21 +46,13 @@ public final class Qwen2VlImageProcessor {
     private final Qwen2VlImageProcessorConfig config;
     private final PilResample.Filter filter;
     /** Normalized value of each byte value, per channel: [3, 256]. */
-    private final float[][] lut = new float[3][256];
+    private final float[][] lut;
 
     public Qwen2VlImageProcessor(Qwen2VlImageProcessorConfig config) {
         this.config = config;
         this.filter = PilResample.Filter.fromPil(config.resample());
-        double[] mean = config.imageMean();
-        double[] std = config.imageStd();
-        for (int c = 0; c < 3; c++) {
-            float m = (float) mean[c];
-            float s = (float) std[c];
-            for (int v = 0; v < 256; v++) {
-                float x = config.doRescale() ? (float) (v * config.rescaleFactor()) : (float) v;
-                lut[c][v] = config.doNormalize() ? (x - m) / s : x;
-            }
-        }
+        this.lut = PixelNormalization.table(config.doRescale(), config.rescaleFactor(), config.doNormalize(),
+                config.imageMean(), config.imageStd());
     }
 
     public Qwen2VlImageProcessorConfig config() {

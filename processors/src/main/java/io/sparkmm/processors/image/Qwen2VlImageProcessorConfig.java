@@ -1,10 +1,7 @@
 package io.sparkmm.processors.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.processors.ConfigReader;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -34,7 +31,6 @@ public record Qwen2VlImageProcessorConfig(
     public static final int DEFAULT_MIN_PIXELS = 56 * 56;
     public static final int DEFAULT_MAX_PIXELS = 28 * 28 * 1280;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     public Qwen2VlImageProcessorConfig {
         if (patchSize <= 0 || temporalPatchSize <= 0 || mergeSize <= 0) {
@@ -82,13 +78,7 @@ public record Qwen2VlImageProcessorConfig(
 
     /** Reads a {@code preprocessor_config.json}; errors name the file and the key. */
     public static Qwen2VlImageProcessorConfig load(Path preprocessorConfigJson) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(preprocessorConfigJson.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + preprocessorConfigJson + ": " + e.getMessage(), e);
-        }
-        return fromJson(root, preprocessorConfigJson.toString());
+        return fromJson(ConfigReader.read(preprocessorConfigJson), preprocessorConfigJson.toString());
     }
 
     /**
