@@ -107,11 +107,6 @@ public final class LoadedModel implements AutoCloseable {
         return model.languageModel().backend();
     }
 
-    /** Whether the model takes any media. */
-    public boolean isMultimodal() {
-        return !model.processor().modalities().isEmpty();
-    }
-
     /** The tokenizer; fails with a message naming the directory when it has no tokenizer.json. */
     public HfTokenizer tokenizer() {
         if (tokenizer == null) {

@@ -48,10 +48,6 @@ public record ItemTensor(float[] data, int[] shape) {
         return shape[i];
     }
 
-    public int rank() {
-        return shape.length;
-    }
-
     /** The values as ints (for grids); fails if one is not integral. */
     public int[] ints() {
         int[] out = new int[data.length];

@@ -1,8 +1,8 @@
 package io.sparkmm.engine.models.llava;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.engine.models.FamilyProcessor;
+import io.sparkmm.processors.ConfigReader;
 import io.sparkmm.processors.cache.ItemTensor;
 import io.sparkmm.processors.cache.ProcessedItem;
 import io.sparkmm.processors.image.ClipImageProcessor;
@@ -14,7 +14,6 @@ import io.sparkmm.processors.media.RgbImage;
 import io.sparkmm.processors.prompt.ItemReplacement;
 import io.sparkmm.processors.prompt.PromptReplacement;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,7 +28,6 @@ final class LlavaProcessor implements FamilyProcessor {
     static final String PIXEL_VALUES = "pixel_values";
     static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
     static final String PROCESSOR_CONFIG = "processor_config.json";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ClipImageProcessor images;
     private final String fingerprint;
@@ -51,15 +49,19 @@ final class LlavaProcessor implements FamilyProcessor {
     static LlavaProcessor load(Path dir, LlavaConfig config) {
         Path pre = dir.resolve(PREPROCESSOR_CONFIG);
         Path proc = dir.resolve(PROCESSOR_CONFIG);
-        JsonNode settings;
-        String source;
+        JsonNode settings = null;
+        String source = null;
         if (Files.isRegularFile(pre)) {
-            settings = readJson(pre);
+            settings = ConfigReader.read(pre);
             source = pre.toString();
-        } else if (Files.isRegularFile(proc) && readJson(proc).path("image_processor").isObject()) {
-            settings = readJson(proc).get("image_processor");
-            source = proc + " image_processor";
-        } else {
+        } else if (Files.isRegularFile(proc)) {
+            JsonNode entry = ConfigReader.read(proc).path("image_processor");
+            if (entry.isObject()) {
+                settings = entry;
+                source = proc + " image_processor";
+            }
+        }
+        if (settings == null) {
             throw new IllegalArgumentException("multimodal model " + dir + " has no " + PREPROCESSOR_CONFIG
                     + " and no " + PROCESSOR_CONFIG + " with an image_processor entry");
         }
@@ -67,14 +69,6 @@ final class LlavaProcessor implements FamilyProcessor {
         return new LlavaProcessor(new ClipImageProcessor(ClipImageProcessorConfig.fromJson(settings, source)),
                 settings.toString(), new PromptReplacement("image", "<image>", image, image),
                 config.imageTokensPerImage());
-    }
-
-    private static JsonNode readJson(Path file) {
-        try {
-            return JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
-        }
     }
 
     @Override
