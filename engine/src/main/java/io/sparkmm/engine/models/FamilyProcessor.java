@@ -1,5 +1,6 @@
 package io.sparkmm.engine.models;
 
+import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ProcessedItem;
 import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
@@ -8,6 +9,7 @@ import io.sparkmm.processors.prompt.PromptReplacement;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A family's media processor (vLLM's per-model multimodal processor): what a checkpoint does to a
@@ -28,6 +30,27 @@ public interface FamilyProcessor {
 
     /** Decodes and processes one item (bytes already read and hashed by the caller). */
     ProcessedItem process(String hash, String modality, MediaSource bytes, MediaLimits limits);
+
+    /**
+     * The per-request settings ({@code mm_processor_kwargs}) this processor accepts, e.g.
+     * min_pixels and max_pixels for Qwen2-VL; none by default.
+     */
+    default Set<String> processorKwargs() {
+        return Set.of();
+    }
+
+    /**
+     * {@link #process(String, String, MediaSource, MediaLimits)} with per-request settings, whose
+     * keys the caller has checked against {@link #processorKwargs()} and put into the hash.
+     */
+    default ProcessedItem process(String hash, String modality, MediaSource bytes, MediaLimits limits,
+                                  ProcessorKwargs kwargs) {
+        if (!kwargs.isEmpty()) {
+            throw new IllegalArgumentException("mm_processor_kwargs " + kwargs.values() + " given, but this model's"
+                    + " processor takes no per-request settings");
+        }
+        return process(hash, modality, bytes, limits);
+    }
 
     /** The placeholder the user writes for a modality, and its token id after tokenization. */
     PromptReplacement placeholder(String modality);

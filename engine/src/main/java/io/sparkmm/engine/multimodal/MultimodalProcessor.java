@@ -6,6 +6,7 @@ import io.sparkmm.engine.MediaInput;
 import io.sparkmm.engine.models.FamilyProcessor;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.engine.template.ChatTemplate;
+import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ContentHash;
 import io.sparkmm.processors.cache.ProcessedItem;
 import io.sparkmm.processors.cache.ProcessorCache;
@@ -56,6 +57,7 @@ public final class MultimodalProcessor {
         byModality.put("audio", input.audio());
         byModality.put("video", input.video());
         Map<String, List<ProcessedItem>> items = new LinkedHashMap<>();
+        input.processorKwargs().requireOnly(family.processorKwargs(), "the processor of " + modelId);
         for (Map.Entry<String, List<MediaSource>> e : byModality.entrySet()) {
             if (e.getValue().isEmpty()) {
                 continue;
@@ -67,7 +69,7 @@ public final class MultimodalProcessor {
             }
             List<ProcessedItem> processed = new ArrayList<>();
             for (MediaSource src : e.getValue()) {
-                processed.add(process(e.getKey(), src));
+                processed.add(process(e.getKey(), src, input.processorKwargs()));
             }
             items.put(e.getKey(), processed);
         }
@@ -113,10 +115,11 @@ public final class MultimodalProcessor {
         return out;
     }
 
-    private ProcessedItem process(String modality, MediaSource src) {
+    private ProcessedItem process(String modality, MediaSource src, ProcessorKwargs kwargs) {
         byte[] bytes = src.bytes(limits);
-        String hash = ContentHash.of(modelId, modality, family.fingerprint(), bytes);
-        return cache.get(hash, () -> family.process(hash, modality, MediaSource.ofBytes(src.name(), bytes), limits));
+        // the settings change the output (Qwen2-VL's pixel budget changes the grid), so they key the cache
+        String hash = ContentHash.of(modelId, modality, family.fingerprint() + kwargs.canonical(), bytes);
+        return cache.get(hash, () -> family.process(hash, modality, MediaSource.ofBytes(src.name(), bytes), limits, kwargs));
     }
 
     private int[] tokens(PromptInput input, Map<String, List<ProcessedItem>> items) {

@@ -1,5 +1,6 @@
 package io.sparkmm.engine.multimodal;
 
+import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.media.MediaSource;
 
 import java.util.List;
@@ -11,9 +12,17 @@ import java.util.List;
  * @param tokenIds a pre-tokenized prompt; null when {@code text} is given
  * @param chat render {@code text} through the model's chat template as one user message (media first)
  * @param system an optional system message for the chat template
+ * @param processorKwargs per-request settings of the model's media processor (vLLM's
+ *     mm_processor_kwargs); null means none
  */
 public record PromptInput(String text, int[] tokenIds, boolean chat, String system,
-                          List<MediaSource> images, List<MediaSource> audio, List<MediaSource> video) {
+                          List<MediaSource> images, List<MediaSource> audio, List<MediaSource> video,
+                          ProcessorKwargs processorKwargs) {
+
+    public PromptInput(String text, int[] tokenIds, boolean chat, String system,
+                       List<MediaSource> images, List<MediaSource> audio, List<MediaSource> video) {
+        this(text, tokenIds, chat, system, images, audio, video, ProcessorKwargs.NONE);
+    }
 
     public PromptInput {
         if ((text == null) == (tokenIds == null)) {
@@ -25,6 +34,11 @@ public record PromptInput(String text, int[] tokenIds, boolean chat, String syst
         images = images == null ? List.of() : List.copyOf(images);
         audio = audio == null ? List.of() : List.copyOf(audio);
         video = video == null ? List.of() : List.copyOf(video);
+        processorKwargs = processorKwargs == null ? ProcessorKwargs.NONE : processorKwargs;
+    }
+
+    public PromptInput withProcessorKwargs(ProcessorKwargs kwargs) {
+        return new PromptInput(text, tokenIds, chat, system, images, audio, video, kwargs);
     }
 
     public static PromptInput text(String text, boolean chat, List<MediaSource> images) {
