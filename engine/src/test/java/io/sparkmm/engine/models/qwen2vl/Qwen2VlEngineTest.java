@@ -1,0 +1,154 @@
+package io.sparkmm.engine.models.qwen2vl;
+
+import io.sparkmm.engine.Engine;
+import io.sparkmm.engine.EngineConfig;
+import io.sparkmm.engine.EngineMetrics;
+import io.sparkmm.engine.EngineRequest;
+import io.sparkmm.engine.EngineResult;
+import io.sparkmm.engine.LoadedModel;
+import io.sparkmm.engine.MediaInput;
+import io.sparkmm.engine.RequestHandle;
+import io.sparkmm.engine.generate.NaiveGenerator;
+import io.sparkmm.engine.multimodal.MultimodalProcessor;
+import io.sparkmm.engine.sampling.SamplingParams;
+import io.sparkmm.kernels.Backend;
+import io.sparkmm.kernels.Backends;
+import io.sparkmm.processors.media.MediaSource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Qwen2-VL and Qwen2.5-VL through the paged engine against the naive generator (full recompute,
+ * no cache, no chunks): images of different sizes, 1 to 3 per request, chunked prefill cutting
+ * through image runs, prefix hits ending inside and right after images, and preemption. Both use
+ * M-RoPE; a wrong position anywhere in a chunk or after a prefix hit changes the tokens.
+ */
+class Qwen2VlEngineTest {
+
+    @TempDir
+    static Path dir;
+    static Backend backend;
+    static LoadedModel qwen2;
+    static LoadedModel qwen25;
+
+    @BeforeAll
+    static void load() {
+        backend = Backends.open("cpu", 2);
+        qwen2 = LoadedModel.open(TinyQwen2VlCheckpoint.write(dir.resolve("q2"), TinyQwen2VlCheckpoint.Spec.qwen2Vl()), backend);
+        qwen25 = LoadedModel.open(TinyQwen2VlCheckpoint.write(dir.resolve("q25"), TinyQwen2VlCheckpoint.Spec.qwen25Vl()), backend);
+    }
+
+    @AfterAll
+    static void close() {
+        qwen2.close();
+        qwen25.close();
+        backend.close();
+    }
+
+    private static final int[][] SIZES = {{60, 40}, {100, 70}, {230, 150}, {41, 90}};
+
+    private static List<EngineRequest> requests(LoadedModel model, int count, SamplingParams sampling) {
+        MultimodalProcessor p = Qwen2VlTesting.processor(model);
+        Random rnd = new Random(11);
+        String[] words = {"the cat", "a red car", "describe", "what is in", "the picture", "and the dog"};
+        List<EngineRequest> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int n = 1 + i % 3;
+            StringBuilder text = new StringBuilder(i % 2 == 0 ? "Look at this: " : "");
+            List<MediaSource> images = new ArrayList<>();
+            for (int j = 0; j < n; j++) {
+                int[] s = SIZES[rnd.nextInt(SIZES.length)];
+                images.add(Qwen2VlTesting.image(s[0], s[1], rnd.nextInt(3)));
+                text.append(Qwen2VlTesting.IMAGE).append(words[rnd.nextInt(words.length)]).append(' ');
+            }
+            text.append(words[i % words.length]);
+            out.add(Qwen2VlTesting.request(p, text.toString(), images, List.of(), sampling));
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"qwen2-vl", "qwen2.5-vl"})
+    void greedyTokensEqualTheNaivePathChunkedCachedAndPreempted(String arch) throws Exception {
+        LoadedModel model = arch.equals("qwen2-vl") ? qwen2 : qwen25;
+        SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(5).ignoreEos(true).build();
+        List<EngineRequest> reqs = requests(model, 9, greedy);
+        NaiveGenerator naive = new NaiveGenerator(model.model(), new HashSet<>(model.eosTokenIds()));
+        List<int[]> expected = new ArrayList<>();
+        for (EngineRequest r : reqs) {
+            expected.add(naive.generate(r.promptTokenIds(), r.media(), greedy).tokenIds());
+        }
+        int largest = reqs.stream().mapToInt(r -> r.promptTokenIds().length).max().orElseThrow();
+        List<EngineConfig> configs = List.of(
+                EngineConfig.defaults(),
+                // chunks of 13 tokens: boundaries fall inside every image run
+                EngineConfig.defaults().withMaxNumBatchedTokens(13).withBlockSize(4).withNumKvBlocks(400),
+                // room for about two requests at a time: the others wait or are preempted and recomputed
+                EngineConfig.defaults().withMaxNumBatchedTokens(64).withBlockSize(4)
+                        .withNumKvBlocks(2 * (largest + 8) / 4 + 2));
+        for (EngineConfig config : configs) {
+            List<RequestHandle> handles = new ArrayList<>();
+            EngineMetrics metrics;
+            try (Engine engine = new Engine(model, config)) {
+                for (EngineRequest r : reqs) {
+                    handles.add(engine.submit(r));
+                }
+                for (RequestHandle h : handles) {
+                    h.result().get();
+                }
+                metrics = engine.metrics();
+            }
+            for (int i = 0; i < reqs.size(); i++) {
+                EngineResult r = handles.get(i).result().get();
+                assertThat(r.error()).as("%s request %d", arch, i).isNull();
+                assertThat(r.tokenIds()).as("%s request %d (%d images) under %s", arch, i, reqs.get(i).media().size(), config)
+                        .containsExactly(expected.get(i));
+            }
+            assertThat(metrics.encoderRuns()).as("distinct images are few, so encodings are shared").isLessThan(18);
+            if (config == configs.get(2)) {
+                assertThat(metrics.preemptions()).as("preemptions with a tight KV pool").isPositive();
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"qwen2-vl", "qwen2.5-vl"})
+    void prefixHitsEndingInsideAndRightAfterAnImageKeepTheTokens(String arch) throws Exception {
+        LoadedModel model = arch.equals("qwen2-vl") ? qwen2 : qwen25;
+        SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(4).ignoreEos(true).build();
+        MultimodalProcessor p = Qwen2VlTesting.processor(model);
+        MediaSource img = Qwen2VlTesting.image(100, 70, 5);
+        NaiveGenerator naive = new NaiveGenerator(model.model(), new HashSet<>(model.eosTokenIds()));
+        // the same image first, then different questions: later requests hit the cached blocks,
+        // which end inside the image run or right after it depending on the block size
+        for (int blockSize : new int[] {4, 8, 16}) {
+            try (Engine engine = new Engine(model, EngineConfig.defaults().withBlockSize(blockSize))) {
+                int cachedSeen = 0;
+                for (String q : new String[] {"describe", "the cat", "a red car and the dog", "what"}) {
+                    EngineRequest r = Qwen2VlTesting.request(p, "Q " + Qwen2VlTesting.IMAGE + q, List.of(img), List.of(), greedy);
+                    EngineResult res = engine.submit(r).result().get();
+                    assertThat(res.error()).isNull();
+                    assertThat(res.tokenIds()).as("%s block %d: %s", arch, blockSize, q)
+                            .containsExactly(naive.generate(r.promptTokenIds(), r.media(), greedy).tokenIds());
+                    cachedSeen = Math.max(cachedSeen, res.cachedTokens());
+                }
+                MediaInput m = Qwen2VlTesting.request(p, "Q " + Qwen2VlTesting.IMAGE + "x", List.of(img), List.of(), greedy)
+                        .media().get(0);
+                assertThat(cachedSeen).as("a prefix hit covers the image").isGreaterThanOrEqualTo(
+                        (m.offset() + m.length()) / blockSize * blockSize);
+                assertThat(engine.metrics().encoderRuns()).isEqualTo(1);
+            }
+        }
+    }
+}
