@@ -1,6 +1,7 @@
 package io.sparkmm.connector.generate;
 
 import io.sparkmm.engine.EngineConfig;
+import io.sparkmm.engine.multimodal.ProcessorKwargsJson;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -62,6 +63,12 @@ public final class GeneratorOptions {
             "audio column: binary content, a path string, or an array of either; null = no audio");
     public static final Option<String> VIDEO_COL = str("videoCol", null,
             "video column: binary content, a path string, or an array of either; null = no video");
+    public static final Option<String> MM_PROCESSOR_KWARGS = option("mmProcessorKwargs", null,
+            "settings of the model's media processor for every row (vLLM's mm_processor_kwargs): a JSON object of "
+                    + "numbers, strings and booleans, e.g. '{\"min_pixels\": 3136, \"max_pixels\": 200704}'; a key the "
+                    + "model's processor does not take is each row's error naming the keys it takes. Per request, "
+                    + "not per engine: generations with different settings share the executor's engine",
+            GeneratorOptions::processorKwargs);
     public static final Option<Integer> MAX_TOKENS = option("maxTokens", 16,
             "the most tokens generated per row", Integer::valueOf);
     public static final Option<Double> TEMPERATURE = option("temperature", 1.0,
@@ -147,6 +154,11 @@ public final class GeneratorOptions {
             default:
                 throw new IllegalArgumentException("expected true or false");
         }
+    }
+
+    /** Normalized JSON (keys sorted) so equal settings compare equal, e.g. in mm_generate's per-task key. */
+    static String processorKwargs(String v) {
+        return v.isEmpty() ? null : ProcessorKwargsJson.write(ProcessorKwargsJson.parse(v));
     }
 
     private static List<String> list(String v) {

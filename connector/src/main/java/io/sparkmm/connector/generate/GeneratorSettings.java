@@ -2,6 +2,8 @@ package io.sparkmm.connector.generate;
 
 import io.sparkmm.connector.engine.EngineKey;
 import io.sparkmm.connector.generate.GeneratorOptions.Mode;
+import io.sparkmm.engine.multimodal.ProcessorKwargsJson;
+import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.engine.sampling.SamplingParams;
 
 import java.io.Serializable;
@@ -17,7 +19,7 @@ import static io.sparkmm.connector.generate.GeneratorOptions.*;
  */
 public record GeneratorSettings(EngineKey engineKey, String promptCol, String promptTemplate, String systemPrompt,
                                 boolean chatTemplate, String imageCol, String audioCol, String videoCol,
-                                int maxTokens, double temperature, double topP, int topK, long seed,
+                                String mmProcessorKwargs, int maxTokens, double temperature, double topP, int topK, long seed,
                                 List<String> stop, String outputCol, Mode mode, String keyCol, int lookAhead,
                                 long processorCacheBytes, List<String> allowedRoots, long rowTimeoutSeconds)
         implements Serializable {
@@ -36,6 +38,13 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
             throw new IllegalArgumentException("sparkmm: option 'rowTimeoutSeconds' must be >= 0 (0 = no limit), got "
                     + rowTimeoutSeconds);
         }
+        // the typed setter takes any string: check it here, on the driver, like set(name, value) does
+        try {
+            mmProcessorKwargs = mmProcessorKwargs == null ? null : GeneratorOptions.processorKwargs(mmProcessorKwargs.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("sparkmm: option 'mmProcessorKwargs' has a bad value '" + mmProcessorKwargs
+                    + "': " + e.getMessage(), e);
+        }
         if (outputCol == null) {
             throw new IllegalArgumentException("sparkmm: option 'outputCol' must be set");
         }
@@ -50,10 +59,15 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
                 get(values, KV_CACHE_BYTES), get(values, DEVICE), get(values, KV_CACHE_DTYPE));
         return new GeneratorSettings(key, get(values, PROMPT_COL), get(values, PROMPT_TEMPLATE),
                 get(values, SYSTEM_PROMPT), get(values, CHAT_TEMPLATE), get(values, IMAGE_COL), get(values, AUDIO_COL),
-                get(values, VIDEO_COL), get(values, MAX_TOKENS), get(values, TEMPERATURE), get(values, TOP_P),
+                get(values, VIDEO_COL), get(values, MM_PROCESSOR_KWARGS), get(values, MAX_TOKENS), get(values, TEMPERATURE), get(values, TOP_P),
                 get(values, TOP_K), get(values, SEED), get(values, STOP), get(values, OUTPUT_COL), get(values, MODE),
                 get(values, KEY_COL), get(values, LOOK_AHEAD), get(values, PROCESSOR_CACHE_BYTES),
                 get(values, ALLOWED_ROOTS), get(values, ROW_TIMEOUT_SECONDS));
+    }
+
+    /** The media processor's settings of every row; none when the option is unset. */
+    public ProcessorKwargs processorKwargs() {
+        return ProcessorKwargsJson.parse(mmProcessorKwargs);
     }
 
     /** The per-row wait limit; zero = none. */

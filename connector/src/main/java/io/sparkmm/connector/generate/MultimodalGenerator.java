@@ -127,6 +127,9 @@ public final class MultimodalGenerator implements Serializable {
     public String getAudioCol() { return get(AUDIO_COL); }
     public MultimodalGenerator setVideoCol(String v) { return put(VIDEO_COL, v); }
     public String getVideoCol() { return get(VIDEO_COL); }
+    /** A JSON object, e.g. {@code {"min_pixels": 3136, "max_pixels": 200704}}; checked by {@link #settings()}. */
+    public MultimodalGenerator setMmProcessorKwargs(String v) { return put(MM_PROCESSOR_KWARGS, v); }
+    public String getMmProcessorKwargs() { return get(MM_PROCESSOR_KWARGS); }
     public MultimodalGenerator setMaxTokens(int v) { return put(MAX_TOKENS, v); }
     public int getMaxTokens() { return get(MAX_TOKENS); }
     public MultimodalGenerator setTemperature(double v) { return put(TEMPERATURE, v); }

@@ -3,6 +3,7 @@ package io.sparkmm.connector.generate;
 import io.sparkmm.engine.EngineRequest;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.multimodal.PromptInput;
+import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.media.MediaSource;
 
 import java.net.URI;
@@ -24,11 +25,13 @@ public final class RequestFactory {
     private final GeneratorSettings settings;
     private final MultimodalProcessor processor;
     private final List<String> roots;
+    private final ProcessorKwargs processorKwargs;
 
     public RequestFactory(GeneratorSettings settings, MultimodalProcessor processor) {
         this.settings = settings;
         this.processor = processor;
         this.roots = settings.allowedRoots().stream().map(RequestFactory::canonical).toList();
+        this.processorKwargs = settings.processorKwargs();
     }
 
     public EngineRequest build(RowInput row) {
@@ -40,7 +43,7 @@ public final class RequestFactory {
         List<MediaSource> video = sources(row, "video", row.video());
         long seed = rowSeed(settings.seed(), row);
         PromptInput input = new PromptInput(row.prompt(), null, settings.chatTemplate(), settings.systemPrompt(),
-                images, audio, video);
+                images, audio, video, processorKwargs);
         // no request id: the engine numbers requests, and row names need not be unique across tasks
         return processor.build(null, input, settings.sampling(seed));
     }

@@ -101,4 +101,29 @@ class GeneratorPartsTest {
         assertThatThrownBy(() -> new MultimodalGenerator().setModelPath("/m").set("kvCacheDtype", "int8"))
                 .hasMessageContaining("kvCacheDtype").hasMessageContaining("int8");
     }
+
+    @Test
+    void mmProcessorKwargsIsCheckedOnTheDriverAndStaysOutOfTheEngineKey() {
+        MultimodalGenerator g = new MultimodalGenerator().setModelPath("/m")
+                .set("mmProcessorKwargs", " {\"max_pixels\": 200704, \"min_pixels\": 3136} ");
+        GeneratorSettings s = g.settings();
+        assertThat(s.processorKwargs().values()).containsExactly(Map.entry("max_pixels", 200704), Map.entry("min_pixels", 3136));
+        // the string and typed forms of the same settings are one value (keys sorted, spacing dropped)
+        GeneratorSettings typed = new MultimodalGenerator().setModelPath("/m")
+                .setMmProcessorKwargs("{\"min_pixels\":3136,\"max_pixels\":200704}").settings();
+        assertThat(typed.mmProcessorKwargs()).isEqualTo(s.mmProcessorKwargs()).isEqualTo("{\"max_pixels\":200704,\"min_pixels\":3136}");
+        // per request, not per engine: the same executor engine serves any settings
+        assertThat(s.engineKey()).isEqualTo(new MultimodalGenerator().setModelPath("/m").settings().engineKey());
+        assertThat(new MultimodalGenerator().setModelPath("/m").settings().processorKwargs().isEmpty()).isTrue();
+
+        assertThatThrownBy(() -> GeneratorOptions.MM_PROCESSOR_KWARGS.parse("{\"min_pixels\": "))
+                .hasMessageContaining("'mmProcessorKwargs'").hasMessageContaining("not valid JSON");
+        assertThatThrownBy(() -> new MultimodalGenerator().set("mmProcessorKwargs", "3136"))
+                .hasMessageContaining("'mmProcessorKwargs'").hasMessageContaining("must be a JSON object");
+        assertThatThrownBy(() -> new MultimodalGenerator().setModelPath("/m")
+                .setMmProcessorKwargs("{\"size\": {\"shortest_edge\": 224}}").settings())
+                .hasMessageContaining("'mmProcessorKwargs'").hasMessageContaining("\"size\"")
+                .hasMessageContaining("number, string or boolean");
+        assertThat(GeneratorOptions.MM_PROCESSOR_KWARGS.doc()).contains("min_pixels");
+    }
 }

@@ -11,9 +11,11 @@ import io.sparkmm.engine.checkpoint.ModelLocation;
 import io.sparkmm.engine.checkpoint.GenerationConfig;
 import io.sparkmm.engine.generate.GenerationResult;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
+import io.sparkmm.engine.multimodal.ProcessorKwargsJson;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.sampling.SamplingParams;
+import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ProcessorCache;
 import io.sparkmm.processors.media.MediaSource;
 import io.sparkmm.engine.EngineOptions;
@@ -42,18 +44,23 @@ final class GenerateCommand {
                      [--image PATH]... [--audio PATH]... [--video PATH]... [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--seed S]
                      [--logprobs K] [--max-batched-tokens N] [--max-seqs N] [--kv-blocks N | --kv-cache-bytes B]
                      [--block-size N] [--kv-cache-dtype f32|bf16|f16] [--no-prefix-cache] [--naive]
-                     [--device auto|cpu|cpu-reference] [--json]
+                     [--device auto|cpu|cpu-reference] [--mm-processor-kwargs JSON] [--json]
               Sampling defaults come from the model's generation_config.json, else temperature 1,
               top-p 1, top-k off; --temperature 0 is greedy. max-tokens defaults to 16.
               A prompts file has one JSON object per line: {"prompt": TEXT} or {"prompt_ids": [..]}, with
               optional "chat", "system", "images", "audio", "video" (a path or a list of paths) and sampling fields (temperature, top_p, top_k, min_p, seed,
               max_tokens, min_tokens, stop, stop_token_ids, ignore_eos, logprobs, repetition_penalty,
-              presence_penalty, frequency_penalty).""";
+              presence_penalty, frequency_penalty).
+              --mm-processor-kwargs '{"min_pixels": 3136, "max_pixels": 200704}' sets the model's media
+              processor (vLLM's mm_processor_kwargs; a flat object of numbers, strings, booleans) for every
+              request; a prompts-file line's own "mm_processor_kwargs" replaces it whole (keys are not
+              merged; {} means none). A key the model's processor does not take fails that request.""";
 
     private static final Set<String> VALUED = Set.of("model", "prompt", "system", "prompt-ids", "prompts-file",
             "image", "audio", "video",
             "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "logprobs", "device",
-            "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size", "kv-cache-dtype");
+            "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size", "kv-cache-dtype",
+            "mm-processor-kwargs");
     private static final Set<String> FLAGS = Set.of("chat", "json", "no-prefix-cache", "naive");
 
     private GenerateCommand() {
@@ -80,11 +87,12 @@ final class GenerateCommand {
             throw new CliArgs.UsageException("give --kv-blocks or --kv-cache-bytes, not both");
         }
         EngineConfig engineConfig = engineConfig(a);
+        ProcessorKwargs kwargs = processorKwargs(a);
         String device = a.get("device") != null ? a.get("device") : EngineOptions.defaultDevice();
         EngineOptions options = EngineOptions.defaults().withDevice(device).withEngine(engineConfig);
         try (LoadedModel loaded = EngineSession.loadModel(dir.toString(), device)) {
             SamplingParams defaults = samplingParams(a, loaded.checkpoint().generationConfig());
-            List<PromptLine> lines = promptLines(a, defaults);
+            List<PromptLine> lines = promptLines(a, defaults, kwargs);
             List<EngineResult> results;
             if (a.flag("naive")) {
                 MultimodalProcessor processor = new MultimodalProcessor(loaded,
@@ -111,7 +119,8 @@ final class GenerateCommand {
         }
     }
 
-    private static List<PromptLine> promptLines(CliArgs a, SamplingParams defaults) throws Exception {
+    private static List<PromptLine> promptLines(CliArgs a, SamplingParams defaults, ProcessorKwargs kwargs)
+            throws Exception {
         if (a.get("prompts-file") != null) {
             Path file = Path.of(a.get("prompts-file"));
             if (!Files.isRegularFile(file)) {
@@ -122,17 +131,26 @@ final class GenerateCommand {
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 n++;
                 if (!line.isBlank()) {
-                    lines.add(PromptLine.parse(n, line, defaults, a.flag("chat")));
+                    lines.add(PromptLine.parse(n, line, defaults, a.flag("chat"), kwargs));
                 }
             }
             return lines;
         }
         if (a.get("prompt") != null) {
             return List.of(new PromptLine(1, a.get("prompt"), null, a.flag("chat"), a.get("system"), a.all("image"),
-                    a.all("audio"), a.all("video"), defaults, null));
+                    a.all("audio"), a.all("video"), defaults, kwargs, null));
         }
         return List.of(new PromptLine(1, null, parseIds(a.get("prompt-ids")), false, null, a.all("image"),
-                a.all("audio"), a.all("video"), defaults, null));
+                a.all("audio"), a.all("video"), defaults, kwargs, null));
+    }
+
+    /** The flag's settings; its JSON is checked before the model loads, so a typo costs no load time. */
+    static ProcessorKwargs processorKwargs(CliArgs a) {
+        try {
+            return ProcessorKwargsJson.parse(a.get("mm-processor-kwargs"));
+        } catch (IllegalArgumentException e) {
+            throw new CliArgs.UsageException("--mm-processor-kwargs: " + e.getMessage());
+        }
     }
 
     /** The engine request of a line; throws for that line only (bad prompt, bad or missing media). */
@@ -140,7 +158,8 @@ final class GenerateCommand {
         List<MediaSource> images = line.images().stream().map(MediaSource::ofPath).toList();
         List<MediaSource> audio = line.audio().stream().map(MediaSource::ofPath).toList();
         List<MediaSource> video = line.video().stream().map(MediaSource::ofPath).toList();
-        PromptInput input = new PromptInput(line.prompt(), line.promptIds(), line.chat(), line.system(), images, audio, video);
+        PromptInput input = new PromptInput(line.prompt(), line.promptIds(), line.chat(), line.system(), images, audio, video,
+                line.processorKwargs());
         return processor.build("line-" + line.lineNumber(), input, line.sampling());
     }
 

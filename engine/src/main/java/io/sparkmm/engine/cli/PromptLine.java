@@ -2,7 +2,9 @@ package io.sparkmm.engine.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkmm.engine.multimodal.ProcessorKwargsJson;
 import io.sparkmm.engine.sampling.SamplingParams;
+import io.sparkmm.processors.ProcessorKwargs;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -11,14 +13,16 @@ import java.util.Set;
 
 /**
  * One line of a {@code --prompts-file}: {@code {"prompt": "..."}} or {@code {"prompt_ids": [...]}}
- * plus optional {@code chat}, {@code system} and per-line sampling fields with vLLM's names.
- * Parsing never throws for the file as a whole: a bad line becomes a line with an error.
+ * plus optional {@code chat}, {@code system}, {@code mm_processor_kwargs} and per-line sampling
+ * fields with vLLM's names. Parsing never throws for the file as a whole: a bad line becomes a
+ * line with an error.
  */
 record PromptLine(int lineNumber, String prompt, int[] promptIds, boolean chat, String system,
-                  List<String> images, List<String> audio, List<String> video, SamplingParams sampling, String error) {
+                  List<String> images, List<String> audio, List<String> video, SamplingParams sampling,
+                  ProcessorKwargs processorKwargs, String error) {
 
     static final Set<String> FIELDS = Set.of("prompt", "prompt_ids", "chat", "system", "images", "audio", "video",
-            "temperature", "top_p", "top_k",
+            "mm_processor_kwargs", "temperature", "top_p", "top_k",
             "min_p", "seed", "max_tokens", "min_tokens", "stop", "stop_token_ids", "ignore_eos", "logprobs",
             "repetition_penalty", "presence_penalty", "frequency_penalty");
 
@@ -26,11 +30,17 @@ record PromptLine(int lineNumber, String prompt, int[] promptIds, boolean chat, 
 
     static PromptLine error(int lineNumber, String message) {
         return new PromptLine(lineNumber, null, null, false, null, List.of(), List.of(), List.of(), null,
-                "line " + lineNumber + ": " + message);
+                ProcessorKwargs.NONE, "line " + lineNumber + ": " + message);
     }
 
-    /** Parses a line; {@code defaults} carries the command line's sampling settings. */
-    static PromptLine parse(int lineNumber, String text, SamplingParams defaults, boolean chatDefault) {
+    /**
+     * Parses a line; {@code defaults} carries the command line's sampling settings and
+     * {@code kwargsDefault} its {@code --mm-processor-kwargs}, which a line's own
+     * {@code mm_processor_kwargs} replaces whole rather than merging key by key, so a line can
+     * also drop the default with {@code {}}.
+     */
+    static PromptLine parse(int lineNumber, String text, SamplingParams defaults, boolean chatDefault,
+                            ProcessorKwargs kwargsDefault) {
         JsonNode node;
         try {
             node = JSON.readTree(text);
@@ -75,7 +85,9 @@ record PromptLine(int lineNumber, String prompt, int[] promptIds, boolean chat, 
             List<String> images = node.has("images") ? strings(node, "images") : List.of();
             List<String> audio = node.has("audio") ? strings(node, "audio") : List.of();
             List<String> video = node.has("video") ? strings(node, "video") : List.of();
-            return new PromptLine(lineNumber, prompt, ids, chat, system, images, audio, video, b.build(), null);
+            ProcessorKwargs kwargs = node.has("mm_processor_kwargs")
+                    ? ProcessorKwargsJson.of(node.get("mm_processor_kwargs")) : kwargsDefault;
+            return new PromptLine(lineNumber, prompt, ids, chat, system, images, audio, video, b.build(), kwargs, null);
         } catch (IllegalArgumentException e) {
             return error(lineNumber, e.getMessage());
         }

@@ -14,6 +14,7 @@ import io.sparkmm.engine.models.ModelFamilies;
 import io.sparkmm.engine.models.RequestPositions;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
+import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ProcessorCache;
 import io.sparkmm.processors.media.MediaSource;
 import io.sparkmm.processors.prompt.PlaceholderRange;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A family from the test class path (this package plus one services line) runs end to end: its
@@ -193,4 +195,30 @@ class FakeVisionFamilyTest {
         }
     }
 
+    @Test
+    void aProcessorSettingChangesTheItemAndKeysTheCache() {
+        ProcessorCache cache = new ProcessorCache(1 << 20);
+        try (EngineSession s = EngineSession.over(model, EngineOptions.defaults(), cache)) {
+            PromptInput in = new PromptInput(null, new int[] {7, config.imageToken(), 8}, false, null,
+                    List.of(MediaSource.ofPath(images.get(0).toString())), List.of(), List.of());
+            ProcessorKwargs coarse = new ProcessorKwargs(java.util.Map.of("patch_size", 16));
+            EngineRequest plain = s.requests().build("a", in, SamplingParams.greedy(1));
+            EngineRequest big = s.requests().build("b", in.withProcessorKwargs(coarse), SamplingParams.greedy(1));
+            EngineRequest bigAgain = s.requests().build("c", in.withProcessorKwargs(
+                    new ProcessorKwargs(java.util.Map.of("patch_size", 16))), SamplingParams.greedy(1));
+            // a 16x16 image: 2x2 patches of 8 px, 1x1 of 16 px
+            assertThat(plain.media().get(0).tensor("grid").ints()).containsExactly(2, 2);
+            assertThat(big.media().get(0).tensor("grid").ints()).containsExactly(1, 1);
+            assertThat(big.promptTokenIds()).hasSize(2 + 2 + 2);
+            assertThat(big.media().get(0).hash()).isNotEqualTo(plain.media().get(0).hash());
+            assertThat(bigAgain.media().get(0).hash()).isEqualTo(big.media().get(0).hash());
+            assertThat(cache.misses()).isEqualTo(2);
+            assertThat(cache.hits()).isEqualTo(1);
+            // the engine runs the coarse item (its encoder rows follow the 1x1 grid)
+            assertThat(s.engine().submit(big).result().join().ok()).isTrue();
+            assertThatThrownBy(() -> s.requests().build("d", in.withProcessorKwargs(
+                    new ProcessorKwargs(java.util.Map.of("max_pixels", 100))), SamplingParams.greedy(1)))
+                    .hasMessageContaining("\"max_pixels\"").hasMessageContaining("it takes patch_size");
+        }
+    }
 }

@@ -7,6 +7,7 @@ import io.sparkmm.engine.models.FamilyProcessor;
 import io.sparkmm.engine.models.ModelFamily;
 import io.sparkmm.engine.models.RequestPositions;
 import io.sparkmm.kernels.Tensor;
+import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ItemTensor;
 import io.sparkmm.processors.cache.ProcessedItem;
 import io.sparkmm.processors.media.MediaIO;
@@ -18,6 +19,7 @@ import io.sparkmm.processors.prompt.PlaceholderRange;
 import io.sparkmm.processors.prompt.PromptReplacement;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * The fake family's model and processor. The "encoder" is the identity on the processed patch
@@ -135,11 +137,26 @@ final class FakeVisionModel implements FamilyModel, FamilyProcessor {
         return "fake-vision patch " + config.patchSize();
     }
 
-    /** One embedding per patch: hidden values from the patch's mean colour, so different images differ. */
+    /**
+     * A per-request patch size stands in for a real processor's settings (Qwen2-VL's pixel budget):
+     * it changes the grid, so a test sees a setting reach the processor in the prompt length.
+     */
+    @Override
+    public Set<String> processorKwargs() {
+        return Set.of("patch_size");
+    }
+
     @Override
     public ProcessedItem process(String hash, String modality, MediaSource bytes, MediaLimits limits) {
+        return process(hash, modality, bytes, limits, ProcessorKwargs.NONE);
+    }
+
+    /** One embedding per patch: hidden values from the patch's mean colour, so different images differ. */
+    @Override
+    public ProcessedItem process(String hash, String modality, MediaSource bytes, MediaLimits limits,
+                                 ProcessorKwargs kwargs) {
         RgbImage img = MediaIO.readImage(bytes, limits);
-        int p = config.patchSize();
+        int p = kwargs.positiveInt("patch_size", config.patchSize());
         int rows = img.height() / p;
         int cols = img.width() / p;
         if (rows < 1 || cols < 1) {

@@ -176,6 +176,20 @@ class MultimodalGeneratorTest {
     }
 
     @Test
+    void mmProcessorKwargsReachTheModelsProcessorForEveryRow() {
+        Dataset<Row> df = frame(rows(3), 2);
+        // the tiny LLaVA's processor takes no settings: every row, the text-only one too, says so by key
+        List<Row> bad = generator().setMmProcessorKwargs("{\"max_pixels\": 200704}").transform(df).collectAsList();
+        assertThat(bad).hasSize(3).allSatisfy(r -> assertThat(r.getStruct(3).getString(5))
+                .contains("\"max_pixels\"").contains("it takes none"));
+        // {} is no settings: the same rows as without the option
+        assertThat(byId(generator().setMmProcessorKwargs("{}").transform(df))).isEqualTo(byId(generator().transform(df)));
+        Row viaSql = spark.sql("SELECT mm_generate('hi', NULL, map('mmProcessorKwargs', '{\"min_pixels\": 1}')) AS g")
+                .first().getStruct(0);
+        assertThat(viaSql.getString(5)).contains("\"min_pixels\"");
+    }
+
+    @Test
     void failFastFailsTheTaskNamingTheRow() {
         List<Row> rows = new ArrayList<>(rows(4));
         rows.add(2, RowFactory.create("the-bad-row", null, null));
