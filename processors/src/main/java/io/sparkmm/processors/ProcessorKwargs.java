@@ -34,6 +34,16 @@ public record ProcessorKwargs(Map<String, Object> values) {
         return values.isEmpty();
     }
 
+    /** These settings with {@code overrides}' keys replacing or adding to them (vLLM's per-request merge). */
+    public ProcessorKwargs overriddenBy(ProcessorKwargs overrides) {
+        if (overrides.isEmpty()) {
+            return this;
+        }
+        TreeMap<String, Object> merged = new TreeMap<>(values);
+        merged.putAll(overrides.values());
+        return new ProcessorKwargs(merged);
+    }
+
     /** A stable text form ({@code k=v;...} in key order) for content hashes and logs; "" when empty. */
     public String canonical() {
         StringBuilder sb = new StringBuilder();

@@ -53,8 +53,8 @@ final class GenerateCommand {
               presence_penalty, frequency_penalty).
               --mm-processor-kwargs '{"min_pixels": 3136, "max_pixels": 200704}' sets the model's media
               processor (vLLM's mm_processor_kwargs; a flat object of numbers, strings, booleans) for every
-              request; a prompts-file line's own "mm_processor_kwargs" replaces it whole (keys are not
-              merged; {} means none). A key the model's processor does not take fails that request.""";
+              request; a prompts-file line's own "mm_processor_kwargs" is merged over it (the line's keys
+              win, as in vLLM). A key the model's processor does not take fails that request.""";
 
     private static final Set<String> VALUED = Set.of("model", "prompt", "system", "prompt-ids", "prompts-file",
             "image", "audio", "video",

@@ -35,9 +35,9 @@ record PromptLine(int lineNumber, String prompt, int[] promptIds, boolean chat, 
 
     /**
      * Parses a line; {@code defaults} carries the command line's sampling settings and
-     * {@code kwargsDefault} its {@code --mm-processor-kwargs}, which a line's own
-     * {@code mm_processor_kwargs} replaces whole rather than merging key by key, so a line can
-     * also drop the default with {@code {}}.
+     * {@code kwargsDefault} its {@code --mm-processor-kwargs}, over which a line's own
+     * {@code mm_processor_kwargs} is merged key by key, as vLLM merges a request's settings over
+     * the ones the engine was started with.
      */
     static PromptLine parse(int lineNumber, String text, SamplingParams defaults, boolean chatDefault,
                             ProcessorKwargs kwargsDefault) {
@@ -86,7 +86,7 @@ record PromptLine(int lineNumber, String prompt, int[] promptIds, boolean chat, 
             List<String> audio = node.has("audio") ? strings(node, "audio") : List.of();
             List<String> video = node.has("video") ? strings(node, "video") : List.of();
             ProcessorKwargs kwargs = node.has("mm_processor_kwargs")
-                    ? ProcessorKwargsJson.of(node.get("mm_processor_kwargs")) : kwargsDefault;
+                    ? kwargsDefault.overriddenBy(ProcessorKwargsJson.of(node.get("mm_processor_kwargs"))) : kwargsDefault;
             return new PromptLine(lineNumber, prompt, ids, chat, system, images, audio, video, b.build(), kwargs, null);
         } catch (IllegalArgumentException e) {
             return error(lineNumber, e.getMessage());

@@ -79,13 +79,13 @@ class ProcessorKwargsCliTest {
     }
 
     @Test
-    void theFlagIsTheDefaultAndALinesOwnObjectReplacesItWhole() {
+    void theFlagIsTheDefaultAndALinesOwnObjectIsMergedOverIt() {
         ProcessorKwargs flag = new ProcessorKwargs(Map.of("min_pixels", 1, "max_pixels", 9));
         assertThat(line("{\"prompt\": \"hi\"}", flag).processorKwargs()).isEqualTo(flag);
-        // replaced, not merged: max_pixels from the flag does not survive
+        // merged: the line's min_pixels wins, max_pixels from the flag survives
         assertThat(line("{\"prompt\": \"hi\", \"mm_processor_kwargs\": {\"min_pixels\": 5}}", flag).processorKwargs().values())
-                .containsExactly(Map.entry("min_pixels", 5));
-        assertThat(line("{\"prompt\": \"hi\", \"mm_processor_kwargs\": {}}", flag).processorKwargs().isEmpty()).isTrue();
+                .containsExactly(Map.entry("max_pixels", 9), Map.entry("min_pixels", 5));
+        assertThat(line("{\"prompt\": \"hi\", \"mm_processor_kwargs\": {}}", flag).processorKwargs()).isEqualTo(flag);
     }
 
     @Test
@@ -105,7 +105,7 @@ class ProcessorKwargsCliTest {
         String[] lines = {
                 "{" + img + "}",                                                  // the flag: 16 px patches, 1x1
                 "{" + img + ", \"mm_processor_kwargs\": {\"patch_size\": 8}}",    // 2x2 on the same image
-                "{" + img + ", \"mm_processor_kwargs\": {}}",                     // none: the model's 8
+                "{" + img + ", \"mm_processor_kwargs\": {}}",                     // merged over the flag: 16
                 "{" + img + ", \"mm_processor_kwargs\": {\"max_pixels\": 200704}}",
                 "{" + img + ", \"mm_processor_kwargs\": {\"patch_size\": [8]}}",
                 "{" + img + ", \"mm_processor_kwargs\": {\"patch_size\": 2.5}}",
@@ -127,9 +127,9 @@ class ProcessorKwargsCliTest {
             // text + start + rows x (patches + newline) + end
             assertThat(j[0].get("prompt_tokens").asInt()).as(out[0]).isEqualTo(2 + 2 + 1 * 2);
             assertThat(j[1].get("prompt_tokens").asInt()).as(out[1]).isEqualTo(2 + 2 + 2 * 3);
-            assertThat(j[2].get("prompt_tokens").asInt()).as(out[2]).isEqualTo(2 + 2 + 2 * 3);
+            assertThat(j[2].get("prompt_tokens").asInt()).as(out[2]).isEqualTo(2 + 2 + 1 * 2);
             assertThat(j[6].get("prompt_tokens").asInt()).as(out[6]).isEqualTo(6);
-            assertThat(j[1].get("token_ids")).isEqualTo(j[2].get("token_ids"));
+            assertThat(j[0].get("token_ids")).isEqualTo(j[2].get("token_ids"));
             assertThat(j[3].get("error").asText()).startsWith("line 4: ").contains("\"max_pixels\"")
                     .contains("it takes patch_size");
             assertThat(j[4].get("error").asText()).startsWith("line 5: ").contains("\"patch_size\"")
