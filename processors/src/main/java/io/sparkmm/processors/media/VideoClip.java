@@ -10,8 +10,15 @@ import java.util.List;
  * @param frameIndices    for each frame, its 0-based index among all decoded frames of the video
  * @param fps             the video's native frame rate (frames per second)
  * @param durationSeconds the whole video's duration (not only the sampled span)
+ * @param totalFrames     frames in the whole video, or 0 when not known
  */
-public record VideoClip(List<RgbImage> frames, int[] frameIndices, double fps, double durationSeconds) {
+public record VideoClip(List<RgbImage> frames, int[] frameIndices, double fps, double durationSeconds,
+                        int totalFrames) {
+
+    /** A clip whose total frame count is not known. */
+    public VideoClip(List<RgbImage> frames, int[] frameIndices, double fps, double durationSeconds) {
+        this(frames, frameIndices, fps, durationSeconds, 0);
+    }
 
     public VideoClip {
         if (frames == null || frameIndices == null) {
@@ -25,6 +32,24 @@ public record VideoClip(List<RgbImage> frames, int[] frameIndices, double fps, d
         if (!(fps > 0) || !(durationSeconds >= 0)) {
             throw new IllegalArgumentException("fps must be > 0 and duration >= 0, got " + fps + ", " + durationSeconds);
         }
+        if (totalFrames < 0) {
+            throw new IllegalArgumentException("totalFrames must be >= 0 (0: unknown), got " + totalFrames);
+        }
+        for (int i : frameIndices) {
+            if (i < 0 || (totalFrames > 0 && i >= totalFrames)) {
+                throw new IllegalArgumentException("frame index " + i + " outside [0, " + totalFrames + ")");
+            }
+        }
+    }
+
+    /**
+     * Frame rate of the sampled frames, as Hugging Face's {@code VideoMetadata.sampled_fps} computes
+     * it ({@code len(frames_indices) / total_num_frames * fps}; Qwen2.5-VL's second_per_grid_ts is
+     * derived from it). Without a known total it is the native {@code fps}, as HF's metadata without
+     * a frame count.
+     */
+    public double sampledFps() {
+        return totalFrames > 0 ? (double) frames.size() / totalFrames * fps : fps;
     }
 
     @Override
@@ -41,7 +66,8 @@ public record VideoClip(List<RgbImage> frames, int[] frameIndices, double fps, d
         return o instanceof VideoClip other && frames.equals(other.frames)
                 && Arrays.equals(frameIndices, other.frameIndices)
                 && Double.compare(fps, other.fps) == 0
-                && Double.compare(durationSeconds, other.durationSeconds) == 0;
+                && Double.compare(durationSeconds, other.durationSeconds) == 0
+                && totalFrames == other.totalFrames;
     }
 
     @Override
@@ -51,7 +77,7 @@ public record VideoClip(List<RgbImage> frames, int[] frameIndices, double fps, d
 
     @Override
     public String toString() {
-        return "VideoClip[" + frames.size() + " frames " + Arrays.toString(frameIndices) + ", fps=" + fps
-                + ", duration=" + durationSeconds + "s]";
+        return "VideoClip[" + frames.size() + " frames " + Arrays.toString(frameIndices) + " of " + totalFrames
+                + ", fps=" + fps + ", duration=" + durationSeconds + "s]";
     }
 }

@@ -61,14 +61,47 @@ final class VideoDecoder {
             }
             long lengthMicros = g.getLengthInTime();
             double duration = lengthMicros > 0 ? lengthMicros / 1e6 : total / fps;
-            int[] indices = sampling.isUniform()
-                    ? FrameIndices.uniform(total, sampling.numFrames())
-                    : FrameIndices.atFps(total, fps, sampling.fps(), limits.maxFrames());
+            int[] indices;
+            if (sampling.isSelector()) {
+                indices = selected(item, sampling.selector(), total, fps, limits);
+            } else {
+                indices = sampling.isUniform()
+                        ? FrameIndices.uniform(total, sampling.numFrames())
+                        : FrameIndices.atFps(total, fps, sampling.fps(), limits.maxFrames());
+            }
             List<RgbImage> frames = grabFrames(item, g, indices, total, limits);
-            return new VideoClip(frames, indices, fps, duration);
+            return new VideoClip(frames, indices, fps, duration, total);
         } finally {
             FFmpegInput.close(g);
         }
+    }
+
+    /**
+     * Asks the selector, then checks what it returned: grabFrames walks the stream once, so the
+     * indices must be ascending and in range; a rule's refusal becomes this item's error.
+     */
+    private static int[] selected(String item, FrameSelector selector, int total, double fps, MediaLimits limits) {
+        int[] indices;
+        try {
+            indices = selector.select(total, fps);
+        } catch (IllegalArgumentException e) {
+            throw new MediaException(item, "cannot sample frames (" + total + " frames at " + fps + " fps): "
+                    + e.getMessage(), e);
+        }
+        if (indices == null || indices.length == 0) {
+            throw new MediaException(item, "the frame selector chose no frames of " + total);
+        }
+        if (indices.length > limits.maxFrames()) {
+            throw new MediaException(item, "the frame selector chose " + indices.length
+                    + " frames, over the limit maxFrames=" + limits.maxFrames());
+        }
+        for (int i = 0; i < indices.length; i++) {
+            if (indices[i] < 0 || indices[i] >= total || (i > 0 && indices[i] <= indices[i - 1])) {
+                throw new MediaException(item, "the frame selector returned index " + indices[i] + " at position " + i
+                        + "; indices must be strictly ascending and in [0, " + total + ")");
+            }
+        }
+        return indices.clone();
     }
 
     /** Decodes in order, converting only the frames at {@code indices} (ascending). */
