@@ -138,12 +138,15 @@ final class VideoDecoder {
         int w = f.imageWidth;
         int h = f.imageHeight;
         ImageDecoder.checkPixels(item, w, h, limits);
-        if (f.image == null || f.imageDepth != Frame.DEPTH_UBYTE || f.imageChannels != 3) {
+        // The grabber converts to RGB24 as asked. JavaCV derives imageChannels from the row stride,
+        // which FFmpeg pads for alignment (a 96-pixel-wide RGB24 row of 288 bytes is stored in 384,
+        // read as "4 channels"), so the stride is checked instead of the channel count.
+        int stride = f.imageStride;   // bytes per row for 8-bit data, may include padding
+        if (f.image == null || f.imageDepth != Frame.DEPTH_UBYTE || stride < 3 * w) {
             throw new MediaException(item, "unexpected decoded frame layout (" + f.imageChannels + " channels, depth "
-                    + f.imageDepth + ")");
+                    + f.imageDepth + ", " + stride + " bytes per row of " + w + " pixels)");
         }
         ByteBuffer buf = ((ByteBuffer) f.image[0]).duplicate();
-        int stride = f.imageStride;   // bytes per row for 8-bit data, may include padding
         byte[] rgb = new byte[3 * w * h];
         int base = buf.position();
         for (int y = 0; y < h; y++) {

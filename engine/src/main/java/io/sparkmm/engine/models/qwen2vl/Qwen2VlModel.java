@@ -78,7 +78,7 @@ public final class Qwen2VlModel implements FamilyModel {
 
     @Override
     public int maxEmbeddingsPerItem() {
-        return Math.min(processor.maxTokensPerItem(), languageModel.config().maxPositionEmbeddings());
+        return (int) Math.min(processor.maxTokensPerItem(), languageModel.config().maxPositionEmbeddings());
     }
 
     @Override

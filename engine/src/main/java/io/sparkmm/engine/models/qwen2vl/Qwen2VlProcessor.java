@@ -12,6 +12,9 @@ import io.sparkmm.processors.media.MediaIO;
 import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
 import io.sparkmm.processors.media.RgbImage;
+import io.sparkmm.processors.media.VideoClip;
+import io.sparkmm.processors.video.Qwen2VlVideoProcessor;
+import io.sparkmm.processors.video.Qwen2VlVideoProcessorConfig;
 import io.sparkmm.processors.prompt.ItemReplacement;
 import io.sparkmm.processors.prompt.PromptReplacement;
 
@@ -22,11 +25,20 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Qwen2VLProcessor's behaviour: images through the Qwen2-VL image processor into
- * {@code pixel_values [t*h*w, C*T*P*P]} and {@code grid_thw}, and each {@code <|image_pad|>} of
- * the prompt expanded to t*h*w / merge^2 pad tokens, all of them embedded (the chat template or
- * the user writes the {@code <|vision_start|>}/{@code <|vision_end|>} around it, as with HF).
- * Per request, {@code min_pixels}/{@code max_pixels} change the resize budget.
+ * Qwen2VLProcessor's behaviour: images through the Qwen2-VL image processor and videos through
+ * its video processor into {@code pixel_values [t*h*w, C*T*P*P]} and {@code grid_thw} (videos
+ * also {@code second_per_grid_t}, Qwen2.5-VL's seconds per temporal patch), and each
+ * {@code <|image_pad|>} / {@code <|video_pad|>} of the prompt expanded to t*h*w / merge^2 pad
+ * tokens, all of them embedded (the chat template or the user writes the
+ * {@code <|vision_start|>}/{@code <|vision_end|>} around it, as with HF). Per request,
+ * {@code min_pixels}/{@code max_pixels} change the resize budget, and for videos
+ * {@code fps}/{@code num_frames}/{@code min_frames}/{@code max_frames}/{@code do_sample_frames} the
+ * frames kept.
+ *
+ * <p>A video file is sampled as HF's {@code sample_frames} does; when the checkpoint asks for no
+ * sampling and names no rate (HF's default, where the caller hands over frames it already chose),
+ * a file is sampled at {@value #DEFAULT_FPS} fps, the rate Qwen recommends, rather than decoding
+ * every frame of a long video.
  */
 final class Qwen2VlProcessor implements FamilyProcessor {
 
@@ -35,17 +47,23 @@ final class Qwen2VlProcessor implements FamilyProcessor {
     static final String SECOND_PER_GRID_T = "second_per_grid_t";
     static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
     static final String PROCESSOR_CONFIG = "processor_config.json";
-    static final Set<String> KWARGS = Set.of("min_pixels", "max_pixels");
+    static final String VIDEO_PREPROCESSOR_CONFIG = "video_preprocessor_config.json";
+    static final Set<String> KWARGS = Set.of("min_pixels", "max_pixels", "fps", "num_frames", "min_frames",
+            "max_frames", "do_sample_frames");
+    static final double DEFAULT_FPS = 2.0;
 
     private final Qwen2VlConfig config;
     private final Qwen2VlImageProcessor images;
+    private final Qwen2VlVideoProcessor videos;
     private final String fingerprint;
     private final PromptReplacement imagePad;
     private final PromptReplacement videoPad;
 
-    private Qwen2VlProcessor(Qwen2VlConfig config, Qwen2VlImageProcessor images, String fingerprint) {
+    private Qwen2VlProcessor(Qwen2VlConfig config, Qwen2VlImageProcessor images, Qwen2VlVideoProcessor videos,
+                             String fingerprint) {
         this.config = config;
         this.images = images;
+        this.videos = videos;
         this.fingerprint = fingerprint;
         this.imagePad = new PromptReplacement("image", "<|image_pad|>", config.imageTokenId(), config.imageTokenId());
         this.videoPad = new PromptReplacement("video", "<|video_pad|>", config.videoTokenId(), config.videoTokenId());
@@ -67,7 +85,29 @@ final class Qwen2VlProcessor implements FamilyProcessor {
                     + image.patchSize() + "/" + image.mergeSize() + "/" + image.temporalPatchSize()
                     + " differ from the vision tower's " + v.patchSize() + "/" + v.mergeSize() + "/" + v.temporalPatchSize());
         }
-        return new Qwen2VlProcessor(config, new Qwen2VlImageProcessor(image), settings.toString());
+        // HF's video processor reads its own file, else processor_config.json's entry, else the image one's.
+        Path videoFile = dir.resolve(VIDEO_PREPROCESSOR_CONFIG);
+        JsonNode videoSettings;
+        String videoSource;
+        if (Files.isRegularFile(videoFile)) {
+            videoSettings = ConfigReader.read(videoFile);
+            videoSource = videoFile.toString();
+        } else if (Files.isRegularFile(dir.resolve(PROCESSOR_CONFIG))
+                && ConfigReader.read(dir.resolve(PROCESSOR_CONFIG)).path("video_processor").isObject()) {
+            videoSettings = ConfigReader.read(dir.resolve(PROCESSOR_CONFIG)).path("video_processor");
+            videoSource = dir.resolve(PROCESSOR_CONFIG) + " video_processor";
+        } else {
+            videoSettings = settings;
+            videoSource = source;
+        }
+        Qwen2VlVideoProcessorConfig video = Qwen2VlVideoProcessorConfig.fromJson(videoSettings, videoSource);
+        if (video.patchSize() != v.patchSize() || video.mergeSize() != v.mergeSize()
+                || video.temporalPatchSize() != v.temporalPatchSize()) {
+            throw new IllegalArgumentException(videoSource + ": patch_size/merge_size/temporal_patch_size differ from"
+                    + " the vision tower's " + v.patchSize() + "/" + v.mergeSize() + "/" + v.temporalPatchSize());
+        }
+        return new Qwen2VlProcessor(config, new Qwen2VlImageProcessor(image), new Qwen2VlVideoProcessor(video),
+                settings + "|" + videoSettings);
     }
 
     private static JsonNode section(Path dir, String ownFile, String entry) {
@@ -88,7 +128,7 @@ final class Qwen2VlProcessor implements FamilyProcessor {
 
     @Override
     public List<String> modalities() {
-        return List.of("image");
+        return List.of("image", "video");
     }
 
     @Override
@@ -111,11 +151,50 @@ final class Qwen2VlProcessor implements FamilyProcessor {
                                  ProcessorKwargs kwargs) {
         kwargs.requireOnly(KWARGS, "Qwen2-VL's processor");
         requireModality(modality);
+        if (modality.equals("video")) {
+            return processVideo(hash, bytes, limits, kwargs);
+        }
         RgbImage image = MediaIO.readImage(bytes, limits);
         Qwen2VlImageProcessor.Patches p = withBudget(images, kwargs).process(image);
         return new ProcessedItem(hash, modality, Map.of(
                 PIXEL_VALUES, new ItemTensor(p.pixelValues(), new int[] {p.numPatches(), images.patchDim()}),
                 GRID_THW, ItemTensor.ofInts(new int[] {p.gridT(), p.gridH(), p.gridW()}, 3)));
+    }
+
+    private ProcessedItem processVideo(String hash, MediaSource bytes, MediaLimits limits, ProcessorKwargs kwargs) {
+        Qwen2VlVideoProcessor video = videoFor(kwargs);
+        VideoClip clip = MediaIO.readVideo(bytes, video.videoSampling(), limits);
+        if (clip.numFrames() == 0) {
+            throw new IllegalArgumentException("video " + bytes.name() + " has no decodable frames");
+        }
+        Qwen2VlVideoProcessor.Patches p = video.process(clip);
+        return new ProcessedItem(hash, "video", Map.of(
+                PIXEL_VALUES, new ItemTensor(p.pixelValues(), new int[] {p.numPatches(), video.patchDim()}),
+                GRID_THW, ItemTensor.ofInts(new int[] {p.gridT(), p.gridH(), p.gridW()}, 3),
+                SECOND_PER_GRID_T, new ItemTensor(new float[] {(float) video.secondPerGridT(clip)}, new int[] {1})));
+    }
+
+    /** The video processor with a request's settings, sampling a file at the default rate if nothing says how. */
+    private Qwen2VlVideoProcessor videoFor(ProcessorKwargs kwargs) {
+        Qwen2VlVideoProcessorConfig c = videos.config();
+        Integer min = kwargs.values().containsKey("min_pixels") ? kwargs.positiveInt("min_pixels", 1) : null;
+        Integer max = kwargs.values().containsKey("max_pixels") ? kwargs.positiveInt("max_pixels", 1) : null;
+        Double fps = kwargs.values().containsKey("fps") ? kwargs.positiveNumber("fps", 1) : null;
+        Integer numFrames = kwargs.values().containsKey("num_frames") ? kwargs.positiveInt("num_frames", 1) : null;
+        Integer minFrames = kwargs.values().containsKey("min_frames") ? kwargs.positiveInt("min_frames", 1) : null;
+        Integer maxFrames = kwargs.values().containsKey("max_frames") ? kwargs.positiveInt("max_frames", 1) : null;
+        Boolean sample = true;
+        Object given = kwargs.values().get("do_sample_frames");
+        if (given != null) {
+            if (!(given instanceof Boolean b)) {
+                throw new IllegalArgumentException("mm_processor_kwargs: \"do_sample_frames\" must be true or false, got " + given);
+            }
+            sample = b;
+        }
+        if (sample && fps == null && numFrames == null && c.fps() == null && c.numFrames() == null) {
+            fps = DEFAULT_FPS;
+        }
+        return videos.withOverrides(min, max, sample, fps, numFrames, minFrames, maxFrames);
     }
 
     /** The image processor with a request's own pixel budget, as vLLM's mm_processor_kwargs give it. */
@@ -147,10 +226,17 @@ final class Qwen2VlProcessor implements FamilyProcessor {
         return ItemReplacement.repeat(placeholder(item.modality()).featureTokenId(), config.tokensFor(g[0], g[1], g[2]));
     }
 
-    /** The most tokens one image can become under the checkpoint's own pixel budget. */
-    int maxTokensPerItem() {
+    /**
+     * The most tokens one item can become under the checkpoint's own settings: an image at its
+     * pixel budget, or a video of max_frames frames at the video budget.
+     */
+    long maxTokensPerItem() {
         int factor = images.config().factor();
-        return Math.max(1, images.config().maxPixels() / (factor * factor));
+        long image = Math.max(1, images.config().maxPixels() / (factor * factor));
+        Qwen2VlVideoProcessorConfig v = videos.config();
+        long steps = (v.maxFrames() + v.temporalPatchSize() - 1) / v.temporalPatchSize();
+        long video = steps * Math.max(1, v.maxPixels() / ((long) v.factor() * v.factor()));
+        return Math.max(image, video);
     }
 
     private void requireModality(String modality) {

@@ -42,6 +42,8 @@ public final class TinyQwen2VlCheckpoint {
     /** Image processor budget: 56x56 .. 448x448 pixels, so a tiny test image spans a few 2.5-VL windows. */
     public static final int MIN_PIXELS = 56 * 56;
     public static final int MAX_PIXELS = 448 * 448;
+    public static final int VIDEO_MAX_PIXELS = 112 * 112;
+    public static final int MAX_FRAMES = 8;
 
     /** ChatML, media entries as Qwen2-VL's template writes them. */
     public static final String CHAT_TEMPLATE = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
@@ -108,6 +110,7 @@ public final class TinyQwen2VlCheckpoint {
             TinyCheckpoint.writeJson(dir.resolve("tokenizer.json"), tokenizerJson());
             TinyCheckpoint.writeJson(dir.resolve("tokenizer_config.json"), tokenizerConfigJson(spec));
             TinyCheckpoint.writeJson(dir.resolve(Qwen2VlProcessor.PREPROCESSOR_CONFIG), preprocessorConfigJson(spec));
+            TinyCheckpoint.writeJson(dir.resolve(Qwen2VlProcessor.VIDEO_PREPROCESSOR_CONFIG), videoPreprocessorConfigJson(spec));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint to " + dir, e);
         }
@@ -254,6 +257,24 @@ public final class TinyQwen2VlCheckpoint {
         root.put("chat_template", CHAT_TEMPLATE);
         root.put("processor_class", s.qwen25() ? "Qwen2_5_VLProcessor" : "Qwen2VLProcessor");
         return root;
+    }
+
+    /**
+     * Qwen2VLVideoProcessor's file: the image settings, a smaller pixel budget per frame, and
+     * sampling at 2 fps, 2 to {@value #MAX_FRAMES} frames.
+     */
+    static ObjectNode videoPreprocessorConfigJson(Spec s) {
+        ObjectNode p = preprocessorConfigJson(s);
+        p.remove(List.of("image_processor_type", "min_pixels", "max_pixels"));
+        p.put("video_processor_type", "Qwen2VLVideoProcessor");
+        p.put("do_sample_frames", true);
+        p.put("fps", 2.0);
+        p.put("min_frames", 2);
+        p.put("max_frames", MAX_FRAMES);
+        ObjectNode size = p.putObject("size");
+        size.put("longest_edge", VIDEO_MAX_PIXELS);
+        size.put("shortest_edge", MIN_PIXELS);
+        return p;
     }
 
     static ObjectNode preprocessorConfigJson(Spec s) {

@@ -67,6 +67,14 @@ class Qwen2VlBadInputTest {
     }
 
     @Test
+    void aVideoWithNoPicturesIsAnErrorNamingTheFile() {
+        Path audioOnly = Qwen2VlTesting.ffmpeg(dir.resolve("sound-only.mp4"), "sine=frequency=440:duration=1");
+        assertThatThrownBy(() -> processor.build(null, new PromptInput("a " + Qwen2VlTesting.VIDEO, null, false, null,
+                List.of(), List.of(), List.of(MediaSource.ofPath(audioOnly.toString())), ProcessorKwargs.NONE), GREEDY))
+                .hasMessageContaining("sound-only.mp4").hasMessageContaining("no video stream");
+    }
+
+    @Test
     void morePadsThanImagesIsAnErrorNamingTheCounts() {
         assertThatThrownBy(() -> request(Qwen2VlTesting.IMAGE + " and " + Qwen2VlTesting.IMAGE,
                 List.of(Qwen2VlTesting.image(60, 40, 1)), ProcessorKwargs.NONE))
@@ -118,7 +126,7 @@ class Qwen2VlBadInputTest {
     void unknownProcessorSettingsNameTheKeyAndTheAcceptedOnes() {
         assertThatThrownBy(() -> request("a " + Qwen2VlTesting.IMAGE, List.of(Qwen2VlTesting.image(60, 40, 1)),
                 new ProcessorKwargs(Map.of("max_pixel", 1000))))
-                .hasMessageContaining("max_pixel").hasMessageContaining("max_pixels, min_pixels");
+                .hasMessageContaining("\"max_pixel\"").hasMessageContaining("do_sample_frames, fps, max_frames, max_pixels, min_frames, min_pixels, num_frames");
     }
 
     @Test

@@ -124,6 +124,43 @@ class Qwen2VlEngineTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"qwen2-vl", "qwen2.5-vl"})
+    void imagesAndVideosTogetherEqualTheNaivePath(String arch) throws Exception {
+        LoadedModel model = arch.equals("qwen2-vl") ? qwen2 : qwen25;
+        Path clip = Qwen2VlTesting.ffmpeg(dir.resolve(arch + "-clip.mp4"), "testsrc=size=96x64:rate=10:duration=2",
+                "-pix_fmt", "yuv420p");
+        SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(5).ignoreEos(true).build();
+        MultimodalProcessor p = Qwen2VlTesting.processor(model);
+        NaiveGenerator naive = new NaiveGenerator(model.model(), new HashSet<>(model.eosTokenIds()));
+        MediaSource video = MediaSource.ofPath(clip.toString());
+        List<EngineRequest> reqs = List.of(
+                Qwen2VlTesting.request(p, "a " + Qwen2VlTesting.VIDEO + " what happens", List.of(), List.of(video), greedy),
+                Qwen2VlTesting.request(p, Qwen2VlTesting.IMAGE + " and " + Qwen2VlTesting.VIDEO + " same?",
+                        List.of(Qwen2VlTesting.image(100, 70, 1)), List.of(video), greedy),
+                Qwen2VlTesting.request(p, Qwen2VlTesting.VIDEO + " then " + Qwen2VlTesting.IMAGE + " ok",
+                        List.of(Qwen2VlTesting.image(60, 40, 2)), List.of(video), greedy));
+        // 20 frames at 10 fps sampled at 2 fps: 4 frames, 2 temporal patches; 96x64 -> 112x84? no: budget 112*112
+        MediaInput v = reqs.get(0).media().get(0);
+        assertThat(v.item().tensor(Qwen2VlProcessor.GRID_THW).ints()[0]).isEqualTo(2);
+        assertThat(v.item().tensor(Qwen2VlProcessor.SECOND_PER_GRID_T).data()[0]).isEqualTo(1.0f);
+        for (EngineConfig config : List.of(EngineConfig.defaults(),
+                EngineConfig.defaults().withMaxNumBatchedTokens(11).withBlockSize(4).withNumKvBlocks(300))) {
+            try (Engine engine = new Engine(model, config)) {
+                List<RequestHandle> hs = new ArrayList<>();
+                for (EngineRequest r : reqs) {
+                    hs.add(engine.submit(r));
+                }
+                for (int i = 0; i < reqs.size(); i++) {
+                    EngineResult r = hs.get(i).result().get();
+                    assertThat(r.error()).isNull();
+                    assertThat(r.tokenIds()).as("%s request %d", arch, i).containsExactly(
+                            naive.generate(reqs.get(i).promptTokenIds(), reqs.get(i).media(), greedy).tokenIds());
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"qwen2-vl", "qwen2.5-vl"})
     void prefixHitsEndingInsideAndRightAfterAnImageKeepTheTokens(String arch) throws Exception {
         LoadedModel model = arch.equals("qwen2-vl") ? qwen2 : qwen25;
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(4).ignoreEos(true).build();

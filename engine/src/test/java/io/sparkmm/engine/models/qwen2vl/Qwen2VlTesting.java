@@ -55,6 +55,33 @@ public final class Qwen2VlTesting {
         return MediaSource.ofBytes("img-" + width + "x" + height + "-" + seed + ".png", png(width, height, seed));
     }
 
+    public static final String VIDEO = TinyQwen2VlCheckpoint.VISION_START + TinyQwen2VlCheckpoint.VIDEO_PAD
+            + TinyQwen2VlCheckpoint.VISION_END;
+
+    /**
+     * Runs the ffmpeg command line (CI installs it) to make a test file: {@code lavfiInput} is an
+     * ffmpeg lavfi source, e.g. "testsrc=size=96x64:rate=10:duration=2".
+     */
+    public static java.nio.file.Path ffmpeg(java.nio.file.Path out, String lavfiInput, String... extra) {
+        java.util.List<String> cmd = new java.util.ArrayList<>(List.of("ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi",
+                "-i", lavfiInput));
+        cmd.addAll(List.of(extra));
+        cmd.add(out.toString());
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String log = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException(String.join(" ", cmd) + " failed: " + log);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run ffmpeg (install it: apt-get install ffmpeg)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A processor over {@code model} with its own cache. */
     public static MultimodalProcessor processor(LoadedModel model) {
         return new MultimodalProcessor(model, new ProcessorCache(64L << 20), MediaLimits.defaults());
