@@ -138,7 +138,7 @@ class Qwen2VlEngineTest {
                         List.of(Qwen2VlTesting.image(100, 70, 1)), List.of(video), greedy),
                 Qwen2VlTesting.request(p, Qwen2VlTesting.VIDEO + " then " + Qwen2VlTesting.IMAGE + " ok",
                         List.of(Qwen2VlTesting.image(60, 40, 2)), List.of(video), greedy));
-        // 20 frames at 10 fps sampled at 2 fps: 4 frames, 2 temporal patches; 96x64 -> 112x84? no: budget 112*112
+        // 20 frames at 10 fps sampled at 2 fps: 4 frames, 2 temporal patches; sampled fps 4/20*10 = 2, so 2/2 s per patch
         MediaInput v = reqs.get(0).media().get(0);
         assertThat(v.item().tensor(Qwen2VlProcessor.GRID_THW).ints()[0]).isEqualTo(2);
         assertThat(v.item().tensor(Qwen2VlProcessor.SECOND_PER_GRID_T).data()[0]).isEqualTo(1.0f);
