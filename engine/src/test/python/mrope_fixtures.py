@@ -10,19 +10,32 @@ and <|vision_end|>, as the processor expands them. mm_token_type_ids is derived 
 transformers 5 processor does (image pad -> 1, video pad -> 2, else 0). Deterministic: a second
 run rewrites the same bytes.
 
-Run (from the repository root):
+transformers 4.57 and 5.18 disagree on one rule: where text continues after a video whose temporal
+positions outrun its spatial ones. 4.57 (like Qwen's original code and vLLM) continues at the item's
+largest position + 1; 5.18 at the item's start + max(h, w) / merge. sparkmm follows 4.57, so the
+fixtures it is tested against come from 4.57 (mrope_fixtures.json); the 5.18 run is kept next to
+them (mrope_fixtures_tf5.json) so the test can show the two differ exactly in those cases.
+
+Run (from the repository root; venvs as in hf_fixtures.py and qwen2vl_fixtures.py):
+    /tmp/venv-tf4q/bin/python engine/src/test/python/mrope_fixtures.py
     /tmp/venv-tf5/bin/python engine/src/test/python/mrope_fixtures.py
 """
 import json
 import os
+import sys
 
-import torch
-import transformers
+sys.path.insert(0, os.path.dirname(__file__))
+import hf_fixtures  # noqa: F401,E402  (lets transformers 4.57 import next to huggingface-hub 1.x)
+
+import torch  # noqa: E402
+import transformers  # noqa: E402
 from transformers import Qwen2VLConfig, Qwen2VLModel, Qwen2_5_VLConfig, Qwen2_5_VLModel
 
 VISION_START, VISION_END, IMAGE, VIDEO = 151652, 151653, 151655, 151656
 MERGE = 2
-OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "qwen2vl", "mrope_fixtures.json")
+TF4 = transformers.__version__.startswith("4.")
+OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "qwen2vl",
+                   "mrope_fixtures.json" if TF4 else "mrope_fixtures_tf5.json")
 
 
 def tiny_model(cls, config_cls, tokens_per_second=None):
@@ -32,8 +45,12 @@ def tiny_model(cls, config_cls, tokens_per_second=None):
         vision.update(intermediate_size=16, out_hidden_size=16, tokens_per_second=tokens_per_second,
                       fullatt_block_indexes=[0], window_size=28)
     text = dict(vocab_size=151936, hidden_size=16, intermediate_size=16, num_hidden_layers=1,
-                num_attention_heads=2, num_key_value_heads=1,
-                rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]})
+                num_attention_heads=2, num_key_value_heads=1)
+    rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+    if TF4:
+        text.update(rope_scaling=dict(rope, type="mrope"), rope_theta=10000.0)
+    else:
+        text.update(rope_parameters=rope)
     config = config_cls(vision_config=vision, text_config=text, image_token_id=IMAGE, video_token_id=VIDEO,
                         vision_start_token_id=VISION_START, vision_end_token_id=VISION_END)
     torch.manual_seed(0)
@@ -94,7 +111,10 @@ def main():
         if family == "qwen2_5_vl" and seconds is not None:
             kwargs["second_per_grid_ts"] = torch.tensor(seconds, dtype=torch.float32)
         with torch.no_grad():
-            positions, deltas = model.get_rope_index(input_ids, types, **kwargs)
+            if TF4:
+                positions, deltas = model.get_rope_index(input_ids, **kwargs)
+            else:
+                positions, deltas = model.get_rope_index(input_ids, types, **kwargs)
         fixtures.append({
             "name": name, "family": family, "spatial_merge_size": MERGE, "tokens_per_second": tps,
             "second_per_grid_ts": seconds, "attention_mask_ones": mask,

@@ -197,12 +197,15 @@ IMAGES = {
     "qwen-30x40.png": (30, 40, 2),      # below min_pixels: 28x28 -> upscaled to 84x56, 3x2 tokens
     "qwen-300x200.png": (300, 200, 3),  # 196x308: 14x22 patches, 7x11 tokens, 2x3 windows of 4x4 tokens
 }
-# name: (frames, width, height, pattern seed); the frames are <name>-f<i>.png
+# name: (frames, width, height, pattern seed); the frames are <name>-f<i>.png. Frame sizes are ones
+# smart_resize keeps (multiples of 28 inside the video pixel budget), so the video processor's resize
+# is the identity in both its torchvision path and a Pillow one, and the pixel values a Java test
+# computes from the same PNGs are the ones the model saw here.
 VIDEOS = {
-    "qwen-video-90x60x4": (4, 90, 60, 4),    # 56x84 per frame, grid (2, 4, 6): 12 tokens
-    "qwen-video-120x80x4": (4, 120, 80, 5),  # 84x112, grid (2, 6, 8): 24 tokens, 1 window per frame
+    "qwen-video-84x56x4": (4, 84, 56, 4),    # already 56x84 (smart_resize keeps it), grid (2, 4, 6): 12 tokens
+    "qwen-video-112x84x4": (4, 112, 84, 5),  # kept at 84x112, grid (2, 6, 8): 24 tokens, 1 window per frame
     "qwen-video-56x56x6": (6, 56, 56, 6),    # grid (3, 4, 4): more temporal than spatial positions
-    "qwen-video-120x80x6": (6, 120, 80, 7),  # grid (3, 6, 8) at 2 tokens/s: temporal positions lead
+    "qwen-video-112x84x6": (6, 112, 84, 7),  # grid (3, 6, 8) at 2 tokens/s: temporal positions lead
 }
 
 
@@ -269,17 +272,17 @@ CASES = [
     ("qwen2_vl_two_images", "qwen2_vl_tiny",
      user(img("qwen-150x100.png"), img("qwen-30x40.png"), txt("Compare these two images."))),
     ("qwen2_vl_image_video", "qwen2_vl_tiny",
-     user(img("qwen-30x40.png"), vid("qwen-video-90x60x4"), txt("What happens in the video?"))),
+     user(img("qwen-30x40.png"), vid("qwen-video-84x56x4"), txt("What happens in the video?"))),
     ("qwen2_vl_text_only", "qwen2_vl_tiny", user(txt("Tell me a short story about a red fox."))),
     # Three temporal positions over a 2x2 token grid: transformers 4 continues the text after the
     # largest position of the video, transformers 5 after start + max(h, w) / merge (they differ here).
     ("qwen2_vl_video_time_dominates", "qwen2_vl_tiny", user(vid("qwen-video-56x56x6"), txt("Describe the video."))),
     ("qwen2_5_vl_one_image", "qwen2_5_vl_tiny", user(img("qwen-300x200.png"), txt("Describe the image in detail."))),
     ("qwen2_5_vl_image_video", "qwen2_5_vl_tiny",
-     user(img("qwen-150x100.png"), vid("qwen-video-120x80x4"), txt("Where does the object move?"))),
+     user(img("qwen-150x100.png"), vid("qwen-video-112x84x4"), txt("Where does the object move?"))),
     ("qwen2_5_vl_text_only", "qwen2_5_vl_tiny", user(txt("Tell me a short story about a red fox."))),
     ("qwen2_5_vl_video_time_dominates", "qwen2_5_vl_tiny",
-     user(vid("qwen-video-120x80x6"), txt("Where does the object move?"))),
+     user(vid("qwen-video-112x84x6"), txt("Where does the object move?"))),
 ]
 
 

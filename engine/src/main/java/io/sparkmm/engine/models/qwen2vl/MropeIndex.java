@@ -4,25 +4,28 @@ import io.sparkmm.engine.models.RequestPositions;
 
 /**
  * M-RoPE prompt positions of Qwen2-VL and Qwen2.5-VL: the (temporal, height, width) position of
- * every prompt token and the rope delta, as transformers 5.18's {@code get_rope_index} of
- * {@code modeling_qwen2_vl.py} / {@code modeling_qwen2_5_vl.py} computes them for one
- * unpadded sequence (an attention mask of all ones is the same thing).
+ * every prompt token and the rope delta, as {@code get_rope_index} of transformers 4.57's
+ * {@code modeling_qwen2_vl.py} / {@code modeling_qwen2_5_vl.py} (the code Qwen released the models
+ * with, and what vLLM computes) gives them for one unpadded sequence.
  *
  * <p>The rules, so a reader can check a case by hand. A counter {@code pos} starts at 0. A text
  * token gets (pos, pos, pos) and pos += 1. A media item with grid (t, h, w) and merge size m covers
  * t * (h/m) * (w/m) consecutive pad tokens in (frame, row, column) order; the token at (f, r, c)
  * gets (pos + floor(f * interval), pos + r, pos + c), where interval is 1 except for Qwen2.5-VL
  * videos, where it is tokens_per_second * second_per_grid_t (float32 arithmetic, truncated as
- * torch's {@code .long()} does). After the item pos += max(h, w) / m: not past the largest
- * temporal position, so a long or time-scaled video can leave text positions below its own; that
- * is what transformers 5.18 does, and the model was run that way, so it is kept. The delta is
- * max(all positions) + 1 - promptLength: the token after the prompt continues from the largest
- * position used, in all three sections.
+ * torch's {@code .long()} does). After the item, pos = the largest position the item used + 1. The
+ * delta is max(all positions) + 1 - promptLength: the token after the prompt continues from the
+ * largest position used, in all three sections.
  *
- * <p>transformers 5.18 finds media by token type (image pad, video pad), not by the vision start
- * token, and takes grids in prompt order separately per modality; so does this class. Where two
- * items of one modality touch (no vision start/end between them, which the processor never
- * produces) the run is split by the grids' token counts.
+ * <p>transformers 5.18 continues text after an item at its start + max(h, w) / m instead, which
+ * differs only after a video whose temporal positions outrun its spatial ones (text then lands
+ * below the video's last frames); the fixtures of both are in the tests, which show the two agree
+ * everywhere else.
+ *
+ * <p>Media are found by token type (image pad, video pad), not by the vision start token, and
+ * grids are taken in prompt order separately per modality, as transformers does. Where two items
+ * of one modality touch (no vision start/end between them, which the processor never produces) the
+ * run is split by the grids' token counts.
  */
 public final class MropeIndex {
 
@@ -112,6 +115,7 @@ public final class MropeIndex {
                 interval = tokensPerSecond * (secondPerGridTs == null ? 1f : secondPerGridTs[nextVideo]);
             }
             int frames = grid[0];
+            int itemMax = pos;
             int rows = grid[1] / spatialMergeSize;
             int cols = grid[2] / spatialMergeSize;
             for (int f = 0; f < frames; f++) {
@@ -127,12 +131,13 @@ public final class MropeIndex {
                         out[0][i] = temporal;
                         out[1][i] = pos + r;
                         out[2][i] = pos + c;
-                        max = Math.max(max, Math.max(temporal, Math.max(pos + r, pos + c)));
+                        itemMax = Math.max(itemMax, Math.max(temporal, Math.max(pos + r, pos + c)));
                         i++;
                     }
                 }
             }
-            pos += Math.max(grid[1], grid[2]) / spatialMergeSize;
+            max = Math.max(max, itemMax);
+            pos = itemMax + 1;
             if (video) {
                 nextVideo++;
             } else {

@@ -26,22 +26,118 @@ class MropeIndexTest {
     private static final int IMAGE = 151655;
     private static final int VIDEO = 151656;
 
+    /**
+     * transformers 4.57 (mrope_fixtures.json) continues text after an item at its largest position
+     * + 1, as sparkmm and vLLM do, but casts Qwen2.5-VL's second_per_grid_t to an integer before
+     * scaling (0.5 s per patch becomes 0); sparkmm and vLLM keep the fraction. So: equal wherever
+     * every second_per_grid_t is whole, different wherever one is not.
+     */
     @TestFactory
-    List<DynamicTest> matchesTransformers() throws IOException {
-        JsonNode doc;
-        try (InputStream in = MropeIndexTest.class.getResourceAsStream("/qwen2vl/mrope_fixtures.json")) {
-            assertThat(in).as("mrope_fixtures.json on the test class path").isNotNull();
-            doc = new ObjectMapper().readTree(in);
-        }
+    List<DynamicTest> matchesTransformers4WhereSecondsPerPatchAreWhole() throws IOException {
+        JsonNode doc = fixtures("mrope_fixtures.json", "4.");
         List<DynamicTest> tests = new ArrayList<>();
         for (JsonNode c : doc.get("cases")) {
-            tests.add(DynamicTest.dynamicTest(c.get("name").asText(), () -> checkCase(c)));
+            boolean whole = true;
+            for (JsonNode s : c.get("second_per_grid_ts").isNull() ? List.<JsonNode>of() : iterable(c.get("second_per_grid_ts"))) {
+                whole &= s.asDouble() == Math.rint(s.asDouble());
+            }
+            boolean expectSame = whole;
+            tests.add(DynamicTest.dynamicTest(c.get("name").asText(), () -> {
+                if (expectSame) {
+                    checkCase(c);
+                } else {
+                    assertThat(matches(c, Integer.MAX_VALUE)).as("4.57 truncates second_per_grid_t").isFalse();
+                }
+            }));
         }
         assertThat(tests).hasSizeGreaterThanOrEqualTo(10);
         return tests;
     }
 
-    private static void checkCase(JsonNode c) {
+    /**
+     * transformers 5.18 (mrope_fixtures_tf5.json) keeps fractional seconds but continues text after
+     * an item at start + max(h, w) / m: the same as ours except after a video whose temporal
+     * positions outrun its spatial ones. So: every token up to the end of the first such video
+     * equal, and the whole prompt equal exactly when there is none.
+     */
+    @TestFactory
+    List<DynamicTest> agreesWithTransformers5UpToAVideoThatLeadsInTime() throws IOException {
+        JsonNode doc = fixtures("mrope_fixtures_tf5.json", "5.");
+        List<DynamicTest> tests = new ArrayList<>();
+        for (JsonNode c : doc.get("cases")) {
+            tests.add(DynamicTest.dynamicTest(c.get("name").asText(), () -> {
+                int leadingVideoEnd = leadingVideoEnd(c);
+                assertThat(matches(c, leadingVideoEnd)).as("equal up to token %d", leadingVideoEnd).isTrue();
+                assertThat(matches(c, Integer.MAX_VALUE)).as("equal everywhere iff no video leads in time")
+                        .isEqualTo(leadingVideoEnd == Integer.MAX_VALUE);
+            }));
+        }
+        return tests;
+    }
+
+    private static JsonNode fixtures(String file, String era) throws IOException {
+        try (InputStream in = MropeIndexTest.class.getResourceAsStream("/qwen2vl/" + file)) {
+            assertThat(in).as(file + " on the test class path").isNotNull();
+            JsonNode doc = new ObjectMapper().readTree(in);
+            assertThat(doc.get("transformers").asText()).startsWith(era);
+            return doc;
+        }
+    }
+
+    private static List<JsonNode> iterable(JsonNode array) {
+        List<JsonNode> out = new ArrayList<>();
+        array.forEach(out::add);
+        return out;
+    }
+
+    /**
+     * The index just past the last pad token of the first video whose floor((t-1) * interval)
+     * exceeds its spatial extent (max(h, w) / m - 1), or MAX_VALUE when no video does.
+     */
+    private static int leadingVideoEnd(JsonNode c) {
+        int merge = c.get("spatial_merge_size").asInt();
+        int[] ids = ints(c.get("input_ids"));
+        JsonNode videos = c.get("video_grid_thw");
+        int video = c.get("video_token_id").asInt();
+        int v = -1;
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == video && (i == 0 || ids[i - 1] != video)) {
+                v++;
+                JsonNode g = videos.get(v);
+                float interval = 1f;
+                if (c.get("family").asText().equals("qwen2_5_vl")) {
+                    JsonNode s = c.get("second_per_grid_ts");
+                    interval = c.get("tokens_per_second").asInt() * (s.isNull() ? 1f : (float) s.get(v).asDouble());
+                }
+                int spatial = Math.max(g.get(1).asInt(), g.get(2).asInt()) / merge;
+                if ((int) ((g.get(0).asInt() - 1) * interval) > spatial - 1) {
+                    int end = i;
+                    while (end < ids.length && ids[end] == video) {
+                        end++;
+                    }
+                    return end;
+                }
+            }
+        }
+        return Integer.MAX_VALUE;
+    }
+
+    /** Whether our positions equal the fixture's for tokens [0, upTo) (the delta too when upTo covers all). */
+    private static boolean matches(JsonNode c, int upTo) {
+        MropeIndex.Result r = compute(c);
+        int n = Math.min(upTo, r.positions()[0].length);
+        for (int s = 0; s < 3; s++) {
+            int[] expected = ints(c.get("positions").get(s));
+            for (int i = 0; i < n; i++) {
+                if (expected[i] != r.positions()[s][i]) {
+                    return false;
+                }
+            }
+        }
+        return upTo < r.positions()[0].length || r.delta() == c.get("delta").asInt();
+    }
+
+    private static MropeIndex.Result compute(JsonNode c) {
         int merge = c.get("spatial_merge_size").asInt();
         int image = c.get("image_token_id").asInt();
         int video = c.get("video_token_id").asInt();
@@ -56,9 +152,11 @@ class MropeIndexTest {
                 seconds[k] = (float) s.get(k).asDouble();
             }
         }
-        int[] prompt = ints(c.get("input_ids"));
-        MropeIndex.Result r = index.compute(prompt, grids(c.get("image_grid_thw")), grids(c.get("video_grid_thw")), seconds);
+        return index.compute(ints(c.get("input_ids")), grids(c.get("image_grid_thw")), grids(c.get("video_grid_thw")), seconds);
+    }
 
+    private static void checkCase(JsonNode c) {
+        MropeIndex.Result r = compute(c);
         int[][] expected = new int[3][];
         for (int s = 0; s < 3; s++) {
             expected[s] = ints(c.get("positions").get(s));
