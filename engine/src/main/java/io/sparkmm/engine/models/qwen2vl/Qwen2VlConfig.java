@@ -45,8 +45,14 @@ public record Qwen2VlConfig(boolean qwen25, ModelConfig text, Qwen2VlVisionConfi
         return mropeSection.clone();
     }
 
+    /**
+     * @param architecture config.json's architectures[0], or null: transformers 4.57 writes a flat
+     *     Qwen2-VL config whose only architectures list is inside text_config, and then model_type
+     *     ("qwen2_vl" or "qwen2_5_vl") says which model it is
+     */
     public static Qwen2VlConfig parse(JsonFields f, String architecture) {
-        boolean qwen25 = architecture.equals(QWEN2_5_VL);
+        boolean qwen25 = architecture != null ? architecture.equals(QWEN2_5_VL)
+                : "qwen2_5_vl".equals(f.stringOr("model_type", ""));
         JsonFields nested = f.object("text_config");
         JsonFields text = nested != null ? nested : f;
         JsonFields vision = f.object("vision_config");

@@ -63,8 +63,13 @@ public final class Qwen2VlTesting {
      * ffmpeg lavfi source, e.g. "testsrc=size=96x64:rate=10:duration=2".
      */
     public static java.nio.file.Path ffmpeg(java.nio.file.Path out, String lavfiInput, String... extra) {
-        java.util.List<String> cmd = new java.util.ArrayList<>(List.of("ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi",
-                "-i", lavfiInput));
+        return ffmpegInput(out, List.of("-f", "lavfi", "-i", lavfiInput), extra);
+    }
+
+    /** ffmpeg with the given input arguments, then {@code extra} output options, writing {@code out}. */
+    public static java.nio.file.Path ffmpegInput(java.nio.file.Path out, List<String> input, String... extra) {
+        java.util.List<String> cmd = new java.util.ArrayList<>(List.of("ffmpeg", "-y", "-loglevel", "error"));
+        cmd.addAll(input);
         cmd.addAll(List.of(extra));
         cmd.add(out.toString());
         try {
