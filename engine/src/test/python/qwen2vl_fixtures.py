@@ -702,6 +702,13 @@ def ours_records(ours_roots, era_dir, images, videos):
         with open(os.path.join(path, "config.json")) as f:
             config = json.load(f)
         arch = (config.get("architectures") or config.get("text_config", {}).get("architectures"))[0]
+        if ERA == "tf4" and "rope_parameters" in config.get("text_config", {}):
+            # A transformers-5 config (nested, rope settings in rope_parameters): 4.57 does not read
+            # rope_parameters, so it cannot run this file; recorded as such, never silently left out.
+            recs.append({"checkpoint": name, "resource": "/" + os.path.relpath(path, RESOURCES).replace(os.sep, "/"),
+                         "architecture": arch, "skipped": "transformers 4.57 reads no text_config.rope_parameters"
+                         " (this is the transformers 5 layout)"})
+            continue
         model_cls = Qwen2_5_VLForConditionalGeneration if arch.startswith("Qwen2_5") else Qwen2VLForConditionalGeneration
         model, info = model_cls.from_pretrained(path, dtype=torch.float32, attn_implementation="eager",
                                                 output_loading_info=True)

@@ -22,8 +22,10 @@ import java.util.List;
  * {@code rope_scaling: {type: mrope}}, tensors {@code model.layers.*}, {@code visual.*}) or
  * transformers 5's ({@link Layout#TRANSFORMERS_5}: nested {@code text_config} with
  * {@code rope_parameters}, tensors {@code model.language_model.*}, {@code model.visual.*}), with
- * {@link TinyTokenizer} plus Qwen2-VL's vision tokens, a Qwen2-VL-style chat template and a
- * Qwen2VLImageProcessor preprocessor_config.json. Weights are deterministic in the seed, one
+ * {@link TinyTokenizer} plus Qwen2-VL's vision tokens, a Qwen2-VL-style chat template (in
+ * tokenizer_config.json and chat_template.json, as the Hub's repositories have it), a
+ * Qwen2VLImageProcessor preprocessor_config.json and a Qwen2VLVideoProcessor
+ * video_preprocessor_config.json. Weights are deterministic in the seed, one
  * stream per tensor name (see {@link TinyCheckpoint}).
  */
 public final class TinyQwen2VlCheckpoint {
@@ -109,6 +111,10 @@ public final class TinyQwen2VlCheckpoint {
             TinyCheckpoint.writeJson(dir.resolve(GenerationConfig.FILE_NAME), TinyCheckpoint.generationConfigJson());
             TinyCheckpoint.writeJson(dir.resolve("tokenizer.json"), tokenizerJson());
             TinyCheckpoint.writeJson(dir.resolve("tokenizer_config.json"), tokenizerConfigJson(spec));
+            // the processor's own copy, as Qwen2-VL's Hub repositories ship it (HF's processor reads only this one)
+            ObjectNode chat = JsonFields.MAPPER.createObjectNode();
+            chat.put("chat_template", CHAT_TEMPLATE);
+            TinyCheckpoint.writeJson(dir.resolve("chat_template.json"), chat);
             TinyCheckpoint.writeJson(dir.resolve(Qwen2VlProcessor.PREPROCESSOR_CONFIG), preprocessorConfigJson(spec));
             TinyCheckpoint.writeJson(dir.resolve(Qwen2VlProcessor.VIDEO_PREPROCESSOR_CONFIG), videoPreprocessorConfigJson(spec));
         } catch (IOException e) {

@@ -76,13 +76,66 @@ class Qwen2VlHfConformanceTest {
         return cases("tf5");
     }
 
-    private List<DynamicTest> cases(String era) throws Exception {
+    /**
+     * Our writer's checkpoints (both on-disk layouts, BF16 and F16, tied and untied): the committed
+     * directories are what the writer writes today, transformers loads them with no missing,
+     * unexpected or mismatched keys, and its numbers on them are ours. transformers 4.57 cannot read
+     * the transformers-5 layout (it knows no rope_parameters), which its fixture records.
+     */
+    @TestFactory
+    List<DynamicTest> ourWritersCheckpoints() throws Exception {
+        Path root = Path.of(resourcePath("/checkpoints-qwen2vl"));
+        List<String> committed;
+        try (var dirs = java.nio.file.Files.list(root)) {
+            committed = dirs.map(d -> d.getFileName().toString()).sorted().toList();
+        }
+        assertThat(committed).containsExactlyInAnyOrderElementsOf(Qwen2VlOracleCheckpoints.specs().keySet());
+        List<DynamicTest> tests = new ArrayList<>();
+        Qwen2VlOracleCheckpoints.specs().forEach((name, spec) -> tests.add(DynamicTest.dynamicTest(name + " is the writer's output", () -> {
+            Path fresh = TinyQwen2VlCheckpoint.write(tmp.resolve("fresh-" + name), spec);
+            try (var files = java.nio.file.Files.list(fresh)) {
+                for (Path f : files.toList()) {
+                    assertThat(java.nio.file.Files.readAllBytes(root.resolve(name).resolve(f.getFileName())))
+                            .as("%s/%s (rerun Qwen2VlOracleCheckpoints and the fixture script)", name, f.getFileName())
+                            .isEqualTo(java.nio.file.Files.readAllBytes(f));
+                }
+            }
+        })));
+        for (String era : List.of("tf4", "tf5")) {
+            JsonNode doc = fixtures(era);
+            List<String> seen = new ArrayList<>();
+            for (JsonNode o : doc.get("ours")) {
+                seen.add(o.get("checkpoint").asText());
+                tests.add(DynamicTest.dynamicTest(era + " " + o.get("checkpoint").asText(), () -> {
+                    if (o.has("skipped")) {
+                        assertThat(era).isEqualTo("tf4");
+                        JsonNode config = new ObjectMapper().readTree(Path.of(resourcePath(o.get("resource").asText()))
+                                .resolve("config.json").toFile());
+                        assertThat(config.path("text_config").has("rope_parameters")).as("a transformers-5 layout").isTrue();
+                        return;
+                    }
+                    o.get("loading_info").fields().forEachRemaining(e ->
+                            assertThat(e.getValue()).as("%s %s", o.get("checkpoint"), e.getKey()).isEmpty());
+                    check(era, doc.get("image_dir").asText(), o.get("resource").asText(), o);
+                }));
+            }
+            assertThat(seen).as(era + " ours").containsExactlyInAnyOrderElementsOf(committed);
+        }
+        return tests;
+    }
+
+    private JsonNode fixtures(String era) throws Exception {
         JsonNode doc;
         try (InputStream in = getClass().getResourceAsStream("/hf/" + era + "/qwen2vl_fixtures.json")) {
             assertThat(in).as("qwen2vl_fixtures.json of " + era).isNotNull();
             doc = new ObjectMapper().readTree(in);
         }
         assertThat(doc.get("versions").get("transformers").asText()).startsWith(era.equals("tf4") ? "4." : "5.");
+        return doc;
+    }
+
+    private List<DynamicTest> cases(String era) throws Exception {
+        JsonNode doc = fixtures(era);
         List<DynamicTest> tests = new ArrayList<>();
         for (JsonNode c : doc.get("cases")) {
             JsonNode ckpt = doc.get("checkpoints").get(c.get("checkpoint").asText());
