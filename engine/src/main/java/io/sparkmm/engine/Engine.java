@@ -78,6 +78,9 @@ public final class Engine implements AutoCloseable {
         this.kvCache = model.allocateKvCache(blocks, config.blockSize(), config.kvCacheDtype());
         SchedulerConfig schedulerConfig = new SchedulerConfig(config.maxNumBatchedTokens(), config.maxNumSeqs(), blocks,
                 config.blockSize(), config.prefixCaching(), maxModelLen, config.longPrefillTokenThreshold());
+        if (config.encoderCacheRows() > 0) {
+            schedulerConfig = schedulerConfig.withEncoderCacheRows(config.encoderCacheRows());
+        }
         if (family.maxEmbeddingsPerItem() > 0) {
             schedulerConfig = schedulerConfig.withLargestMediaItem(family.maxEmbeddingsPerItem());
         }

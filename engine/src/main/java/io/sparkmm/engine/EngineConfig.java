@@ -13,9 +13,20 @@ import io.sparkmm.kernels.DType;
  * @param prefixCaching reuse the KV of full blocks shared with earlier requests
  * @param longPrefillTokenThreshold cap on one request's tokens per step (0 = only the budget)
  * @param kvCacheDtype the element type of the KV pool (F32, BF16 or F16)
+ * @param encoderCacheRows capacity of the encoder output cache in embedding rows; 0 = automatic
+ *     (the step's token budget, raised to the model's largest media item, as vLLM sizes it). A job
+ *     asking several questions of each of many images keeps every image's encoding when this holds
+ *     them all (rows per image x distinct images in flight)
  */
 public record EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSize, long kvCacheBytes,
-                           int numKvBlocks, boolean prefixCaching, int longPrefillTokenThreshold, DType kvCacheDtype) {
+                           int numKvBlocks, boolean prefixCaching, int longPrefillTokenThreshold, DType kvCacheDtype,
+                           int encoderCacheRows) {
+
+    public EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSize, long kvCacheBytes,
+                        int numKvBlocks, boolean prefixCaching, int longPrefillTokenThreshold, DType kvCacheDtype) {
+        this(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching,
+                longPrefillTokenThreshold, kvCacheDtype, 0);
+    }
 
     /**
      * The KV pool's element type when none is given: F32. Measured on the CPU backend
@@ -40,6 +51,9 @@ public record EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSiz
         if (kvCacheDtype == null) {
             throw new IllegalArgumentException("kv_cache_dtype is required (f32, bf16 or f16)");
         }
+        if (encoderCacheRows < 0) {
+            throw new IllegalArgumentException("encoder_cache_rows must be >= 0 (0 = automatic), got " + encoderCacheRows);
+        }
         if (longPrefillTokenThreshold < 0) {
             throw new IllegalArgumentException("long_prefill_token_threshold must be >= 0, got " + longPrefillTokenThreshold);
         }
@@ -51,43 +65,48 @@ public record EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSiz
      * sized automatically.
      */
     public static EngineConfig defaults() {
-        return new EngineConfig(2048, 256, 16, 0, 0, true, 0, DEFAULT_KV_DTYPE);
+        return new EngineConfig(2048, 256, 16, 0, 0, true, 0, DEFAULT_KV_DTYPE, 0);
     }
 
     public EngineConfig withMaxNumBatchedTokens(int v) {
-        return new EngineConfig(v, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype);
+        return new EngineConfig(v, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
     }
 
     public EngineConfig withMaxNumSeqs(int v) {
-        return new EngineConfig(maxNumBatchedTokens, v, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype);
+        return new EngineConfig(maxNumBatchedTokens, v, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
     }
 
     public EngineConfig withBlockSize(int v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, v, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, v, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
     }
 
     public EngineConfig withKvCacheBytes(long v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, v, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, v, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
     }
 
     public EngineConfig withNumKvBlocks(int v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, v, prefixCaching, longPrefillTokenThreshold, kvCacheDtype);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, v, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
     }
 
     public EngineConfig withPrefixCaching(boolean v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, v, longPrefillTokenThreshold, kvCacheDtype);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, v, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
     }
 
     public EngineConfig withLongPrefillTokenThreshold(int v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, v, kvCacheDtype);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, v, kvCacheDtype, encoderCacheRows);
     }
 
     public EngineConfig withKvCacheDtype(DType v) {
         return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching,
-                longPrefillTokenThreshold, v);
+                longPrefillTokenThreshold, v, encoderCacheRows);
     }
 
     /** A KV dtype from its user-facing name: f32, bf16 or f16 (any case). */
+    public EngineConfig withEncoderCacheRows(int v) {
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching,
+                longPrefillTokenThreshold, kvCacheDtype, v);
+    }
+
     public static DType parseKvDtype(String name) {
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "f32", "float32", "fp32" -> DType.F32;

@@ -43,7 +43,7 @@ final class GenerateCommand {
             generate --model DIR (--prompt TEXT [--chat] [--system TEXT] | --prompt-ids 1,2,3 | --prompts-file FILE.jsonl)
                      [--image PATH]... [--audio PATH]... [--video PATH]... [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--seed S]
                      [--logprobs K] [--max-batched-tokens N] [--max-seqs N] [--kv-blocks N | --kv-cache-bytes B]
-                     [--block-size N] [--kv-cache-dtype f32|bf16|f16] [--no-prefix-cache] [--naive]
+                     [--block-size N] [--kv-cache-dtype f32|bf16|f16] [--encoder-cache-rows N] [--no-prefix-cache] [--naive]
                      [--device auto|cpu|cpu-reference] [--mm-processor-kwargs JSON] [--json]
               Sampling defaults come from the model's generation_config.json, else temperature 1,
               top-p 1, top-k off; --temperature 0 is greedy. max-tokens defaults to 16.
@@ -59,7 +59,7 @@ final class GenerateCommand {
     private static final Set<String> VALUED = Set.of("model", "prompt", "system", "prompt-ids", "prompts-file",
             "image", "audio", "video",
             "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "logprobs", "device",
-            "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size", "kv-cache-dtype",
+            "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size", "kv-cache-dtype", "encoder-cache-rows",
             "mm-processor-kwargs");
     private static final Set<String> FLAGS = Set.of("chat", "json", "no-prefix-cache", "naive");
 
@@ -246,6 +246,7 @@ final class GenerateCommand {
         if (a.integer("kv-blocks") != null) c = c.withNumKvBlocks(a.integer("kv-blocks"));
         if (a.longValue("kv-cache-bytes") != null) c = c.withKvCacheBytes(a.longValue("kv-cache-bytes"));
         if (a.flag("no-prefix-cache")) c = c.withPrefixCaching(false);
+        if (a.integer("encoder-cache-rows") != null) c = c.withEncoderCacheRows(a.integer("encoder-cache-rows"));
         if (a.get("kv-cache-dtype") != null) {
             try {
                 c = c.withKvCacheDtype(EngineConfig.parseKvDtype(a.get("kv-cache-dtype")));

@@ -53,6 +53,13 @@ public record SchedulerConfig(int maxNumBatchedTokens, int maxNumSeqs, int numBl
                 longPrefillTokenThreshold, Math.max(maxEncoderTokensPerStep, rows), Math.max(encoderCacheRows, rows));
     }
 
+    /** This config with the encoder cache holding {@code rows} embedding rows (the per-step budget unchanged). */
+    public SchedulerConfig withEncoderCacheRows(int rows) {
+        requireAtLeast("encoderCacheRows", rows, 1);
+        return new SchedulerConfig(maxNumBatchedTokens, maxNumSeqs, numBlocks, blockSize, prefixCaching, maxModelLen,
+                longPrefillTokenThreshold, maxEncoderTokensPerStep, rows);
+    }
+
     private static void requireAtLeast(String name, int value, int min) {
         if (value < min) {
             throw new IllegalArgumentException(name + " must be >= " + min + ", got " + value);
