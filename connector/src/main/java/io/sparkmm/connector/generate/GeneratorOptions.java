@@ -63,6 +63,9 @@ public final class GeneratorOptions {
             "audio column: binary content, a path string, or an array of either; null = no audio");
     public static final Option<String> VIDEO_COL = str("videoCol", null,
             "video column: binary content, a path string, or an array of either; null = no video");
+    public static final Option<String> MEDIA_MODALITY = option("mediaModality", "image",
+            "mm_generate only: what its media argument holds: image | audio | video (the generator names a column"
+                    + " per modality instead)", GeneratorOptions::modality);
     public static final Option<String> MM_PROCESSOR_KWARGS = option("mmProcessorKwargs", null,
             "settings of the model's media processor for every row (vLLM's mm_processor_kwargs): a JSON object of "
                     + "numbers, strings and booleans, e.g. '{\"min_pixels\": 3136, \"max_pixels\": 200704}'; a key the "
@@ -159,6 +162,14 @@ public final class GeneratorOptions {
     /** Normalized JSON (keys sorted) so equal settings compare equal, e.g. in mm_generate's per-task key. */
     static String processorKwargs(String v) {
         return v.isEmpty() ? null : ProcessorKwargsJson.write(ProcessorKwargsJson.parse(v));
+    }
+
+    private static String modality(String v) {
+        String m = v.toLowerCase(Locale.ROOT);
+        if (!List.of("image", "audio", "video").contains(m)) {
+            throw new IllegalArgumentException("expected image, audio or video");
+        }
+        return m;
     }
 
     private static List<String> list(String v) {

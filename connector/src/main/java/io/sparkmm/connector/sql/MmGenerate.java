@@ -43,7 +43,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code mm_generate(prompt, media [, options])}: the generation struct of one row, from the
- * executor's shared engine. Evaluated row at a time (each call submits one request and waits),
+ * executor's shared engine. The media argument is an image unless the option {@code mediaModality}
+ * says audio or video. Evaluated row at a time (each call submits one request and waits),
  * so unlike {@code MultimodalGenerator} it gets no look-ahead inside a task: use it for
  * convenience and small jobs; concurrent tasks still batch together in the shared engine.
  * Interpreted only ({@link CodegenFallback}): the work per row is a model call, not worth codegen.
@@ -58,7 +59,8 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
     private record PreparedKey(long taskAttemptId, Map<String, String> options) {
     }
 
-    private record Prepared(GeneratorSettings settings, EngineLease lease, RequestFactory factory, RowWaiter waiter) {
+    private record Prepared(GeneratorSettings settings, EngineLease lease, RequestFactory factory, RowWaiter waiter,
+                            String mediaModality) {
         SharedEngine engine() {
             return lease.engine();
         }
@@ -120,7 +122,11 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
         Object[] values;
         RequestHandle handle = null;
         try {
-            var request = p.factory.build(new RowInput(name, prompt, media, null, null));
+            var request = p.factory.build(switch (p.mediaModality()) {
+                case "audio" -> new RowInput(name, prompt, null, media, null);
+                case "video" -> new RowInput(name, prompt, null, null, media);
+                default -> new RowInput(name, prompt, media, null, null);
+            });
             long submitted = System.nanoTime();
             handle = p.engine().engine().submit(request);
             result = p.waiter.await(name, handle, submitted);
@@ -181,7 +187,8 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
         try {
             SharedEngine engine = lease.engine();
             return new Prepared(s, lease, new RequestFactory(s, engine.processor()),
-                    new RowWaiter(s.rowTimeout(), RowWaiter.DEFAULT_SLICE, engine::isClosed));
+                    new RowWaiter(s.rowTimeout(), RowWaiter.DEFAULT_SLICE, engine::isClosed),
+                    (String) values.getOrDefault(GeneratorOptions.MEDIA_MODALITY.name(), GeneratorOptions.MEDIA_MODALITY.defaultValue()));
         } catch (RuntimeException | Error e) {
             lease.close();
             throw e;

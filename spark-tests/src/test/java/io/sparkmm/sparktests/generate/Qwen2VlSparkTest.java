@@ -356,5 +356,24 @@ class Qwen2VlSparkTest {
                 + " '{\"max_pixels\": 12544}')) AS g FROM qwen_pictures WHERE id = 'img3'").first().getStruct(0);
         assertThat(large.isNullAt(5)).as("error: %s", large.get(5)).isTrue();
         assertThat(large.getInt(2)).isLessThan(viaFrame.get("img3").getInt(2));
+
+        // a video through SQL: mediaModality says what the media argument is
+        StructType videos = new StructType().add("id", DataTypes.StringType).add("prompt", DataTypes.StringType)
+                .add("video", DataTypes.StringType);
+        List<Row> clips = List.of(RowFactory.create("a", "What happens in the clip?", clipA.toString()),
+                RowFactory.create("b", "What happens in the clip?", clipB.toString()));
+        spark.createDataFrame(clips, videos).createOrReplaceTempView("qwen_clips");
+        Map<String, Row> clipFrame = new HashMap<>();
+        for (Row r : generated(generator(qwen2).setVideoCol("video").transform(spark.table("qwen_clips")), ids(clips))) {
+            clipFrame.put(r.getString(0), r.getStruct(3));
+        }
+        String videoOptions = "map('maxTokens', '" + MAX_TOKENS + "', 'temperature', '0', 'mediaModality', 'video')";
+        for (Row r : spark.sql("SELECT id, mm_generate(prompt, video, " + videoOptions + ") AS g FROM qwen_clips")
+                .collectAsList()) {
+            Row g = r.getStruct(1);
+            Row f = clipFrame.get(r.getString(0));
+            assertThat(g.isNullAt(5)).as("error of %s: %s", r.getString(0), g.get(5)).isTrue();
+            assertThat(List.of(g.get(0), g.get(2), g.get(3))).as(r.getString(0)).isEqualTo(List.of(f.get(0), f.get(2), f.get(3)));
+        }
     }
 }
