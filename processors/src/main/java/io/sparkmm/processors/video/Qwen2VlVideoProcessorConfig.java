@@ -178,6 +178,21 @@ public record Qwen2VlVideoProcessorConfig(
         }
     }
 
+    /**
+     * A copy sampling by exactly one rule: {@code fps} frames per second or {@code numFrames} frames
+     * (the other null), whatever the configured one was; a request asking for a frame count overrides
+     * a checkpoint's rate rather than clashing with it.
+     */
+    public Qwen2VlVideoProcessorConfig withSamplingRule(Double fps, Integer numFrames) {
+        if ((fps == null) == (numFrames == null)) {
+            throw new IllegalArgumentException("give exactly one of fps and num_frames, got fps=" + fps
+                    + ", num_frames=" + numFrames);
+        }
+        return new Qwen2VlVideoProcessorConfig(patchSize, temporalPatchSize, mergeSize, minPixels, maxPixels,
+                doResize, resample, doRescale, rescaleFactor, doNormalize, imageMean, imageStd, doSampleFrames,
+                fps, numFrames, minFrames, maxFrames, capPixelsPerFrame, maxVideoTokens);
+    }
+
     /** A copy with some settings replaced; a null argument keeps the current value. */
     Qwen2VlVideoProcessorConfig with(Integer minPixels, Integer maxPixels, Boolean doSampleFrames, Double fps,
                                      Integer numFrames, Integer minFrames, Integer maxFrames) {

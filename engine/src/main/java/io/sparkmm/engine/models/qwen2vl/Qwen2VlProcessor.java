@@ -191,10 +191,19 @@ final class Qwen2VlProcessor implements FamilyProcessor {
             }
             sample = b;
         }
-        if (sample && fps == null && numFrames == null && c.fps() == null && c.numFrames() == null) {
+        if (fps != null && numFrames != null) {
+            throw new IllegalArgumentException("mm_processor_kwargs: give fps or num_frames, not both");
+        }
+        Qwen2VlVideoProcessor base = videos;
+        if (fps != null || numFrames != null) {
+            // the request's rule replaces the checkpoint's, whichever of the two that was
+            base = new Qwen2VlVideoProcessor(c.withSamplingRule(fps, numFrames));
+            fps = null;
+            numFrames = null;
+        } else if (sample && c.fps() == null && c.numFrames() == null) {
             fps = DEFAULT_FPS;
         }
-        return videos.withOverrides(min, max, sample, fps, numFrames, minFrames, maxFrames);
+        return base.withOverrides(min, max, sample, fps, numFrames, minFrames, maxFrames);
     }
 
     /** The image processor with a request's own pixel budget, as vLLM's mm_processor_kwargs give it. */
