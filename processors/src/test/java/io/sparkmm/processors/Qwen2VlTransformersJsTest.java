@@ -1,5 +1,6 @@
 package io.sparkmm.processors;
 
+import io.sparkmm.processors.image.Qwen2VlPatches;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -161,7 +162,7 @@ class Qwen2VlTransformersJsTest {
     void gridsShapesAndPlaceholderCountsAreExact() {
         for (String name : CONFORMING) {
             Qwen2VlImageProcessor p = processors.get(cases.get(name)[0]);
-            Qwen2VlImageProcessor.Patches ours = p.process(Qwen2VlTestImages.decode(WORK.resolve(cases.get(name)[1])));
+            Qwen2VlPatches ours = p.process(Qwen2VlTestImages.decode(WORK.resolve(cases.get(name)[1])));
             JsonNode theirs = js.get(name);
             JsonNode grid = theirs.get("image_grid_thw");
             assertThat(ours.gridThw()).as(name + " image_grid_thw")
@@ -206,7 +207,7 @@ class Qwen2VlTransformersJsTest {
     void pixelValuesMatchWithinTheResamplerDifference() {
         Map<String, Diff> diffs = new LinkedHashMap<>();
         for (String name : CONFORMING) { // all measured and printed before the first assertion
-            Qwen2VlImageProcessor.Patches ours = processors.get(cases.get(name)[0])
+            Qwen2VlPatches ours = processors.get(cases.get(name)[0])
                     .process(Qwen2VlTestImages.decode(WORK.resolve(cases.get(name)[1])));
             TestMedia.writeFloats(ours.pixelValues(), WORK.resolve(name + ".java.f32")); // for a look with numpy
             Diff d = diffWithJs(name, ours.pixelValues());
@@ -262,7 +263,7 @@ class Qwen2VlTransformersJsTest {
         for (String name : List.of("landscape_640x480", "huge_2000x1500")) {
             Bounds b = scale(name) < 0.9 ? DOWNSCALE : NEAR_IDENTITY;
             Qwen2VlImageProcessor p = processors.get(cases.get(name)[0]);
-            Qwen2VlImageProcessor.Patches ours = p.process(Qwen2VlTestImages.decode(WORK.resolve(cases.get(name)[1])));
+            Qwen2VlPatches ours = p.process(Qwen2VlTestImages.decode(WORK.resolve(cases.get(name)[1])));
             float[] pv = ours.pixelValues();
             int dim = p.patchDim();
             int plane = dim / 3;
@@ -319,7 +320,7 @@ class Qwen2VlTransformersJsTest {
     }
 
     private void assertGrids(String name, long[] ours, long[] transformersJs) {
-        Qwen2VlImageProcessor.Patches p = processors.get(cases.get(name)[0])
+        Qwen2VlPatches p = processors.get(cases.get(name)[0])
                 .process(Qwen2VlTestImages.decode(WORK.resolve(cases.get(name)[1])));
         assertThat(p.gridThw()).as(name + " ours (HF Python's rule)").containsExactly(ours);
         JsonNode grid = js.get(name).get("image_grid_thw");

@@ -21,28 +21,6 @@ import io.sparkmm.processors.media.RgbImage;
  */
 public final class Qwen2VlImageProcessor {
 
-    /**
-     * One image's processor output.
-     *
-     * @param pixelValues flat float [gridT * gridH * gridW, 3 * temporalPatchSize * patchSize * patchSize],
-     *                    row-major (HF's {@code pixel_values} for this image)
-     * @param gridT       temporal patches (always 1 for a still image)
-     * @param gridH       patch rows
-     * @param gridW       patch columns
-     */
-    public record Patches(float[] pixelValues, int gridT, int gridH, int gridW) {
-
-        /** HF's {@code image_grid_thw} row for this image: {t, h, w}. */
-        public long[] gridThw() {
-            return new long[] {gridT, gridH, gridW};
-        }
-
-        /** Rows of {@code pixelValues}: gridT * gridH * gridW. */
-        public int numPatches() {
-            return gridT * gridH * gridW;
-        }
-    }
-
     private final Qwen2VlImageProcessorConfig config;
     private final PilResample.Filter filter;
     /** Normalized value of each byte value, per channel: [3, 256]. */
@@ -83,11 +61,11 @@ public final class Qwen2VlImageProcessor {
     }
 
     /** Preprocesses one image into its patches and grid. */
-    public Patches process(RgbImage image) {
+    public Qwen2VlPatches process(RgbImage image) {
         int[] thw = gridThw(image.width(), image.height());
         float[] dst = new float[thw[0] * thw[1] * thw[2] * patchDim()];
         processInto(image, dst, 0);
-        return new Patches(dst, thw[0], thw[1], thw[2]);
+        return new Qwen2VlPatches(dst, thw[0], thw[1], thw[2]);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.sparkmm.processors.video;
 
 import io.sparkmm.processors.image.PilResample;
+import io.sparkmm.processors.image.Qwen2VlPatches;
 import io.sparkmm.processors.image.SmartResize;
 import io.sparkmm.processors.media.FrameSelector;
 import io.sparkmm.processors.media.RgbImage;
@@ -37,26 +38,6 @@ public final class Qwen2VlVideoProcessor {
 
     /** HF's {@code VideoMetadata.sampled_fps} when the video's frame rate is unknown. */
     public static final double UNKNOWN_FPS = 24;
-
-    /**
-     * One video's processor output.
-     *
-     * @param pixelValues flat float [gridT * gridH * gridW, patchDim], row-major (HF's pixel_values_videos)
-     * @param gridT       temporal patches: ceil(frames / temporal_patch_size)
-     * @param gridH       patch rows
-     * @param gridW       patch columns
-     */
-    public record Patches(float[] pixelValues, int gridT, int gridH, int gridW) {
-
-        /** HF's {@code video_grid_thw} row: {t, h, w}. */
-        public long[] gridThw() {
-            return new long[] {gridT, gridH, gridW};
-        }
-
-        public int numPatches() {
-            return gridT * gridH * gridW;
-        }
-    }
 
     private final Qwen2VlVideoProcessorConfig config;
     private final PilResample.Filter filter;
@@ -187,7 +168,7 @@ public final class Qwen2VlVideoProcessor {
     }
 
     /** Preprocesses a decoded clip's frames. */
-    public Patches process(VideoClip clip) {
+    public Qwen2VlPatches process(VideoClip clip) {
         return process(clip.frames());
     }
 
@@ -196,7 +177,7 @@ public final class Qwen2VlVideoProcessor {
      *
      * @param frames the chosen frames in order, at least one, all the same size
      */
-    public Patches process(List<RgbImage> frames) {
+    public Qwen2VlPatches process(List<RgbImage> frames) {
         if (frames == null || frames.isEmpty()) {
             throw new IllegalArgumentException("a video needs at least one frame, got 0");
         }
@@ -221,7 +202,7 @@ public final class Qwen2VlVideoProcessor {
         }
         float[] dst = new float[Math.multiplyExact(thw[0] * thw[1] * thw[2], patchDim())];
         patchify(resized, w, thw, dst);
-        return new Patches(dst, thw[0], thw[1], thw[2]);
+        return new Qwen2VlPatches(dst, thw[0], thw[1], thw[2]);
     }
 
     private void patchify(byte[][] frames, int w, int[] thw, float[] dst) {

@@ -2,6 +2,7 @@ package io.sparkmm.processors.video;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkmm.processors.ConfigReader;
+import io.sparkmm.processors.image.PixelBudget;
 import io.sparkmm.processors.image.ClipImageProcessorConfig;
 import io.sparkmm.processors.image.PilResample;
 import java.nio.file.Path;
@@ -123,26 +124,9 @@ public record Qwen2VlVideoProcessorConfig(
      */
     public static Qwen2VlVideoProcessorConfig fromJson(JsonNode root, String source) {
         ConfigReader r = new ConfigReader(root, source);
-        int minPixels = DEFAULT_MIN_PIXELS;
-        int maxPixels = DEFAULT_MAX_PIXELS;
-        JsonNode size = root.get("size");
-        if (size != null && !size.isNull()) {
-            if (!size.isObject()) {
-                throw r.error("size", "must be {\"shortest_edge\": MIN_PIXELS, \"longest_edge\": MAX_PIXELS}, got " + size);
-            }
-            // HF keeps a partial size dict and fails at preprocess time; fail at load instead.
-            if (!(size.has("shortest_edge") || r.has("min_pixels")) || !(size.has("longest_edge") || r.has("max_pixels"))) {
-                throw r.error("size", "needs both shortest_edge (min pixels) and longest_edge (max pixels), got " + size);
-            }
-            if (size.has("shortest_edge")) {
-                minPixels = r.positive("size.shortest_edge", size.get("shortest_edge"));
-            }
-            if (size.has("longest_edge")) {
-                maxPixels = r.positive("size.longest_edge", size.get("longest_edge"));
-            }
-        }
-        minPixels = r.positive("min_pixels", minPixels);
-        maxPixels = r.positive("max_pixels", maxPixels);
+        PixelBudget budget = PixelBudget.read(r, root, new PixelBudget(DEFAULT_MIN_PIXELS, DEFAULT_MAX_PIXELS));
+        int minPixels = budget.minPixels();
+        int maxPixels = budget.maxPixels();
         int resample = r.integer("resample", 3);
         try {
             PilResample.Filter.fromPil(resample);

@@ -30,7 +30,7 @@ class Qwen2VlImageProcessorTest {
             RgbImage in = TestMedia.readPng(FIXTURES.resolve(c.get("input").asText()));
             assertThat(p.resizedSize(in.width(), in.height())).as(what)
                     .containsExactly(c.get("resized").get(0).asInt(), c.get("resized").get(1).asInt());
-            Qwen2VlImageProcessor.Patches out = p.process(in);
+            Qwen2VlPatches out = p.process(in);
             JsonNode grid = c.get("image_grid_thw");
             assertThat(out.gridThw()).as(what)
                     .containsExactly(grid.get(0).asLong(), grid.get(1).asLong(), grid.get(2).asLong());

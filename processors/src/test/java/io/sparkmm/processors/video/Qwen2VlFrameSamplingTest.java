@@ -1,5 +1,6 @@
 package io.sparkmm.processors.video;
 
+import io.sparkmm.processors.image.Qwen2VlPatches;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -97,7 +98,7 @@ class Qwen2VlFrameSamplingTest {
             assertThat(clip.fps()).isEqualTo(mp4.get("fps").asDouble());
             assertThat(clip.sampledFps()).isEqualTo((double) want.length / clip.totalFrames() * clip.fps());
             assertThat(clip.frames()).allSatisfy(f -> assertThat(f.width()).isEqualTo(64));
-            Qwen2VlVideoProcessor.Patches out = p.process(clip);
+            Qwen2VlPatches out = p.process(clip);
             assertThat(out.gridThw()).containsExactly(p.gridThw(want.length, 64, 48)[0], p.gridThw(want.length, 64, 48)[1],
                     p.gridThw(want.length, 64, 48)[2]);
         }

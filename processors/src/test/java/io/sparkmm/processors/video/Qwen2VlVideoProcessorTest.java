@@ -1,5 +1,6 @@
 package io.sparkmm.processors.video;
 
+import io.sparkmm.processors.image.Qwen2VlPatches;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -65,7 +66,7 @@ class Qwen2VlVideoProcessorTest {
     }
 
     /** Runs sampling + processing for a fixture case the way HF did. */
-    static Qwen2VlVideoProcessor.Patches run(JsonNode c, Qwen2VlVideoProcessor p, List<RgbImage> all) {
+    static Qwen2VlPatches run(JsonNode c, Qwen2VlVideoProcessor p, List<RgbImage> all) {
         int[] idx = selected(c, p, all.size());
         List<RgbImage> kept = new ArrayList<>();
         for (int i : idx) {
@@ -102,7 +103,7 @@ class Qwen2VlVideoProcessorTest {
                     .containsExactly(c.get("resized").get(0).asInt(), c.get("resized").get(1).asInt());
             int[] grid = JSON.treeToValue(c.get("video_grid_thw"), int[].class);
             assertThat(p.gridThw(idx.length, w, h)).as(what + " grid").containsExactly(grid);
-            Qwen2VlVideoProcessor.Patches out = run(c, p, all);
+            Qwen2VlPatches out = run(c, p, all);
             assertThat(out.gridThw()).as(what).containsExactly(grid[0], grid[1], grid[2]);
             assertThat(new int[] {out.numPatches(), p.patchDim()}).as(what + " shape")
                     .containsExactly(c.get("shape").get(0).asInt(), c.get("shape").get(1).asInt());
@@ -169,7 +170,7 @@ class Qwen2VlVideoProcessorTest {
             }
             frames.add(new RgbImage(2, 1, rgb));
         }
-        Qwen2VlVideoProcessor.Patches out = p.process(frames);
+        Qwen2VlPatches out = p.process(frames);
         assertThat(out.gridThw()).containsExactly(2, 1, 2);
         // rows (t-step, x); columns (channel, frame within step); frame 3 repeats frame 2
         assertThat(out.pixelValues()).containsExactly(

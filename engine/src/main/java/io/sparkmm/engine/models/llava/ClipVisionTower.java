@@ -2,7 +2,7 @@ package io.sparkmm.engine.models.llava;
 
 import io.sparkmm.engine.checkpoint.Checkpoint;
 
-import io.sparkmm.engine.checkpoint.SafeTensor;
+import io.sparkmm.engine.models.WeightLoader;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Tensor;
@@ -65,59 +65,43 @@ public final class ClipVisionTower implements AutoCloseable {
         int d = c.hiddenSize();
         int f = c.intermediateSize();
         int patchIn = c.numChannels() * c.patchSize() * c.patchSize();
-        List<Tensor> loaded = new ArrayList<>();
+        WeightLoader w = new WeightLoader(ckpt, backend);
         try {
             // A conv with stride = kernel size is a matmul over flattened patches; the weight's bytes
             // [d, C, p, p] are already [d, C*p*p] row-major, so only the shape changes.
-            Tensor patch = get(ckpt, backend, loaded, prefix + "embeddings.patch_embedding.weight",
+            Tensor patch = w.get(prefix + "embeddings.patch_embedding.weight",
                     new int[] {d, c.numChannels(), c.patchSize(), c.patchSize()}, d, patchIn);
-            Tensor cls = get(ckpt, backend, loaded, prefix + "embeddings.class_embedding", new int[] {d}, 1, d);
-            Tensor pos = get(ckpt, backend, loaded, prefix + "embeddings.position_embedding.weight",
+            Tensor cls = w.get(prefix + "embeddings.class_embedding", new int[] {d}, 1, d);
+            Tensor pos = w.get(prefix + "embeddings.position_embedding.weight",
                     new int[] {c.numPositions(), d}, c.numPositions(), d);
-            Tensor preW = get(ckpt, backend, loaded, prefix + "pre_layrnorm.weight", new int[] {d}, d);
-            Tensor preB = get(ckpt, backend, loaded, prefix + "pre_layrnorm.bias", new int[] {d}, d);
+            Tensor preW = w.get(prefix + "pre_layrnorm.weight", new int[] {d}, d);
+            Tensor preB = w.get(prefix + "pre_layrnorm.bias", new int[] {d}, d);
             List<Layer> layers = new ArrayList<>();
             for (int i = 0; i < c.numLayers(); i++) {
                 String l = prefix + "encoder.layers." + i + ".";
                 layers.add(new Layer(
-                        vec(ckpt, backend, loaded, l + "layer_norm1.weight", d),
-                        vec(ckpt, backend, loaded, l + "layer_norm1.bias", d),
-                        mat(ckpt, backend, loaded, l + "self_attn.q_proj.weight", d, d),
-                        vec(ckpt, backend, loaded, l + "self_attn.q_proj.bias", d),
-                        mat(ckpt, backend, loaded, l + "self_attn.k_proj.weight", d, d),
-                        vec(ckpt, backend, loaded, l + "self_attn.k_proj.bias", d),
-                        mat(ckpt, backend, loaded, l + "self_attn.v_proj.weight", d, d),
-                        vec(ckpt, backend, loaded, l + "self_attn.v_proj.bias", d),
-                        mat(ckpt, backend, loaded, l + "self_attn.out_proj.weight", d, d),
-                        vec(ckpt, backend, loaded, l + "self_attn.out_proj.bias", d),
-                        vec(ckpt, backend, loaded, l + "layer_norm2.weight", d),
-                        vec(ckpt, backend, loaded, l + "layer_norm2.bias", d),
-                        mat(ckpt, backend, loaded, l + "mlp.fc1.weight", f, d),
-                        vec(ckpt, backend, loaded, l + "mlp.fc1.bias", f),
-                        mat(ckpt, backend, loaded, l + "mlp.fc2.weight", d, f),
-                        vec(ckpt, backend, loaded, l + "mlp.fc2.bias", d)));
+                        w.vec(l + "layer_norm1.weight", d),
+                        w.vec(l + "layer_norm1.bias", d),
+                        w.mat(l + "self_attn.q_proj.weight", d, d),
+                        w.vec(l + "self_attn.q_proj.bias", d),
+                        w.mat(l + "self_attn.k_proj.weight", d, d),
+                        w.vec(l + "self_attn.k_proj.bias", d),
+                        w.mat(l + "self_attn.v_proj.weight", d, d),
+                        w.vec(l + "self_attn.v_proj.bias", d),
+                        w.mat(l + "self_attn.out_proj.weight", d, d),
+                        w.vec(l + "self_attn.out_proj.bias", d),
+                        w.vec(l + "layer_norm2.weight", d),
+                        w.vec(l + "layer_norm2.bias", d),
+                        w.mat(l + "mlp.fc1.weight", f, d),
+                        w.vec(l + "mlp.fc1.bias", f),
+                        w.mat(l + "mlp.fc2.weight", d, f),
+                        w.vec(l + "mlp.fc2.bias", d)));
             }
             return new ClipVisionTower(c, backend, patch, cls, pos, preW, preB, List.copyOf(layers));
         } catch (RuntimeException e) {
-            loaded.forEach(Tensor::close);
+            w.closeAll();
             throw e;
         }
-    }
-
-    private static Tensor get(Checkpoint ckpt, Backend backend, List<Tensor> loaded, String name, int[] stored,
-                              int... asShape) {
-        SafeTensor st = ckpt.tensor(name).requireShape(stored);
-        Tensor t = backend.weight(st.dtype(), st.data(), asShape);
-        loaded.add(t);
-        return t;
-    }
-
-    private static Tensor vec(Checkpoint ckpt, Backend backend, List<Tensor> loaded, String name, int n) {
-        return get(ckpt, backend, loaded, name, new int[] {n}, n);
-    }
-
-    private static Tensor mat(Checkpoint ckpt, Backend backend, List<Tensor> loaded, String name, int rows, int cols) {
-        return get(ckpt, backend, loaded, name, new int[] {rows, cols}, rows, cols);
     }
 
     public ClipVisionConfig config() {

@@ -1,5 +1,6 @@
 package io.sparkmm.engine.models.qwen2vl;
 
+import io.sparkmm.processors.image.Qwen2VlPatches;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkmm.engine.models.FamilyProcessor;
 import io.sparkmm.processors.ConfigReader;
@@ -155,7 +156,7 @@ final class Qwen2VlProcessor implements FamilyProcessor {
             return processVideo(hash, bytes, limits, kwargs);
         }
         RgbImage image = MediaIO.readImage(bytes, limits);
-        Qwen2VlImageProcessor.Patches p = withBudget(images, kwargs).process(image);
+        Qwen2VlPatches p = withBudget(images, kwargs).process(image);
         return new ProcessedItem(hash, modality, Map.of(
                 PIXEL_VALUES, new ItemTensor(p.pixelValues(), new int[] {p.numPatches(), images.patchDim()}),
                 GRID_THW, ItemTensor.ofInts(new int[] {p.gridT(), p.gridH(), p.gridW()}, 3)));
@@ -167,7 +168,7 @@ final class Qwen2VlProcessor implements FamilyProcessor {
         if (clip.numFrames() == 0) {
             throw new IllegalArgumentException("video " + bytes.name() + " has no decodable frames");
         }
-        Qwen2VlVideoProcessor.Patches p = video.process(clip);
+        Qwen2VlPatches p = video.process(clip);
         return new ProcessedItem(hash, "video", Map.of(
                 PIXEL_VALUES, new ItemTensor(p.pixelValues(), new int[] {p.numPatches(), video.patchDim()}),
                 GRID_THW, ItemTensor.ofInts(new int[] {p.gridT(), p.gridH(), p.gridW()}, 3),

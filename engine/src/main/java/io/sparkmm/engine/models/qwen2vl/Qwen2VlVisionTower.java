@@ -1,14 +1,13 @@
 package io.sparkmm.engine.models.qwen2vl;
 
 import io.sparkmm.engine.checkpoint.Checkpoint;
-import io.sparkmm.engine.checkpoint.SafeTensor;
+import io.sparkmm.engine.models.WeightLoader;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.RopeFrequencies;
 import io.sparkmm.kernels.RopePositions;
 import io.sparkmm.kernels.Tensor;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -78,8 +77,7 @@ public final class Qwen2VlVisionTower implements AutoCloseable {
 
     /** Loads the tower under {@code prefix} ("visual." on the Hub, "model.visual." in transformers 5). */
     public static Qwen2VlVisionTower load(Checkpoint ckpt, Qwen2VlVisionConfig c, Backend backend, String prefix) {
-        List<Tensor> loaded = new ArrayList<>();
-        Loader l = new Loader(ckpt, backend, loaded);
+        WeightLoader l = new WeightLoader(ckpt, backend);
         int d = c.embedDim();
         int f = c.mlpHidden();
         try {
@@ -125,7 +123,7 @@ public final class Qwen2VlVisionTower implements AutoCloseable {
                     l.vec(prefix + "merger.mlp.2.bias", c.outHidden())};
             return new Qwen2VlVisionTower(c, backend, patch, List.copyOf(blocks), merger);
         } catch (RuntimeException e) {
-            loaded.forEach(Tensor::close);
+            l.closeAll();
             throw e;
         }
     }
@@ -301,45 +299,6 @@ public final class Qwen2VlVisionTower implements AutoCloseable {
                     t.close();
                 }
             }
-        }
-    }
-
-    /** Reads tensors onto the backend, checking each stored shape, remembering them for cleanup on failure. */
-    private record Loader(Checkpoint ckpt, Backend backend, List<Tensor> loaded) {
-
-        Tensor get(String name, int[] stored, int... asShape) {
-            SafeTensor st = ckpt.tensor(name).requireShape(stored);
-            Tensor t = backend.weight(st.dtype(), st.data(), asShape);
-            loaded.add(t);
-            return t;
-        }
-
-        Tensor vec(String name, int n) {
-            return get(name, new int[] {n}, n);
-        }
-
-        Tensor mat(String name, int rows, int cols) {
-            return get(name, new int[] {rows, cols}, rows, cols);
-        }
-
-        /**
-         * A fused weight [parts * rows (, cols)] split into its row blocks (the qkv Linear into q, k
-         * and v); cols absent for a bias.
-         */
-        Tensor[] rowsSplit(String name, int parts, int rows, int... cols) {
-            int width = cols.length == 0 ? 1 : cols[0];
-            int[] stored = cols.length == 0 ? new int[] {parts * rows} : new int[] {parts * rows, width};
-            SafeTensor st = ckpt.tensor(name).requireShape(stored);
-            int blockBytes = rows * width * st.dtype().bytes();
-            Tensor[] out = new Tensor[parts];
-            for (int p = 0; p < parts; p++) {
-                ByteBuffer slice = st.data().duplicate();
-                slice.position(slice.position() + p * blockBytes);
-                slice.limit(slice.position() + blockBytes);
-                out[p] = backend.weight(st.dtype(), slice.slice(), cols.length == 0 ? new int[] {rows} : new int[] {rows, width});
-                loaded.add(out[p]);
-            }
-            return out;
         }
     }
 }
