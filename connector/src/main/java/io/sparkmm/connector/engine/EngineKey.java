@@ -23,9 +23,10 @@ import java.util.Locale;
  *               {@code cuda:N}; the old words {@code reference} and {@code simd} still mean
  *               {@code cpu-reference} and {@code cpu}
  * @param kvCacheDtype the KV pool's element type: f32 (default), bf16 or f16
+ * @param encoderCacheRows the encoder output cache in embedding rows (0 = the engine's default)
  */
 public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String device,
-                        String kvCacheDtype) implements Serializable {
+                        String kvCacheDtype, int encoderCacheRows) implements Serializable {
 
     /** The device word that defers the choice to the executor. */
     public static final String AUTO = "auto";
@@ -39,7 +40,13 @@ public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, lon
         kvCacheDtype = kvCacheDtype == null || kvCacheDtype.isBlank() ? DEFAULT_KV_DTYPE
                 : kvCacheDtype.strip().toLowerCase(Locale.ROOT);
         // fail on the driver, naming the option, rather than in every task
-        config(maxBatchedTokens, maxSeqs, kvCacheBytes, kvCacheDtype);
+        config(maxBatchedTokens, maxSeqs, kvCacheBytes, kvCacheDtype, encoderCacheRows);
+    }
+
+    /** A key with the default encoder cache. */
+    public EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String device,
+                     String kvCacheDtype) {
+        this(modelPath, maxBatchedTokens, maxSeqs, kvCacheBytes, device, kvCacheDtype, 0);
     }
 
     /** The engine's default KV element type, in the connector's word. */
@@ -47,21 +54,24 @@ public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, lon
 
     /** A key with the default KV element type. */
     public EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String device) {
-        this(modelPath, maxBatchedTokens, maxSeqs, kvCacheBytes, device, DEFAULT_KV_DTYPE);
+        this(modelPath, maxBatchedTokens, maxSeqs, kvCacheBytes, device, DEFAULT_KV_DTYPE, 0);
     }
 
     public EngineConfig engineConfig() {
-        return config(maxBatchedTokens, maxSeqs, kvCacheBytes, kvCacheDtype);
+        return config(maxBatchedTokens, maxSeqs, kvCacheBytes, kvCacheDtype, encoderCacheRows);
     }
 
-    private static EngineConfig config(int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String kvCacheDtype) {
+    private static EngineConfig config(int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String kvCacheDtype,
+                                       int encoderCacheRows) {
         try {
             return EngineConfig.defaults().withMaxNumBatchedTokens(maxBatchedTokens).withMaxNumSeqs(maxSeqs)
-                    .withKvCacheBytes(kvCacheBytes).withKvCacheDtype(EngineConfig.parseKvDtype(kvCacheDtype));
+                    .withKvCacheBytes(kvCacheBytes).withKvCacheDtype(EngineConfig.parseKvDtype(kvCacheDtype))
+                    .withEncoderCacheRows(encoderCacheRows);
         } catch (IllegalArgumentException e) {
             // the engine speaks its own (vLLM) names; the user wrote the connector's
             throw new IllegalArgumentException("sparkmm: bad engine option among maxBatchedTokens=" + maxBatchedTokens
                     + ", maxSeqs=" + maxSeqs + ", kvCacheBytes=" + kvCacheBytes + ", kvCacheDtype=" + kvCacheDtype
+                    + ", encoderCacheRows=" + encoderCacheRows
                     + ": " + e.getMessage(), e);
         }
     }

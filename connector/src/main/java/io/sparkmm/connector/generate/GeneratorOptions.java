@@ -104,6 +104,11 @@ public final class GeneratorOptions {
                     + "f32 was the fastest on CPU)", v -> EngineConfig.parseKvDtype(v).name().toLowerCase(Locale.ROOT));
     public static final Option<Integer> MAX_BATCHED_TOKENS = option("maxBatchedTokens", 2048,
             "engine token budget per step (prefill chunks + decodes)", Integer::valueOf);
+    public static final Option<Integer> ENCODER_CACHE_ROWS = option("encoderCacheRows", 0,
+            "the executor engine's cache of encoder outputs, in embedding rows (0 = its step budget, raised to the"
+                    + " model's largest media item, as vLLM sizes it); asking several questions of each of many images, make"
+                    + " it hold them all (rows per image x distinct images in flight) so each is encoded once",
+            Integer::valueOf);
     public static final Option<Integer> MAX_SEQS = option("maxSeqs", 256, "most requests running in the engine at once",
             Integer::valueOf);
     public static final Option<Long> PROCESSOR_CACHE_BYTES = option("processorCacheBytes", 512L << 20,

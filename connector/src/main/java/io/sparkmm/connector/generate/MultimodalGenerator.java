@@ -157,6 +157,8 @@ public final class MultimodalGenerator implements Serializable {
     public int getMaxBatchedTokens() { return get(MAX_BATCHED_TOKENS); }
     public MultimodalGenerator setKvCacheDtype(String v) { return put(KV_CACHE_DTYPE, v); }
     public String getKvCacheDtype() { return get(KV_CACHE_DTYPE); }
+    public MultimodalGenerator setEncoderCacheRows(int v) { return put(ENCODER_CACHE_ROWS, v); }
+    public int getEncoderCacheRows() { return get(ENCODER_CACHE_ROWS); }
     public MultimodalGenerator setMaxSeqs(int v) { return put(MAX_SEQS, v); }
     public int getMaxSeqs() { return get(MAX_SEQS); }
     public MultimodalGenerator setProcessorCacheBytes(long v) { return put(PROCESSOR_CACHE_BYTES, v); }

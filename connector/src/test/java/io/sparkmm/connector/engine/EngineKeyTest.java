@@ -26,6 +26,16 @@ class EngineKeyTest {
     }
 
     @Test
+    void theEncoderCacheSizeIsPartOfTheEngineAndIsCheckedOnTheDriver() {
+        EngineKey sized = new EngineKey("/m", 2048, 256, 0, null, "f32", 12288);
+        assertThat(sized.engineConfig().encoderCacheRows()).isEqualTo(12288);
+        assertThat(new EngineKey("/m", 2048, 256, 0, null).engineConfig().encoderCacheRows()).isZero();
+        assertThat(sized).isNotEqualTo(new EngineKey("/m", 2048, 256, 0, null, "f32", 0));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new EngineKey("/m", 2048, 256, 0, null, "f32", -1))
+                .hasMessageContaining("encoderCacheRows=-1").hasMessageContaining("encoder_cache_rows must be >= 0");
+    }
+
+    @Test
     void theDeviceDefaultsToAutoAndOneDeviceHasOneSpelling() {
         assertThat(new EngineKey("/m", 2048, 256, 0, null).device()).isEqualTo("auto");
         assertThat(new EngineKey("/m", 2048, 256, 0, " ").device()).isEqualTo("auto");

@@ -159,6 +159,42 @@ class Qwen2VlEngineTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void anEncoderCacheThatHoldsEveryImageEncodesEachOnce() throws Exception {
+        SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(3).ignoreEos(true).build();
+        MultimodalProcessor p = Qwen2VlTesting.processor(qwen25);
+        List<EngineRequest> reqs = new ArrayList<>();
+        String[] questions = {"describe", "the cat", "what is in"};
+        for (String q : questions) {
+            for (int i = 0; i < 4; i++) {
+                reqs.add(Qwen2VlTesting.request(p, Qwen2VlTesting.IMAGE + q, List.of(Qwen2VlTesting.image(448, 448, 20 + i)),
+                        List.of(), greedy));
+            }
+        }
+        // 448x448 is the largest image this checkpoint's budget allows (256 tokens), so the engine's
+        // floor for the cache (the model's largest item) is one image
+        int rows = reqs.get(0).media().get(0).numEmbeddings();
+        assertThat(rows).isEqualTo(256);
+        long[] runs = new long[2];
+        int k = 0;
+        // one image's rows vs all four images' rows
+        for (int cacheRows : new int[] {rows, 4 * rows}) {
+            try (Engine engine = new Engine(qwen25, EngineConfig.defaults().withMaxNumBatchedTokens(rows + 8)
+                    .withMaxNumSeqs(4).withPrefixCaching(false).withEncoderCacheRows(cacheRows))) {
+                List<RequestHandle> hs = new ArrayList<>();
+                for (EngineRequest r : reqs) {
+                    hs.add(engine.submit(r));
+                }
+                for (RequestHandle h : hs) {
+                    assertThat(h.result().get().ok()).isTrue();
+                }
+                runs[k++] = engine.metrics().encoderRuns();
+            }
+        }
+        assertThat(runs[1]).as("encoder runs with room for all four images").isEqualTo(4);
+        assertThat(runs[0]).as("encoder runs with room for one").isGreaterThan(4);
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"qwen2-vl", "qwen2.5-vl"})
     void prefixHitsEndingInsideAndRightAfterAnImageKeepTheTokens(String arch) throws Exception {
