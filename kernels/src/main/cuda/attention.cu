@@ -77,8 +77,9 @@ __device__ __forceinline__ void sparkmm_attend(const float* __restrict__ q, floa
         // exp(-inf) = 0 on the first tile, when nothing has been accumulated yet
         const float alpha = expf(m - mnew);
         __syncthreads();  // every thread has read the scores before they become probabilities
-        if (tid < cnt) {
-            p_s[tid] = expf(p_s[tid] - mnew);
+        // strided: a block of 32 threads (hd <= 32) still covers a tile of 64 positions
+        for (int j = tid; j < cnt; j += blockDim.x) {
+            p_s[j] = expf(p_s[j] - mnew);
         }
         __syncthreads();
         float psum = 0.0f;

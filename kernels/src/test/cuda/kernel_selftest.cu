@@ -302,6 +302,8 @@ int main() {
     test_attention(70, 2, 1, 80, 0);    // head dim not a power of two
     test_attention(67, 2, 2, 256, 1);   // widest head, BF16 pool
     test_attention(40, 4, 1, 128, 2);   // F16 pool
+    test_attention(100, 2, 2, 32, 0);   // one warp for a tile of 64 positions
+    test_attention(20, 1, 1, 8, 0);     // a head narrower than a warp
     CK(cudaDeviceSynchronize());
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;
