@@ -18,10 +18,11 @@ import java.util.Locale;
  * @param maxBatchedTokens the engine's token budget per step
  * @param maxSeqs the most requests running at once
  * @param kvCacheBytes the KV pool size (0 = the engine's default share of the device's memory)
- * @param device the compute backend: {@code auto} (default: the executor's {@code sparkmm.device} system
- *               property if set, else the fastest available), {@code cpu}, {@code cpu-reference}, later
- *               {@code cuda:N}; the old words {@code reference} and {@code simd} still mean
- *               {@code cpu-reference} and {@code cpu}
+ * @param device the compute backend as the user wrote it: {@code auto} (default), {@code cpu},
+ *               {@code cpu-reference}, {@code cuda} or {@code cuda:N}; each executor resolves it per task
+ *               ({@link DeviceAssignment}: {@code cuda} and {@code auto} follow the task's Spark GPU), so the
+ *               key stays the same on every executor; the old words {@code reference} and {@code simd}
+ *               still mean {@code cpu-reference} and {@code cpu}
  * @param kvCacheDtype the KV pool's element type: f32 (default), bf16 or f16
  * @param encoderCacheRows the encoder output cache in embedding rows (0 = the engine's default)
  */

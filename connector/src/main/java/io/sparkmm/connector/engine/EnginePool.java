@@ -17,7 +17,8 @@ import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 
 /**
- * Engines by {@link EngineKey} over weights shared per (model, device), with the processor cache
+ * Engines by {@link EngineKey} and resolved device (see {@link DeviceAssignment}) over weights
+ * shared per (model, device), with the processor cache
  * they share, use counts and idle eviction. {@link ExecutorEngines} keeps the JVM's one instance;
  * tests build their own with a fake clock.
  *
@@ -33,7 +34,7 @@ final class EnginePool {
     private final SharedModels models;
     private final long idleTimeoutNanos;
     private final LongSupplier nanoClock;
-    private final Map<EngineKey, Slot> slots = new ConcurrentHashMap<>();
+    private final Map<SlotKey, Slot> slots = new ConcurrentHashMap<>();
     // guarded by this
     private ProcessorCache processorCache;
     private long processorCacheBytes;
@@ -53,20 +54,30 @@ final class EnginePool {
     }
 
     /**
-     * Holds {@code key}'s engine for a task, loading it (and the weights, unless another engine
-     * already has them) on first use. Concurrent callers for one key wait for one load.
+     * An engine is the driver's key on one concrete device: the key keeps the user's word (so it
+     * stays what the driver checked and shipped), the device is what this executor resolved it to.
+     */
+    private record SlotKey(EngineKey key, String device) {
+    }
+
+    /**
+     * Holds {@code key}'s engine on {@code device} for a task, loading it (and the weights, unless
+     * another engine already has them on that device) on first use. Concurrent callers for one key
+     * and device wait for one load.
      *
+     * @param device the concrete device word {@link DeviceAssignment} resolved the key's device to
      * @throws IllegalArgumentException if {@code processorCacheBytes} differs from the size the
      *     JVM-wide processor cache was created with
      */
-    EngineLease acquire(EngineKey key, long processorCacheBytes) {
+    EngineLease acquire(EngineKey key, String device, long processorCacheBytes) {
         ProcessorCache cache = processorCache(processorCacheBytes);
-        SharedEngine engine = slots.computeIfAbsent(key, k -> new Slot()).acquire(key, cache, processorCacheBytes);
+        SharedEngine engine = slots.computeIfAbsent(new SlotKey(key, device), k -> new Slot())
+                .acquire(key, device, cache, processorCacheBytes);
         return new EngineLease(this, engine);
     }
 
     void release(SharedEngine engine) {
-        Slot slot = slots.get(engine.key());
+        Slot slot = slots.get(new SlotKey(engine.key(), engine.device()));
         if (slot == null) {
             throw new IllegalStateException("sparkmm: engine " + engine.id() + " was not made by this pool");
         }
@@ -114,8 +125,8 @@ final class EnginePool {
             return 0;
         }
         int evicted = 0;
-        for (Map.Entry<EngineKey, Slot> e : slots.entrySet()) {
-            if (e.getValue().evictIfIdle(nanoClock.getAsLong())) {
+        for (Slot s : slots.values()) {
+            if (s.evictIfIdle(nanoClock.getAsLong())) {
                 evicted++;
             }
         }
@@ -136,9 +147,9 @@ final class EnginePool {
     private final class Slot {
         private volatile SharedEngine engine;
 
-        synchronized SharedEngine acquire(EngineKey key, ProcessorCache cache, long cacheBytes) {
+        synchronized SharedEngine acquire(EngineKey key, String device, ProcessorCache cache, long cacheBytes) {
             if (engine == null) {
-                engine = load(key, cache, cacheBytes);
+                engine = load(key, device, cache, cacheBytes);
             }
             engine.addUser(nanoClock.getAsLong());
             return engine;
@@ -178,32 +189,23 @@ final class EnginePool {
         }
     }
 
-    private SharedEngine load(EngineKey key, ProcessorCache cache, long cacheBytes) {
+    private SharedEngine load(EngineKey key, String device, ProcessorCache cache, long cacheBytes) {
         long t0 = System.nanoTime();
-        String device = resolveDevice(key.device());
         SharedModels.ModelKey modelKey = new SharedModels.ModelKey(key.modelPath(), device);
         LoadedModel model = models.acquire(modelKey);
         try {
             EngineOptions options = new EngineOptions(device, key.engineConfig(), cacheBytes, null);
             SharedEngine shared = new SharedEngine(key, modelKey, EngineSession.over(model, options, cache),
                     nanoClock.getAsLong());
-            LOG.info(String.format(Locale.ROOT, "sparkmm: engine %d for %s on %s (maxBatchedTokens %d, maxSeqs %d, "
-                            + "kvCacheBytes %d) started in %.1f s, %d engine(s) share these weights (pid %d)",
-                    shared.id(), key.modelPath(), device, key.maxBatchedTokens(), key.maxSeqs(), key.kvCacheBytes(),
+            LOG.info(String.format(Locale.ROOT, "sparkmm: engine %d for %s on %s (device option '%s', maxBatchedTokens %d, "
+                            + "maxSeqs %d, kvCacheBytes %d) started in %.1f s, %d engine(s) share these weights (pid %d)",
+                    shared.id(), key.modelPath(), device, key.device(), key.maxBatchedTokens(), key.maxSeqs(),
+                    key.kvCacheBytes(),
                     (System.nanoTime() - t0) / 1e9, models.references(modelKey), ProcessHandle.current().pid()));
             return shared;
         } catch (RuntimeException | Error e) {
             models.release(modelKey);
             throw e;
         }
-    }
-
-    /**
-     * "auto" is decided here, on the executor, where the devices are: the JVM's default device
-     * ({@code sparkmm.device}, set per executor through extraJavaOptions) else the best available.
-     * Resolving before keying the weights means "auto" and the word it stands for share one copy.
-     */
-    private static String resolveDevice(String device) {
-        return EngineKey.AUTO.equals(device) ? EngineKey.normalizeDevice(EngineOptions.defaultDevice()) : device;
     }
 }

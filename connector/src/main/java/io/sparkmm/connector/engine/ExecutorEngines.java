@@ -1,6 +1,11 @@
 package io.sparkmm.connector.engine;
 
+import io.sparkmm.engine.EngineOptions;
 import io.sparkmm.engine.EngineSession;
+import io.sparkmm.kernels.BackendProvider.Availability;
+import io.sparkmm.kernels.Backends;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -8,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -43,19 +49,44 @@ public final class ExecutorEngines {
     public static final long DEFAULT_IDLE_TIMEOUT_SECONDS = 600;
 
     private static EnginePool pool;
+    /** Device notes already logged: a note holds for every task like the one that raised it, once is enough. */
+    private static final Set<String> NOTED = ConcurrentHashMap.newKeySet();
 
     private ExecutorEngines() {
     }
 
     /**
      * Holds the key's engine for the calling task, loading it on first use; close the lease when
-     * the task is done with it (the engine stays loaded for later tasks until it is idle).
+     * the task is done with it (the engine stays loaded for later tasks until it is idle). Call it
+     * from the task's thread: the device is resolved from the GPUs Spark assigned to that task
+     * (see {@link DeviceAssignment}), so tasks on different GPUs get different engines.
      *
      * @throws IllegalArgumentException naming the option or property when a setting is bad or
      *     conflicts with this executor's (see {@link EnginePool#acquire})
      */
     public static EngineLease acquire(EngineKey key, long processorCacheBytes) {
-        return pool().acquire(key, processorCacheBytes);
+        DeviceAssignment.Resolution r = DeviceAssignment.resolve(key.device(), EngineOptions.defaultDevice(),
+                taskGpus(TaskContext.get()), cudaAvailability());
+        if (r.note() != null && NOTED.add(r.note())) {
+            LOG.warn("sparkmm: {}", r.note());
+        }
+        return pool().acquire(key, r.device(), processorCacheBytes);
+    }
+
+    /** The addresses of the task's "gpu" resource; none outside a task (mm_generate on the driver). */
+    static List<String> taskGpus(TaskContext task) {
+        if (task == null) {
+            return List.of();
+        }
+        ResourceInformation gpu = task.resourcesJMap().get(DeviceAssignment.GPU_RESOURCE);
+        return gpu == null ? List.of() : List.of(gpu.addresses());
+    }
+
+    private static Availability cudaAvailability() {
+        return Backends.devices().stream().filter(d -> d.name().equals(DeviceAssignment.CUDA)).findFirst()
+                .map(Backends.Device::availability)
+                .orElse(Availability.unavailable("no 'cuda' backend is registered in this JVM (is its jar on the"
+                        + " executor's class path?)"));
     }
 
     /** Engines loaded in this JVM now (for tests and metrics). */

@@ -119,8 +119,10 @@ public final class GeneratorOptions {
             "when non-empty, media paths must lie under one of these prefixes (else that row's error); "
                     + "string form separated by '|'", GeneratorOptions::list);
     public static final Option<String> DEVICE = str("device", "auto",
-            "compute backend of the engine: auto | cpu | cpu-reference (later cuda:N); auto = the executor's "
-                    + "sparkmm.device system property if set, else the fastest available device "
+            "compute backend of the engine: auto | cpu | cpu-reference | cuda | cuda:N; auto = the executor's "
+                    + "sparkmm.device system property if set, else the task's GPU when Spark assigned one and a cuda "
+                    + "backend is available, else the fastest available device; cuda = the task's GPU "
+                    + "(spark.task.resource.gpu.amount), GPU 0 without GPU resources "
                     + "(the old words reference and simd still mean cpu-reference and cpu)");
     public static final Option<Long> ROW_TIMEOUT_SECONDS = option("rowTimeoutSeconds", 0L,
             "seconds a row may wait for its result after it is submitted to the engine (0 = no limit; a row "

@@ -37,6 +37,8 @@ class EnginePoolTest {
 
     private static final long CACHE = 1L << 20;
     private static final Duration IDLE = Duration.ofSeconds(10);
+    /** The device the tests' engines resolve to (ExecutorEngines resolves it through DeviceAssignment). */
+    private static final String REF = "cpu-reference";
 
     @TempDir
     static Path dir;
@@ -77,8 +79,8 @@ class EnginePoolTest {
     @Test
     void enginesDifferingOnlyInMaxSeqsShareOneLoadedModel() throws Exception {
         EnginePool pool = pool(IDLE);
-        try (EngineLease a = pool.acquire(key(4), CACHE); EngineLease b = pool.acquire(key(8), CACHE);
-             EngineLease a2 = pool.acquire(key(4), CACHE)) {
+        try (EngineLease a = pool.acquire(key(4), REF, CACHE); EngineLease b = pool.acquire(key(8), REF, CACHE);
+             EngineLease a2 = pool.acquire(key(4), REF, CACHE)) {
             assertThat(a.engine()).isNotSameAs(b.engine());
             assertThat(a.engine().engine()).isNotSameAs(b.engine().engine());
             assertThat(a.engine().engine().config().maxNumSeqs()).isEqualTo(4);
@@ -97,8 +99,8 @@ class EnginePoolTest {
     @Test
     void theLastEngineOverAModelClosesItAndALaterTaskLoadsItAgain() throws Exception {
         EnginePool pool = pool(IDLE);
-        EngineLease a = pool.acquire(key(4), CACHE);
-        EngineLease b = pool.acquire(key(8), CACHE);
+        EngineLease a = pool.acquire(key(4), REF, CACHE);
+        EngineLease b = pool.acquire(key(8), REF, CACHE);
         LoadedModel first = a.engine().model();
         a.close();
         a.close(); // idempotent: a task may close on its last row and again at task end
@@ -117,7 +119,7 @@ class EnginePoolTest {
         assertThat(pool.loaded()).isEmpty();
         assertThat(pool.loadedModels()).as("the last engine closed the model").isZero();
 
-        try (EngineLease again = pool.acquire(key(4), CACHE)) {
+        try (EngineLease again = pool.acquire(key(4), REF, CACHE)) {
             assertThat(loads).hasValue(2);
             assertThat(again.engine()).isNotSameAs(a.engine());
             assertThat(again.engine().model()).isNotSameAs(first);
@@ -128,7 +130,7 @@ class EnginePoolTest {
     @Test
     void anEngineIsEvictedOnlyWhenUnheldAndIdleLongerThanTheTimeout() throws Exception {
         EnginePool pool = pool(IDLE);
-        EngineLease held = pool.acquire(key(4), CACHE);
+        EngineLease held = pool.acquire(key(4), REF, CACHE);
         advance(IDLE.multipliedBy(100));
         assertThat(pool.evictIdle()).as("a task holds it, however long ago it started").isZero();
         held.close();
@@ -141,31 +143,33 @@ class EnginePoolTest {
     }
 
     @Test
-    void autoIsResolvedOnTheExecutorAndSharesWeightsWithTheWordItStandsFor() {
-        String old = System.getProperty("sparkmm.device");
-        System.setProperty("sparkmm.device", "reference"); // an old word, as an executor's extraJavaOptions may still say
-        try {
-            EnginePool pool = pool(IDLE);
-            try (EngineLease auto = pool.acquire(new EngineKey(model, 256, 4, 4L << 20, null), CACHE);
-                 EngineLease named = pool.acquire(key(8), CACHE)) {
-                assertThat(auto.engine().device()).isEqualTo("cpu-reference");
-                assertThat(auto.engine().key().device()).isEqualTo("auto");
-                assertThat(auto.engine().model()).isSameAs(named.engine().model());
-                assertThat(loads).hasValue(1);
-            }
-        } finally {
-            if (old == null) {
-                System.clearProperty("sparkmm.device");
-            } else {
-                System.setProperty("sparkmm.device", old);
-            }
+    void oneKeyOnTwoDevicesGetsTwoEnginesAndTwoCopiesOfTheWeightsWhileOneDeviceSharesThem() throws Exception {
+        EnginePool pool = pool(IDLE);
+        EngineKey auto = new EngineKey(model, 256, 4, 4L << 20, null);
+        // as two tasks of one executor on GPUs 0 and 1 would: one driver key, two resolved devices
+        try (EngineLease onRef = pool.acquire(auto, REF, CACHE); EngineLease onCpu = pool.acquire(auto, "cpu", CACHE);
+             EngineLease again = pool.acquire(auto, REF, CACHE); EngineLease named = pool.acquire(key(8), REF, CACHE)) {
+            assertThat(onRef.engine()).isNotSameAs(onCpu.engine());
+            assertThat(onRef.engine().model()).as("weights live on their device").isNotSameAs(onCpu.engine().model());
+            assertThat(onRef.engine().device()).isEqualTo(REF);
+            assertThat(onCpu.engine().device()).isEqualTo("cpu");
+            assertThat(onRef.engine().key().device()).as("the key keeps the user's word").isEqualTo("auto");
+            assertThat(onCpu.engine().key()).isEqualTo(onRef.engine().key());
+            assertThat(again.engine()).as("same key, same device: one engine").isSameAs(onRef.engine());
+            assertThat(named.engine().model()).as("same model, same device: one copy of the weights")
+                    .isSameAs(onRef.engine().model());
+            assertThat(loads).hasValue(2);
+            assertThat(pool.loaded()).hasSize(3);
+            assertThat(generate(onCpu.engine()).ok()).isTrue();
         }
+        // releasing finds each engine's slot by key and device
+        assertThat(pool.loaded()).allMatch(e -> e.users() == 0);
     }
 
     @Test
     void aZeroTimeoutNeverEvicts() {
         EnginePool pool = pool(Duration.ZERO);
-        pool.acquire(key(4), CACHE).close();
+        pool.acquire(key(4), REF, CACHE).close();
         advance(Duration.ofDays(365));
         assertThat(pool.evictIdle()).isZero();
         assertThat(pool.loaded()).hasSize(1);
@@ -174,15 +178,15 @@ class EnginePoolTest {
     @Test
     void aSecondProcessorCacheSizeFailsNamingTheOptionAndBothValues() {
         EnginePool pool = pool(IDLE);
-        pool.acquire(key(4), CACHE).close();
-        assertThatThrownBy(() -> pool.acquire(key(8), 2 * CACHE))
+        pool.acquire(key(4), REF, CACHE).close();
+        assertThatThrownBy(() -> pool.acquire(key(8), REF, 2 * CACHE))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("processorCacheBytes")
                 .hasMessageContaining(Long.toString(2 * CACHE))
                 .hasMessageContaining(Long.toString(CACHE));
         assertThat(GeneratorOptions.PROCESSOR_CACHE_BYTES.name()).isEqualTo("processorCacheBytes");
         assertThat(pool.loaded()).as("the refused call loaded nothing").hasSize(1);
-        pool.acquire(key(8), CACHE).close();
+        pool.acquire(key(8), REF, CACHE).close();
         assertThat(pool.loaded()).hasSize(2);
     }
 
@@ -213,8 +217,8 @@ class EnginePoolTest {
      */
     private SharedEngine stoppedEngine() {
         EnginePool pool = pool(IDLE);
-        EngineLease stopped = pool.acquire(key(4), CACHE);
-        pool.acquire(key(8), CACHE);
+        EngineLease stopped = pool.acquire(key(4), REF, CACHE);
+        pool.acquire(key(8), REF, CACHE);
         stopped.close();
         advance(IDLE.plusSeconds(1));
         assertThat(pool.evictIdle()).isEqualTo(1);

@@ -81,8 +81,13 @@ final class SparkTestSupport {
      * with no Spark and no connector code. Greedy, so seeds play no part.
      */
     static List<String> engineAlone(Path model, List<Input> inputs, int maxTokens) {
-        try (EngineSession session = EngineSession.open(model.toString(),
-                EngineOptions.defaults().withEngine(EngineConfig.defaults()).withProcessorCacheBytes(64L << 20))) {
+        return engineAlone(model, inputs, maxTokens, EngineOptions.defaultDevice());
+    }
+
+    /** The oracle on {@code device}: greedy tokens can differ between backends, so compare like with like. */
+    static List<String> engineAlone(Path model, List<Input> inputs, int maxTokens, String device) {
+        try (EngineSession session = EngineSession.open(model.toString(), EngineOptions.defaults().withDevice(device)
+                .withEngine(EngineConfig.defaults()).withProcessorCacheBytes(64L << 20))) {
             Engine engine = session.engine();
             MultimodalProcessor processor = session.requests();
             List<RequestHandle> handles = new ArrayList<>();
