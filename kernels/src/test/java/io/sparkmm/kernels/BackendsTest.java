@@ -119,6 +119,14 @@ class BackendsTest {
                 .hasMessageContaining("no available device").hasMessageContaining("cpu (unavailable: add the module)");
         assertThatThrownBy(() -> Backends.open("cpu", 1, List.of(cpu, new Fake("cpu", 5, Availability.AVAILABLE))))
                 .hasMessageContaining("ambiguous");
+        // an unavailable provider of the same name does not shadow the available one
+        Fake realGpu = new Fake("cuda", 200, Availability.unavailable("libcuda.so.1 missing"));
+        Fake testGpu = new Fake("cuda", -100, Availability.AVAILABLE);
+        Backends.open("cuda:1", 1, List.of(realGpu, testGpu)).close();
+        assertThat(testGpu.indices).containsExactly(1);
+        assertThat(realGpu.indices).isEmpty();
+        assertThatThrownBy(() -> Backends.open("cuda", 1, List.of(realGpu, new Fake("cuda", 1, Availability.unavailable("no device")))))
+                .hasMessageContaining("not available").hasMessageContaining("libcuda.so.1 missing");
     }
 
     @Test
