@@ -91,10 +91,10 @@ public final class CudaBackend implements Backend {
     }
 
     /** Frees a tensor's memory; called by {@link CudaTensor#close()}. */
-    synchronized void release(CudaTensor t) {
+    synchronized void release(long pointer) {
         if (!closed) {
             dev.makeCurrent();
-            dev.memory.free(t.pointer());
+            dev.memory.free(pointer);
         }
     }
 

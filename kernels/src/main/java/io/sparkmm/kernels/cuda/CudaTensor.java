@@ -105,7 +105,7 @@ public final class CudaTensor implements Tensor {
             return;
         }
         closed = true;
-        owner.release(this);
+        owner.release(pointer);
         if (f32 != null) {
             f32.close();
         }
