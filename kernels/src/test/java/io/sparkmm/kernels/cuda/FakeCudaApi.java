@@ -17,6 +17,9 @@ import java.util.TreeMap;
  */
 final class FakeCudaApi implements CudaApi {
 
+    /** Devices cuDeviceGetCount reports. */
+    int devices = 1;
+
     record Launched(String kernel, Dim3 grid, Dim3 block, int sharedBytes, long stream, List<KernelArg> args) {
     }
 
@@ -94,7 +97,7 @@ final class FakeCudaApi implements CudaApi {
     @Override
     public int deviceCount() {
         record("cuDeviceGetCount");
-        return 1;
+        return devices;
     }
 
     @Override
