@@ -2,7 +2,7 @@
 // CudaBackend, which launches them by name through the driver API (cuModuleGetFunction +
 // cuLaunchKernel). Every kernel is extern "C" so its name is not mangled. Pointers are device
 // pointers. Activations are F32; weights and the KV pool are stored as `dtype` codes:
-//   0 = F32, 1 = BF16, 2 = F16   (io.sparkmm.kernels.DType order F32, BF16, F16)
+//   0 = F32, 1 = BF16, 2 = F16   (mapped by name on the Java side, not by DType ordinal)
 // Launch geometry is fixed per kernel (below) and mirrored by the Java side's LaunchGeometry;
 // BLOCK is 256 threads unless stated. Every reduction runs in an order that depends only on the
 // element's own inputs (row length, head dim, context length), never on how many rows are in the
