@@ -82,11 +82,13 @@ public final class ExecutorEngines {
         return gpu == null ? List.of() : List.of(gpu.addresses());
     }
 
+    /** Available when any provider named cuda is (Backends.open then picks that one); else the first one's reason. */
     private static Availability cudaAvailability() {
-        return Backends.devices().stream().filter(d -> d.name().equals(DeviceAssignment.CUDA)).findFirst()
-                .map(Backends.Device::availability)
-                .orElse(Availability.unavailable("no 'cuda' backend is registered in this JVM (is its jar on the"
-                        + " executor's class path?)"));
+        List<Availability> cuda = Backends.devices().stream().filter(d -> d.name().equals(DeviceAssignment.CUDA))
+                .map(Backends.Device::availability).toList();
+        return cuda.stream().filter(Availability::available).findFirst()
+                .orElse(cuda.isEmpty() ? Availability.unavailable("no 'cuda' backend is registered in this JVM (is"
+                        + " its jar on the executor's class path?)") : cuda.get(0));
     }
 
     /** Engines loaded in this JVM now (for tests and metrics). */
