@@ -10,7 +10,8 @@ cp kernels/target/sparkmm-kernels-*.jar .gpu/lib/ && cp -r kernels/target/test-c
 mvn -q -B -o -pl kernels dependency:copy-dependencies -DincludeScope=test \
   -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian -DoutputDirectory="$PWD/.gpu/lib"
 mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 -DoutputDirectory="$PWD/.gpu/lib"
-if [ -x kernels/target/kernel_selftest ]; then cp kernels/target/kernel_selftest .gpu/; fi
+# the kernels' own C++ self-test (no Java needed on the device), when nvcc is here to build it
+if command -v nvcc >/dev/null; then bash scripts/build-kernels.sh --selftest .gpu/kernel_selftest; fi
 J=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 "$J/bin/jlink" --add-modules java.base,java.logging,java.xml,jdk.management,jdk.incubator.vector,jdk.unsupported,jdk.zipfs \
   --compress=2 --strip-debug --no-header-files --no-man-pages --output /tmp/jre17.$$
