@@ -1,13 +1,24 @@
 package io.sparkmm.connector.generate;
 
 import io.sparkmm.engine.EngineResult;
+import io.sparkmm.engine.sampling.TokenLogprob;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-/** The output struct shared by the DataFrame path and {@code mm_generate}, and its conversions. */
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The output struct shared by the DataFrame path and {@code mm_generate}, and its conversions.
+ *
+ * <p>The logprobs field exists only when the logprobs option is above 0: users who do not ask
+ * keep the six-field struct they had (positional access, saved tables and unions stay valid),
+ * and those who ask get a field that is never null for an ok row.
+ */
 public final class GenerationSchema {
 
     /** {text, finish_reason, prompt_tokens, completion_tokens, cached_tokens, error}. */
@@ -20,7 +31,21 @@ public final class GenerationSchema {
         DataTypes.createStructField("error", DataTypes.StringType, true),
     });
 
+    /** One candidate of a generated position: vLLM's top-K entry. */
+    public static final StructType TOKEN_LOGPROB = new StructType(new StructField[] {
+        DataTypes.createStructField("token_id", DataTypes.IntegerType, false),
+        DataTypes.createStructField("logprob", DataTypes.DoubleType, false),
+    });
+
+    /** RESULT + logprobs: per generated token, its top-K candidates, most likely first; null on error. */
+    public static final StructType RESULT_WITH_LOGPROBS = RESULT.add("logprobs",
+            DataTypes.createArrayType(DataTypes.createArrayType(TOKEN_LOGPROB, false), false), true);
+
     private GenerationSchema() {
+    }
+
+    public static StructType result(boolean withLogprobs) {
+        return withLogprobs ? RESULT_WITH_LOGPROBS : RESULT;
     }
 
     /** The six values of the struct, in order (text is null on error). */
@@ -32,9 +57,37 @@ public final class GenerationSchema {
             r.completionTokens(), r.cachedTokens(), null};
     }
 
+    /** The values of {@link #result(boolean)}: the six, then the logprobs when asked (as Rows, external form). */
+    public static Object[] values(EngineResult r, boolean withLogprobs) {
+        Object[] six = values(r);
+        if (!withLogprobs) {
+            return six;
+        }
+        Object[] out = Arrays.copyOf(six, 7);
+        out[6] = r.ok() ? logprobs(r.logprobs()) : null;
+        return out;
+    }
+
     /** The struct of a row that failed before it reached the engine. */
     public static Object[] errorValues(String error) {
         return new Object[] {null, null, null, null, null, error};
+    }
+
+    public static Object[] errorValues(String error, boolean withLogprobs) {
+        Object[] six = errorValues(error);
+        return withLogprobs ? Arrays.copyOf(six, 7) : six;
+    }
+
+    private static List<List<Row>> logprobs(List<List<TokenLogprob>> perToken) {
+        List<List<Row>> out = new ArrayList<>(perToken.size());
+        for (List<TokenLogprob> top : perToken) {
+            List<Row> rows = new ArrayList<>(top.size());
+            for (TokenLogprob t : top) {
+                rows.add(RowFactory.create(t.tokenId(), t.logprob()));
+            }
+            out.add(rows);
+        }
+        return out;
     }
 
     public static Row row(Object[] values) {

@@ -19,8 +19,14 @@ import java.util.function.Function;
  */
 public final class GeneratorOptions {
 
+    /**
+     * The value type of an option, which picks its typed Spark ML Param (see {@link GeneratorParams}).
+     * Declared rather than read off the default because null and empty-list defaults carry no type.
+     */
+    public enum Kind { STRING, INT, LONG, DOUBLE, BOOLEAN, ENUM, STRING_LIST, INT_LIST }
+
     /** One option. {@code parse} turns the string form (SQL options, {@code set(name, value)}) into T. */
-    public record Option<T>(String name, T defaultValue, String doc, Function<String, T> parser) {
+    public record Option<T>(String name, T defaultValue, String doc, Function<String, T> parser, Kind kind) {
         public T parse(String value) {
             if (value == null) {
                 throw new IllegalArgumentException("sparkmm: option '" + name + "' must not be null");
@@ -79,15 +85,35 @@ public final class GeneratorOptions {
     public static final Option<Double> TOP_P = option("topP", 1.0, "nucleus sampling mass (1 = off)", Double::valueOf);
     public static final Option<Integer> TOP_K = option("topK", 0, "keep the K most likely tokens (0 = off)",
             Integer::valueOf);
+    public static final Option<Double> MIN_P = option("minP", 0.0,
+            "drop tokens whose probability is below minP times the most likely one's (0 = off)", Double::valueOf);
+    public static final Option<Double> REPETITION_PENALTY = option("repetitionPenalty", 1.0,
+            "> 1 discourages tokens already in the prompt or the output, < 1 favours them (1 = off)",
+            Double::valueOf);
+    public static final Option<Double> PRESENCE_PENALTY = option("presencePenalty", 0.0,
+            "in [-2, 2]: subtracted from the logit of every token already generated (0 = off)", Double::valueOf);
+    public static final Option<Double> FREQUENCY_PENALTY = option("frequencyPenalty", 0.0,
+            "in [-2, 2]: subtracted once per earlier occurrence of the token in the output (0 = off)",
+            Double::valueOf);
     public static final Option<Long> SEED = option("seed", 0L,
             "base seed; each row samples with hash(seed, prompt, media bytes or paths), so a retried or "
                     + "speculative task reproduces its rows; change it to draw different samples", Long::valueOf);
+    public static final Option<Integer> MIN_TOKENS = option("minTokens", 0,
+            "no stop (EOS, stopTokenIds, stop strings) takes effect before this many tokens", Integer::valueOf);
     public static final Option<List<String>> STOP = option("stop", List.of(),
             "strings that end generation (cut from the text); string form: items separated by '|'",
-            GeneratorOptions::list);
+            GeneratorOptions::list, Kind.STRING_LIST);
+    public static final Option<List<Integer>> STOP_TOKEN_IDS = option("stopTokenIds", List.of(),
+            "token ids that end generation besides the model's EOS ids; string form: ids separated by '|' or ','",
+            GeneratorOptions::intList, Kind.INT_LIST);
+    public static final Option<Boolean> IGNORE_EOS = option("ignoreEos", false,
+            "keep generating past EOS (stopTokenIds and stop strings still stop)", GeneratorOptions::bool);
+    public static final Option<Integer> LOGPROBS = option("logprobs", 0,
+            "top log-probabilities returned per generated token, 0..20; when > 0 the output struct gets a "
+                    + "logprobs field (array per token of {token_id, logprob}), absent otherwise", Integer::valueOf);
     public static final Option<String> OUTPUT_COL = str("outputCol", "generation",
             "name of the struct column added: {text, finish_reason, prompt_tokens, completion_tokens, "
-                    + "cached_tokens, error}");
+                    + "cached_tokens, error} (+ logprobs when logprobs > 0)");
     public static final Option<Mode> MODE = option("mode", Mode.PERMISSIVE,
             "PERMISSIVE: a bad row gets error set and text null; FAILFAST: the task fails naming the row",
             v -> Mode.valueOf(v.toUpperCase(Locale.ROOT)));
@@ -117,7 +143,7 @@ public final class GeneratorOptions {
             Long::valueOf);
     public static final Option<List<String>> ALLOWED_ROOTS = option("allowedRoots", List.of(),
             "when non-empty, media paths must lie under one of these prefixes (else that row's error); "
-                    + "string form separated by '|'", GeneratorOptions::list);
+                    + "string form separated by '|'", GeneratorOptions::list, Kind.STRING_LIST);
     public static final Option<String> DEVICE = str("device", "auto",
             "compute backend of the engine: auto | cpu | cpu-reference | cuda | cuda:N; auto = the executor's "
                     + "sparkmm.device system property if set, else the task's GPU when Spark assigned one and a cuda "
@@ -146,13 +172,36 @@ public final class GeneratorOptions {
     }
 
     private static <T> Option<T> option(String name, T def, String doc, Function<String, T> parser) {
-        Option<T> o = new Option<>(name, def, doc, parser);
+        return option(name, def, doc, parser, kindOf(def));
+    }
+
+    private static <T> Option<T> option(String name, T def, String doc, Function<String, T> parser, Kind kind) {
+        Option<T> o = new Option<>(name, def, doc, parser, kind);
         BY_NAME.put(name, o);
         return o;
     }
 
     private static Option<String> str(String name, String def, String doc) {
         return option(name, def, doc, v -> v.isEmpty() ? null : v);
+    }
+
+    /** Lists must say their kind: an empty default does not tell strings from ints. */
+    private static Kind kindOf(Object def) {
+        if (def == null || def instanceof String) {
+            return Kind.STRING;
+        } else if (def instanceof Integer) {
+            return Kind.INT;
+        } else if (def instanceof Long) {
+            return Kind.LONG;
+        } else if (def instanceof Double) {
+            return Kind.DOUBLE;
+        } else if (def instanceof Boolean) {
+            return Kind.BOOLEAN;
+        } else if (def instanceof Enum<?>) {
+            return Kind.ENUM;
+        }
+        throw new IllegalStateException("declare the kind of an option with a " + def.getClass().getSimpleName()
+                + " default");
     }
 
     private static boolean bool(String v) {
@@ -177,6 +226,10 @@ public final class GeneratorOptions {
             throw new IllegalArgumentException("expected image, audio or video");
         }
         return m;
+    }
+
+    private static List<Integer> intList(String v) {
+        return v.isEmpty() ? List.of() : Arrays.stream(v.split("[|,]")).map(String::trim).map(Integer::valueOf).toList();
     }
 
     private static List<String> list(String v) {

@@ -19,13 +19,11 @@ import static io.sparkmm.connector.generate.GeneratorOptions.*;
  */
 public record GeneratorSettings(EngineKey engineKey, String promptCol, String promptTemplate, String systemPrompt,
                                 boolean chatTemplate, String imageCol, String audioCol, String videoCol,
-                                String mmProcessorKwargs, int maxTokens, double temperature, double topP, int topK, long seed,
-                                List<String> stop, String outputCol, Mode mode, String keyCol, int lookAhead,
+                                String mmProcessorKwargs, SamplingOptions samplingOptions, String outputCol, Mode mode, String keyCol, int lookAhead,
                                 long processorCacheBytes, List<String> allowedRoots, long rowTimeoutSeconds)
         implements Serializable {
 
     public GeneratorSettings {
-        stop = List.copyOf(stop);
         allowedRoots = List.copyOf(allowedRoots);
         if (lookAhead < 1) {
             throw new IllegalArgumentException("sparkmm: option 'lookAhead' must be >= 1, got " + lookAhead);
@@ -48,9 +46,7 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
         if (outputCol == null) {
             throw new IllegalArgumentException("sparkmm: option 'outputCol' must be set");
         }
-        // validates maxTokens, temperature, topP, topK, stop on the driver, naming the field
-        // (a compact constructor has not assigned the fields yet: pass the parameters)
-        sampling(maxTokens, temperature, topP, topK, stop, 0L);
+        java.util.Objects.requireNonNull(samplingOptions, "samplingOptions");
     }
 
     /** Reads every option from {@code values} (typed values keyed by option name), defaults for the rest. */
@@ -60,8 +56,7 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
                 get(values, ENCODER_CACHE_ROWS));
         return new GeneratorSettings(key, get(values, PROMPT_COL), get(values, PROMPT_TEMPLATE),
                 get(values, SYSTEM_PROMPT), get(values, CHAT_TEMPLATE), get(values, IMAGE_COL), get(values, AUDIO_COL),
-                get(values, VIDEO_COL), get(values, MM_PROCESSOR_KWARGS), get(values, MAX_TOKENS), get(values, TEMPERATURE), get(values, TOP_P),
-                get(values, TOP_K), get(values, SEED), get(values, STOP), get(values, OUTPUT_COL), get(values, MODE),
+                get(values, VIDEO_COL), get(values, MM_PROCESSOR_KWARGS), SamplingOptions.from(values), get(values, OUTPUT_COL), get(values, MODE),
                 get(values, KEY_COL), get(values, LOOK_AHEAD), get(values, PROCESSOR_CACHE_BYTES),
                 get(values, ALLOWED_ROOTS), get(values, ROW_TIMEOUT_SECONDS));
     }
@@ -83,16 +78,11 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
 
     /** The sampling parameters of one row, with its derived seed. */
     public SamplingParams sampling(long rowSeed) {
-        return sampling(maxTokens, temperature, topP, topK, stop, rowSeed);
+        return samplingOptions.params(rowSeed);
     }
 
-    private static SamplingParams sampling(int maxTokens, double temperature, double topP, int topK, List<String> stop,
-                                           long rowSeed) {
-        try {
-            return SamplingParams.builder().maxTokens(maxTokens).temperature(temperature).topP(topP).topK(topK)
-                    .stop(stop).seed(rowSeed).build();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("sparkmm: bad sampling option: " + e.getMessage(), e);
-        }
+    /** Whether the output struct carries the logprobs field. */
+    public boolean withLogprobs() {
+        return samplingOptions.logprobs() > 0;
     }
 }

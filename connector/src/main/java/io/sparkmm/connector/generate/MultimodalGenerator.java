@@ -2,12 +2,18 @@ package io.sparkmm.connector.generate;
 
 import io.sparkmm.connector.generate.GeneratorOptions.Mode;
 import io.sparkmm.connector.generate.GeneratorOptions.Option;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
-import java.io.Serializable;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,53 +23,98 @@ import static io.sparkmm.connector.generate.GeneratorOptions.*;
 
 /**
  * DataFrame in, DataFrame out: adds a struct column (default {@code generation}) of
- * {@code {text, finish_reason, prompt_tokens, completion_tokens, cached_tokens, error}} with
- * exactly one output row per input row, in input order. Each task feeds the executor's shared
- * engine through an ordered look-ahead window of {@code lookAhead} rows.
+ * {@code {text, finish_reason, prompt_tokens, completion_tokens, cached_tokens, error}} (plus
+ * {@code logprobs} when the logprobs option is above 0) with exactly one output row per input
+ * row, in input order. Each task feeds the executor's shared engine through an ordered look-ahead
+ * window of {@code lookAhead} rows.
  *
- * <p>Shaped like Spark ML's {@code Transformer} ({@code uid}, {@code transform},
- * {@code transformSchema}, typed setters and getters with defaults) but not a subclass:
- * spark-mllib 4.2.0 is not published to the repository this build uses, and a Transformer
- * compiled against another mllib version would tie us to it. Options are declared once in
- * {@link GeneratorOptions}; {@link #set(String, String)} takes any of them by name.
+ * <p>A Spark ML {@link Transformer}: one typed Param per {@link GeneratorOptions} option (name,
+ * doc and default from the option, so the Params, the typed setters, {@link #set(String, String)}
+ * and mm_generate's options map cannot drift apart), saved and loaded with the default params
+ * writer/reader, so a {@code Pipeline} holding it round-trips. Setting an option to null clears
+ * it back to its default.
  *
  * <p>Decisions: null media = no media for that row; a null element inside a media array, a null
  * or empty prompt, an unreadable or undecodable item, or a path outside {@code allowedRoots} is
  * that row's error. Seeds are always derived per row from (seed, prompt, media), see
  * {@link GeneratorOptions#SEED}, so output does not depend on partitioning or retries.
  */
-public final class MultimodalGenerator implements Serializable {
+public final class MultimodalGenerator extends Transformer implements DefaultParamsWritable {
 
     private final String uid;
-    private final Map<String, Object> values = new LinkedHashMap<>();
+    /** In GeneratorOptions order, which explainParams keeps (Spark's own params() sorts by name). */
+    private final Param<?>[] params;
+    private final Map<String, Param<?>> byName = new LinkedHashMap<>();
     private transient GeneratorMetrics lastMetrics;
 
     public MultimodalGenerator() {
         this("mmGenerator_" + UUID.randomUUID().toString().substring(0, 12));
     }
 
+    /** The constructor DefaultParamsReader and {@link #copy(ParamMap)} call. */
     public MultimodalGenerator(String uid) {
         this.uid = uid;
+        List<Option<?>> options = GeneratorOptions.all();
+        this.params = new Param<?>[options.size()];
+        for (int i = 0; i < params.length; i++) {
+            Option<?> o = options.get(i);
+            params[i] = GeneratorParams.param(this, o);
+            byName.put(o.name(), params[i]);
+            // null defaults stay undefined: a Param cannot hold null, and "unset" already means none
+            if (o.defaultValue() != null) {
+                setDefault(raw(params[i]), GeneratorParams.toParam(o, o.defaultValue()));
+            }
+        }
     }
 
+    public static MLReader<MultimodalGenerator> read() {
+        return new DefaultParamsReader<>();
+    }
+
+    public static MultimodalGenerator load(String path) {
+        return read().load(path);
+    }
+
+    @Override
     public String uid() {
         return uid;
     }
 
+    @Override
+    public Param<?>[] params() {
+        return params.clone();
+    }
+
+    /** The Param of option {@code name}; an unknown name fails listing the known ones. */
+    public Param<?> param(String name) {
+        return byName.get(GeneratorOptions.byName(name).name());
+    }
+
     /** The output schema, or an IllegalArgumentException naming the bad column/option and the expected types. */
+    @Override
     public StructType transformSchema(StructType schema) {
         GeneratorSettings s = settings();
         new InputColumns(s, schema);
-        return schema.add(s.outputCol(), GenerationSchema.RESULT, false);
+        return schema.add(s.outputCol(), GenerationSchema.result(s.withLogprobs()), false);
     }
 
     /** Validates on the driver, then generates lazily: nothing runs until an action. */
+    @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
         Dataset<Row> df = dataset.toDF();
         StructType out = transformSchema(df.schema());
         GeneratorMetrics metrics = new GeneratorMetrics(df.sparkSession().sparkContext());
         lastMetrics = metrics;
         return df.mapPartitions(new PartitionGenerator(settings(), df.schema(), metrics), Encoders.row(out));
+    }
+
+    @Override
+    public MultimodalGenerator copy(ParamMap extra) {
+        return defaultCopy(extra);
+    }
+
+    public MultimodalGenerator copy() {
+        return copy(ParamMap.empty());
     }
 
     /** The accumulators of the latest {@link #transform} (filled as its actions run). */
@@ -73,42 +124,57 @@ public final class MultimodalGenerator implements Serializable {
 
     /** All options resolved and validated. */
     public GeneratorSettings settings() {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (Option<?> o : GeneratorOptions.all()) {
+            Param<?> p = byName.get(o.name());
+            if (isDefined(p)) {
+                values.put(o.name(), GeneratorParams.fromParam(o, getOrDefault(p)));
+            }
+        }
         return GeneratorSettings.from(values);
     }
 
     /** Sets any option by name from its string form (the same names as mm_generate's options map). */
     public MultimodalGenerator set(String name, String value) {
         Option<?> o = GeneratorOptions.byName(name);
-        values.put(o.name(), o.parse(value));
-        return this;
+        return putValue(o, o.parse(value));
     }
 
-    public MultimodalGenerator copy() {
-        MultimodalGenerator g = new MultimodalGenerator(uid);
-        g.values.putAll(values);
-        return g;
-    }
-
-    /** Every option with its current value, default and doc (like ML's explainParams). */
-    public String explainParams() {
-        StringBuilder sb = new StringBuilder();
-        for (Option<?> o : GeneratorOptions.all()) {
-            sb.append(o.name()).append(": ").append(o.doc()).append(" (default: ").append(o.defaultValue());
-            if (values.containsKey(o.name())) {
-                sb.append(", current: ").append(values.get(o.name()));
-            }
-            sb.append(")\n");
+    /** "name: doc (default: d, current: c)", with list values shown by content. */
+    @Override
+    public String explainParam(Param<?> param) {
+        Option<?> o = GeneratorOptions.byName(param.name());
+        StringBuilder sb = new StringBuilder(o.name()).append(": ").append(o.doc()).append(" (default: ")
+                .append(o.defaultValue() == null ? "none" : GeneratorParams.show(GeneratorParams.toParam(o, o.defaultValue())));
+        if (isSet(param)) {
+            sb.append(", current: ").append(GeneratorParams.show(getOrDefault(param)));
         }
-        return sb.toString();
+        return sb.append(")").toString();
     }
 
     private <T> MultimodalGenerator put(Option<T> o, T v) {
-        values.put(o.name(), v);
+        return putValue(o, v);
+    }
+
+    private MultimodalGenerator putValue(Option<?> o, Object v) {
+        Param<Object> p = raw(byName.get(o.name()));
+        if (v == null) {
+            clear(p);
+        } else {
+            set(p, GeneratorParams.toParam(o, v));
+        }
         return this;
     }
 
+    @SuppressWarnings("unchecked")
     private <T> T get(Option<T> o) {
-        return GeneratorSettings.get(values, o);
+        Param<?> p = byName.get(o.name());
+        return isDefined(p) ? (T) GeneratorParams.fromParam(o, getOrDefault(p)) : null;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Param<Object> raw(Param<?> p) {
+        return (Param<Object>) p;
     }
 
     public MultimodalGenerator setModelPath(String v) { return put(MODEL_PATH, v); }
@@ -138,6 +204,22 @@ public final class MultimodalGenerator implements Serializable {
     public double getTopP() { return get(TOP_P); }
     public MultimodalGenerator setTopK(int v) { return put(TOP_K, v); }
     public int getTopK() { return get(TOP_K); }
+    public MultimodalGenerator setMinP(double v) { return put(MIN_P, v); }
+    public double getMinP() { return get(MIN_P); }
+    public MultimodalGenerator setRepetitionPenalty(double v) { return put(REPETITION_PENALTY, v); }
+    public double getRepetitionPenalty() { return get(REPETITION_PENALTY); }
+    public MultimodalGenerator setPresencePenalty(double v) { return put(PRESENCE_PENALTY, v); }
+    public double getPresencePenalty() { return get(PRESENCE_PENALTY); }
+    public MultimodalGenerator setFrequencyPenalty(double v) { return put(FREQUENCY_PENALTY, v); }
+    public double getFrequencyPenalty() { return get(FREQUENCY_PENALTY); }
+    public MultimodalGenerator setMinTokens(int v) { return put(MIN_TOKENS, v); }
+    public int getMinTokens() { return get(MIN_TOKENS); }
+    public MultimodalGenerator setStopTokenIds(int... v) { return put(STOP_TOKEN_IDS, Arrays.stream(v).boxed().toList()); }
+    public List<Integer> getStopTokenIds() { return get(STOP_TOKEN_IDS); }
+    public MultimodalGenerator setIgnoreEos(boolean v) { return put(IGNORE_EOS, v); }
+    public boolean getIgnoreEos() { return get(IGNORE_EOS); }
+    public MultimodalGenerator setLogprobs(int v) { return put(LOGPROBS, v); }
+    public int getLogprobs() { return get(LOGPROBS); }
     public MultimodalGenerator setSeed(long v) { return put(SEED, v); }
     public long getSeed() { return get(SEED); }
     public MultimodalGenerator setStop(String... v) { return put(STOP, List.of(v)); }

@@ -98,7 +98,9 @@ public final class OrderedWindow<I, O> implements Iterator<O> {
             cancelAll();
             throw new IllegalStateException("sparkmm: row " + head.name + " failed (mode FAILFAST): " + error);
         }
-        Object[] values = result != null ? GenerationSchema.values(result) : GenerationSchema.errorValues(error);
+        boolean withLogprobs = factory.settings().withLogprobs();
+        Object[] values = result != null ? GenerationSchema.values(result, withLogprobs)
+                : GenerationSchema.errorValues(error, withLogprobs);
         return handler.output(head.row, values);
     }
 

@@ -34,6 +34,10 @@ public final class RequestFactory {
         this.processorKwargs = settings.processorKwargs();
     }
 
+    public GeneratorSettings settings() {
+        return settings;
+    }
+
     public EngineRequest build(RowInput row) {
         if (row.prompt() == null || row.prompt().isEmpty()) {
             throw new IllegalArgumentException("row " + row.name() + ": the prompt is " + (row.prompt() == null ? "null" : "empty"));
@@ -41,7 +45,7 @@ public final class RequestFactory {
         List<MediaSource> images = sources(row, "image", row.images());
         List<MediaSource> audio = sources(row, "audio", row.audio());
         List<MediaSource> video = sources(row, "video", row.video());
-        long seed = rowSeed(settings.seed(), row);
+        long seed = rowSeed(settings.samplingOptions().seed(), row);
         PromptInput input = new PromptInput(row.prompt(), null, settings.chatTemplate(), settings.systemPrompt(),
                 images, audio, video, processorKwargs);
         // no request id: the engine numbers requests, and row names need not be unique across tasks

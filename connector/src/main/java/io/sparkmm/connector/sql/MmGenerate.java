@@ -21,6 +21,7 @@ import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenFallback;
 import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
 import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.sql.catalyst.util.MapData;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
@@ -54,6 +55,7 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
     private final List<Expression> args;
     private final String defaultModel;
     private transient Map<PreparedKey, Prepared> prepared;
+    private transient volatile Boolean withLogprobs;
 
     /** Per task attempt, so one task's end never releases an engine another task still waits on. */
     private record PreparedKey(long taskAttemptId, Map<String, String> options) {
@@ -130,7 +132,7 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
             long submitted = System.nanoTime();
             handle = p.engine().engine().submit(request);
             result = p.waiter.await(name, handle, submitted);
-            values = GenerationSchema.values(result);
+            values = GenerationSchema.values(result, withLogprobs());
         } catch (InterruptedException e) {
             // Spark kills a task by interrupting it: give the engine the row's slot back
             handle.cancel();
@@ -138,7 +140,7 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
             throw new IllegalStateException("sparkmm: interrupted in mm_generate while waiting for row " + name, e);
         } catch (RuntimeException e) {
             result = null;
-            values = GenerationSchema.errorValues(e.getMessage() != null ? e.getMessage() : e.toString());
+            values = GenerationSchema.errorValues(e.getMessage() != null ? e.getMessage() : e.toString(), withLogprobs());
         }
         p.engine().recordRow(result);
         if (values[5] != null && p.settings.mode() == Mode.FAILFAST) {
@@ -147,7 +149,43 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
         for (int i : new int[] {0, 1, 5}) {
             values[i] = values[i] == null ? null : UTF8String.fromString((String) values[i]);
         }
+        if (values.length > 6 && values[6] != null) {
+            values[6] = internalLogprobs((List<?>) values[6]);
+        }
         return new GenericInternalRow(values);
+    }
+
+    /** GenerationSchema's external List of List of Row(token_id, logprob) in Catalyst's internal form. */
+    private static ArrayData internalLogprobs(List<?> perToken) {
+        Object[] tokens = new Object[perToken.size()];
+        for (int i = 0; i < tokens.length; i++) {
+            List<?> top = (List<?>) perToken.get(i);
+            Object[] entries = new Object[top.size()];
+            for (int j = 0; j < entries.length; j++) {
+                org.apache.spark.sql.Row r = (org.apache.spark.sql.Row) top.get(j);
+                entries[j] = new GenericInternalRow(new Object[] {r.getInt(0), r.getDouble(1)});
+            }
+            tokens[i] = new GenericArrayData(entries);
+        }
+        return new GenericArrayData(tokens);
+    }
+
+    /**
+     * Whether the struct has the logprobs field: decided at analysis, so only from a constant options
+     * map (the usual {@code map('logprobs', '5')}); options computed per row cannot change the type,
+     * so they get no logprobs field.
+     */
+    private boolean withLogprobs() {
+        Boolean w = withLogprobs;
+        if (w == null) {
+            w = false;
+            if (args.size() == 3 && args.get(2).foldable()) {
+                String v = options((MapData) args.get(2).eval(null)).get(GeneratorOptions.LOGPROBS.name());
+                w = v != null && GeneratorOptions.LOGPROBS.parse(v) > 0;
+            }
+            withLogprobs = w;
+        }
+        return w;
     }
 
     /**
@@ -239,7 +277,7 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
 
     @Override
     public DataType dataType() {
-        return GenerationSchema.RESULT;
+        return GenerationSchema.result(withLogprobs());
     }
 
     @Override
