@@ -8,6 +8,9 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
+import scala.collection.immutable.Seq;
+import scala.jdk.javaapi.CollectionConverters;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -78,16 +81,17 @@ public final class GenerationSchema {
         return withLogprobs ? Arrays.copyOf(six, 7) : six;
     }
 
-    private static List<List<Row>> logprobs(List<List<TokenLogprob>> perToken) {
-        List<List<Row>> out = new ArrayList<>(perToken.size());
+    /** Scala sequences: the external form Spark's row encoder takes for arrays. */
+    private static Seq<Seq<Row>> logprobs(List<List<TokenLogprob>> perToken) {
+        List<Seq<Row>> out = new ArrayList<>(perToken.size());
         for (List<TokenLogprob> top : perToken) {
             List<Row> rows = new ArrayList<>(top.size());
             for (TokenLogprob t : top) {
                 rows.add(RowFactory.create(t.tokenId(), t.logprob()));
             }
-            out.add(rows);
+            out.add(CollectionConverters.asScala(rows).toList());
         }
-        return out;
+        return CollectionConverters.asScala(out).toList();
     }
 
     public static Row row(Object[] values) {

@@ -122,9 +122,10 @@ public final class RequestFactory {
     /**
      * hash(base seed, prompt, media): the same row content gives the same seed in any task, attempt
      * or partitioning, so reruns reproduce sampled rows. Media in memory count by their bytes,
-     * paths by the path string (reading a file twice just for the seed would cost I/O).
+     * paths by the path string (reading a file twice just for the seed would cost I/O). Public so
+     * a row's draw can be reproduced with the engine alone (the tests' oracle does).
      */
-    static long rowSeed(long base, RowInput row) {
+    public static long rowSeed(long base, RowInput row) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             for (int i = 0; i < 8; i++) {

@@ -150,16 +150,16 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
             values[i] = values[i] == null ? null : UTF8String.fromString((String) values[i]);
         }
         if (values.length > 6 && values[6] != null) {
-            values[6] = internalLogprobs((List<?>) values[6]);
+            values[6] = internalLogprobs(CollectionConverters.asJava((scala.collection.Seq<?>) values[6]));
         }
         return new GenericInternalRow(values);
     }
 
-    /** GenerationSchema's external List of List of Row(token_id, logprob) in Catalyst's internal form. */
+    /** GenerationSchema's external Seq of Seq of Row(token_id, logprob) in Catalyst's internal form. */
     private static ArrayData internalLogprobs(List<?> perToken) {
         Object[] tokens = new Object[perToken.size()];
         for (int i = 0; i < tokens.length; i++) {
-            List<?> top = (List<?>) perToken.get(i);
+            List<?> top = CollectionConverters.asJava((scala.collection.Seq<?>) perToken.get(i));
             Object[] entries = new Object[top.size()];
             for (int j = 0; j < entries.length; j++) {
                 org.apache.spark.sql.Row r = (org.apache.spark.sql.Row) top.get(j);

@@ -86,23 +86,41 @@ final class SparkTestSupport {
 
     /** The oracle on {@code device}: greedy tokens can differ between backends, so compare like with like. */
     static List<String> engineAlone(Path model, List<Input> inputs, int maxTokens, String device) {
+        List<String> out = new ArrayList<>();
+        for (EngineResult r : engineAlone(model, inputs, SamplingParams.greedy(maxTokens), device)) {
+            out.add(r.text());
+        }
+        return out;
+    }
+
+    /**
+     * The oracle with any sampling parameters, whole results (tokens, finish reason, logprobs).
+     * Meant for greedy or seed-independent parameters: the connector derives each row's seed.
+     */
+    static List<EngineResult> engineAlone(Path model, List<Input> inputs, SamplingParams params, String device) {
+        return engineAlone(model, inputs, java.util.Collections.nCopies(inputs.size(), params), device);
+    }
+
+    /** The oracle with each input's own parameters (e.g. the connector's per-row seed). */
+    static List<EngineResult> engineAlone(Path model, List<Input> inputs, List<SamplingParams> params, String device) {
         try (EngineSession session = EngineSession.open(model.toString(), EngineOptions.defaults().withDevice(device)
                 .withEngine(EngineConfig.defaults()).withProcessorCacheBytes(64L << 20))) {
             Engine engine = session.engine();
             MultimodalProcessor processor = session.requests();
             List<RequestHandle> handles = new ArrayList<>();
-            for (Input in : inputs) {
+            for (int i = 0; i < inputs.size(); i++) {
+                Input in = inputs.get(i);
                 List<MediaSource> images = in.image() == null ? List.of() : List.of(MediaSource.ofBytes("img", in.image()));
                 PromptInput p = new PromptInput(in.prompt(), null, true, null, images, List.of(), List.of());
-                handles.add(engine.submit(processor.build(null, p, SamplingParams.greedy(maxTokens))));
+                handles.add(engine.submit(processor.build(null, p, params.get(i))));
             }
-            List<String> out = new ArrayList<>();
+            List<EngineResult> out = new ArrayList<>();
             for (RequestHandle h : handles) {
                 EngineResult r = h.result().join();
                 if (!r.ok()) {
                     throw new AssertionError("oracle request failed: " + r.error());
                 }
-                out.add(r.text());
+                out.add(r);
             }
             return out;
         }
