@@ -50,8 +50,17 @@ ROOT = "/tmp/hf-bench"
 def build(name):
     """Random-init BF16 model of the named shape, saved to ROOT/name (config.json, model.safetensors)."""
     cfg = Qwen2Config(**COMMON, **MODELS[name])
+    # transformers 5 keeps rope settings in rope_parameters; make sure the 1e6 theta landed there
+    # (the legacy rope_theta kwarg is converted by v5, but a silent 10000 would skew the comparison)
+    if isinstance(getattr(cfg, "rope_parameters", None), dict):
+        cfg.rope_parameters["rope_theta"] = COMMON["rope_theta"]
     torch.manual_seed(0)
-    model = Qwen2ForCausalLM(cfg).to(dtype=torch.bfloat16, device="cuda").eval()
+    # initialize directly on the GPU in BF16: a CPU FP32 init of 1.5B parameters alone takes tens of
+    # seconds of the stage's 100 s
+    torch.set_default_dtype(torch.bfloat16)
+    with torch.device("cuda"):
+        model = Qwen2ForCausalLM(cfg).eval()
+    torch.set_default_dtype(torch.float32)
     out = os.path.join(ROOT, name)
     model.save_pretrained(out)
     return model, out

@@ -40,9 +40,11 @@ import java.util.Random;
  */
 public final class CudaThroughputBench {
 
-    static final int PROMPT = 512;
-    static final int OUTPUT = 128;
-    static final int REQUESTS = 256;
+    // the shape; overridable only so that a CPU smoke run here can exercise the code path
+    static final int PROMPT = Integer.getInteger("sparkmm.bench.prompt", 512);
+    static final int OUTPUT = Integer.getInteger("sparkmm.bench.output", 128);
+    static final int REQUESTS = Integer.getInteger("sparkmm.bench.requests", 256);
+    static final String BACKEND = System.getProperty("sparkmm.bench.backend", "cuda:0");
 
     private CudaThroughputBench() {
     }
@@ -59,7 +61,7 @@ public final class CudaThroughputBench {
             dirs = List.of(Path.of("/tmp/hf-bench/qwen2-0.5b"), Path.of("/tmp/hf-bench/qwen2-1.5b"));
         }
         try (PrintWriter csv = new PrintWriter(Files.newBufferedWriter(Path.of(args[0])));
-             Backend gpu = Backends.open("cuda:0", 1)) {
+             Backend gpu = Backends.open(BACKEND, 1)) {
             csv.println("model,metric,value,unit");
             for (Path dir : dirs) {
                 if (!Files.exists(dir.resolve("config.json"))) {
@@ -95,7 +97,7 @@ public final class CudaThroughputBench {
             long t = run(engine, prompts, OUTPUT);
             row(csv, dir, "throughput_out_tok_s", (double) REQUESTS * OUTPUT / (t / 1e9), "tok/s");
             row(csv, dir, "throughput_total_tok_s", (double) REQUESTS * (PROMPT + OUTPUT) / (t / 1e9), "tok/s");
-            row(csv, dir, "wall_256x512x128_s", t / 1e9, "s");
+            row(csv, dir, "wall_" + REQUESTS + "x" + PROMPT + "x" + OUTPUT + "_s", t / 1e9, "s");
         }
         compareWithHf(csv, dir, model, vocab);
     }

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -90,8 +91,19 @@ class EngineOnCudaGpuTest {
                 case LLAVA -> TinyLlavaCheckpoint.write(d, TinyLlavaCheckpoint.Spec.llama());
                 case QWEN2_VL -> TinyQwen2VlCheckpoint.write(d, TinyQwen2VlCheckpoint.Spec.qwen2Vl());
             }
+            // token ids only: without tokenizer.json no tokenizer (DJL's Rust library) or chat
+            // template (jinjava, java.beans) is loaded, so neither travels to the GPU machine
+            deleteTokenizer(d);
             onGpu.put(k, LoadedModel.open(d, gpu));
             onCpu.put(k, LoadedModel.open(d, ref));
+        }
+    }
+
+    private static void deleteTokenizer(Path d) {
+        try {
+            Files.delete(d.resolve("tokenizer.json"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
