@@ -59,7 +59,7 @@ def build(name):
     # seconds of the stage's 100 s
     torch.set_default_dtype(torch.bfloat16)
     with torch.device("cuda"):
-        model = Qwen2ForCausalLM(cfg).eval()
+        model = Qwen2ForCausalLM(cfg).to(dtype=torch.bfloat16).eval()  # no-op unless the default was ignored
     torch.set_default_dtype(torch.float32)
     out = os.path.join(ROOT, name)
     model.save_pretrained(out)

@@ -83,7 +83,10 @@ public final class CudaThroughputBench {
     private static void bench(PrintWriter csv, Path dir, LoadedModel model) throws Exception {
         int vocab = model.textConfig().vocabSize();
         Random rnd = new Random(1);
-        try (Engine engine = new Engine(model, EngineConfig.defaults().withPrefixCaching(false))) {
+        try (Engine engine = new Engine(model, EngineConfig.defaults().withPrefixCaching(false)
+                // all 256 requests resident at once (256 x 40 blocks of 16) plus slack; a fixed pool
+                // keeps the KV size comparable with HF's (which holds exactly its batch's cache)
+                .withNumKvBlocks(REQUESTS * ((PROMPT + OUTPUT + 15) / 16) + 512))) {
             run(engine, List.of(prompt(rnd, vocab)), 16); // warm-up: kernels loaded, pool touched
             int[] p = prompt(rnd, vocab);
             long t1 = run(engine, List.of(p), 1);

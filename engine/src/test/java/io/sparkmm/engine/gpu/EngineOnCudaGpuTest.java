@@ -65,6 +65,15 @@ class EngineOnCudaGpuTest {
 
     static final double NEAR_TIE = 1e-3;
 
+    /**
+     * Defaults with a fixed pool of 4096 blocks (64K tokens, far more than any test needs): left
+     * automatic, the pool would take 0.9 of the device's free memory, millions of blocks of a tiny
+     * model, for every engine these tests open.
+     */
+    static EngineConfig base() {
+        return EngineConfig.defaults().withNumKvBlocks(4096);
+    }
+
     enum Kind { LLAMA, QWEN2, LLAVA, QWEN2_VL }
 
     @TempDir
@@ -247,7 +256,7 @@ class EngineOnCudaGpuTest {
     void greedyTokensAgreeWithTheCpuReferenceUpToTheFirstNearTie(Kind kind) throws Exception {
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(8).ignoreEos(true).build();
         List<EngineRequest> reqs = requests(kind, 16, 2, greedy);
-        List<EngineResult> results = serve(onGpu.get(kind), EngineConfig.defaults(), reqs, null);
+        List<EngineResult> results = serve(onGpu.get(kind), base(), reqs, null);
         NaiveGenerator cpu = naive(onCpu.get(kind));
         int diverged = 0;
         for (int i = 0; i < reqs.size(); i++) {
@@ -290,7 +299,7 @@ class EngineOnCudaGpuTest {
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(8).ignoreEos(true).logprobs(3).build();
         List<EngineRequest> reqs = requests(kind, 64, 3, greedy);
         // no prefix caching on either side: a difference can only come from batching
-        EngineConfig noCache = EngineConfig.defaults().withPrefixCaching(false);
+        EngineConfig noCache = base().withPrefixCaching(false);
         List<EngineResult> together = serve(onGpu.get(kind), noCache, reqs, null);
         for (int i : new int[] {0, 17, 40, 63}) {
             EngineResult alone = serve(onGpu.get(kind), noCache, List.of(reqs.get(i)), null).get(0);
