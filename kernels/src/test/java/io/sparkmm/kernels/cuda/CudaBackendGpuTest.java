@@ -18,7 +18,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
 
@@ -303,5 +305,89 @@ class CudaBackendGpuTest {
             }
         }
         assertThat(total).isPositive();
+    }
+
+    /** One pagedAttention call on layer 0 of {@code cache}; returns the output rows. */
+    private static float[] paged(KvCache cache, PagedBatch b, float[] q, float[] k, float[] v, int heads, int kvHeads, int hd) {
+        int t = b.tokens();
+        try (Tensor qt = gpu.upload(q, t, heads * hd); Tensor kt = gpu.upload(k, t, kvHeads * hd);
+             Tensor vt = gpu.upload(v, t, kvHeads * hd); Tensor out = gpu.zeros(t, heads * hd)) {
+            gpu.pagedAttention(qt, kt, vt, cache, 0, b, out, heads, kvHeads, hd, (float) (1 / Math.sqrt(hd)));
+            return gpu.download(out);
+        }
+    }
+
+    /** The batch of segments {@code (context, newTokens)}, each in its own consecutive blocks from {@code firstBlock}. */
+    private static PagedBatch batchOf(int blockSize, int firstBlock, int[][] segs) {
+        int[] qs = new int[segs.length + 1], ctx = new int[segs.length];
+        int[][] tables = new int[segs.length][];
+        List<Integer> slots = new ArrayList<>();
+        for (int s = 0, next = firstBlock; s < segs.length; s++) {
+            ctx[s] = segs[s][0];
+            qs[s + 1] = qs[s] + segs[s][1];
+            tables[s] = new int[(ctx[s] + blockSize - 1) / blockSize];
+            for (int i = 0; i < tables[s].length; i++) {
+                tables[s][i] = next++;
+            }
+            for (int p = ctx[s] - segs[s][1]; p < ctx[s]; p++) {
+                slots.add(tables[s][p / blockSize] * blockSize + p % blockSize);
+            }
+        }
+        return new PagedBatch(blockSize, qs, ctx, tables, slots.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /**
+     * Stronger batch invariance for pagedAttention: a decode row alone equals the same row inside
+     * 64 segments of mixed lengths (decodes and prefill chunks, the row not first), bit for bit; and
+     * a prefill in three chunks equals the one-shot prefill row by row. Both are what makes engine
+     * output independent of what else is scheduled in a step (split-KV must not depend on the batch).
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "BF16"})
+    void pagedAttentionRowsAreBatchAndChunkInvariant(DType dtype) {
+        Random r = new Random(7);
+        int heads = 4, kvHeads = 2, hd = 128, bs = 16, qw = heads * hd, kw = kvHeads * hd;
+        int[][] segs = new int[64][];
+        for (int s = 0; s < 64; s++) { // context 1..600 tokens; every 5th a prefill chunk of up to 40 rows
+            int ctx = 1 + r.nextInt(600);
+            segs[s] = new int[] {ctx, s % 5 == 0 ? 1 + r.nextInt(Math.min(ctx, 40)) : 1};
+        }
+        segs[37] = new int[] {577, 1}; // the watched decode row: long context, so any KV split shows
+        try (KvCache cache = gpu.allocateKvCache(1, 64 * 38 + 200, bs, kvHeads, hd, dtype)) {
+            PagedBatch all = batchOf(bs, 0, segs);
+            // the context before each segment's new rows: written once by a prefill of each segment alone
+            for (int s = 0; s < 64; s++) {
+                int before = segs[s][0] - segs[s][1];
+                if (before > 0) {
+                    // segment s's blocks are consecutive from its first: the same blocks, a shorter table
+                    PagedBatch pre = batchOf(bs, all.blockTables()[s][0], new int[][] {{before, before}});
+                    paged(cache, pre, gaussian(r, before * qw), gaussian(r, before * kw), gaussian(r, before * kw), heads, kvHeads, hd);
+                }
+            }
+            int t = all.tokens(), row = all.queryStart()[37];
+            float[] q = gaussian(r, t * qw), k = gaussian(r, t * kw), v = gaussian(r, t * kw);
+            float[] alone = paged(cache, new PagedBatch(bs, new int[] {0, 1}, new int[] {577},
+                    new int[][] {all.blockTables()[37]}, new int[] {all.slots()[row]}),
+                    Arrays.copyOfRange(q, row * qw, (row + 1) * qw), Arrays.copyOfRange(k, row * kw, (row + 1) * kw),
+                    Arrays.copyOfRange(v, row * kw, (row + 1) * kw), heads, kvHeads, hd);
+            float[] batched = paged(cache, all, q, k, v, heads, kvHeads, hd);
+            assertThat(Arrays.copyOfRange(batched, row * qw, (row + 1) * qw)).as("%s decode row alone vs in 64", dtype)
+                    .containsExactly(alone);
+            // chunked prefill (13 + 32 + 45 rows) vs one shot, in separate blocks of the same pool
+            int len = 90;
+            float[] pq = gaussian(r, len * qw), pk = gaussian(r, len * kw), pv = gaussian(r, len * kw);
+            float[] oneShot = paged(cache, batchOf(bs, 64 * 38, new int[][] {{len, len}}), pq, pk, pv, heads, kvHeads, hd);
+            float[] chunked = new float[len * qw];
+            for (int[] c : new int[][] {{0, 13}, {13, 45}, {45, 90}}) {
+                float[] o = paged(cache, batchOf(bs, 64 * 38 + 100, new int[][] {{c[1], c[1] - c[0]}}),
+                        Arrays.copyOfRange(pq, c[0] * qw, c[1] * qw), Arrays.copyOfRange(pk, c[0] * kw, c[1] * kw),
+                        Arrays.copyOfRange(pv, c[0] * kw, c[1] * kw), heads, kvHeads, hd);
+                System.arraycopy(o, 0, chunked, c[0] * qw, o.length);
+            }
+            for (int i = 0; i < len; i++) {
+                assertThat(Arrays.copyOfRange(chunked, i * qw, (i + 1) * qw)).as("%s prefill row %d chunked vs one-shot", dtype, i)
+                        .containsExactly(Arrays.copyOfRange(oneShot, i * qw, (i + 1) * qw));
+            }
+        }
     }
 }
