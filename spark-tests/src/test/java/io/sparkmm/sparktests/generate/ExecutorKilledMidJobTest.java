@@ -47,8 +47,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ExecutorKilledMidJobTest {
 
-    private static final int ROWS = 400;
-    private static final int PARTITIONS = 16;
+    private static final int ROWS = 240;
+    private static final int PARTITIONS = 12;
 
     private static SparkSession spark;
     private static Path model;
@@ -165,7 +165,7 @@ class ExecutorKilledMidJobTest {
      */
     private static List<String> generate(Dataset<Row> df) {
         MultimodalGenerator g = new MultimodalGenerator().setModelPath(model.toString()).setPromptCol("prompt")
-                .setImageCol("image").setMaxTokens(12).setTemperature(0.8).setTopP(0.95).setSeed(1234)
+                .setImageCol("image").setMaxTokens(8).setTemperature(0.8).setTopP(0.95).setSeed(1234)
                 .setLogprobs(2).setLookAhead(1).setKvCacheBytes(16L << 20);
         return g.transform(df).drop("image", "prompt")
                 .withColumn("generation", col("generation").dropFields(
