@@ -20,8 +20,11 @@ import org.apache.spark.deploy.SparkHadoopUtil;
  */
 public final class HadoopRemoteFiles implements RemoteFiles {
 
-    /** The SparkEnv the cached instance was built from: a JVM that runs several contexts in turn (tests) rebuilds it. */
-    private static volatile Object[] executorDefault = {null, null};
+    /** Keyed by the SparkEnv it was built from: a JVM that runs several contexts in turn (tests) rebuilds it. */
+    private record Cached(SparkEnv env, HadoopRemoteFiles files) {
+    }
+
+    private static volatile Cached executorDefault = new Cached(null, null);
 
     private final Configuration conf;
 
@@ -33,23 +36,23 @@ public final class HadoopRemoteFiles implements RemoteFiles {
      * For code that runs on an executor without a configuration shipped from the driver (a SQL
      * expression): the Hadoop configuration Spark derives from the application's SparkConf
      * ({@code spark.hadoop.*}, {@code spark.hive.*}, S3 credentials from the environment), built
-     * once per JVM. Session-level settings made later with {@code spark.conf.set} are not in it.
+     * once per SparkEnv (one per executor JVM). Session-level settings made later with {@code spark.conf.set} are not in it.
      */
     public static HadoopRemoteFiles fromSparkEnv() {
         SparkEnv env = SparkEnv.get();
-        Object[] cached = executorDefault;
-        if (cached[0] != env || cached[1] == null) {
+        Cached cached = executorDefault;
+        if (cached.env() != env || cached.files() == null) {
             synchronized (HadoopRemoteFiles.class) {
                 cached = executorDefault;
-                if (cached[0] != env || cached[1] == null) {
+                if (cached.env() != env || cached.files() == null) {
                     Configuration c = env == null ? new Configuration()
                             : SparkHadoopUtil.get().newConfiguration(env.conf());
-                    cached = new Object[] {env, new HadoopRemoteFiles(c)};
+                    cached = new Cached(env, new HadoopRemoteFiles(c));
                     executorDefault = cached;
                 }
             }
         }
-        return (HadoopRemoteFiles) cached[1];
+        return cached.files();
     }
 
     @Override
