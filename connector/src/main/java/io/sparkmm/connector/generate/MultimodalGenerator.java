@@ -12,6 +12,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -105,7 +106,11 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
         StructType out = transformSchema(df.schema());
         GeneratorMetrics metrics = new GeneratorMetrics(df.sparkSession().sparkContext());
         lastMetrics = metrics;
-        return df.mapPartitions(new PartitionGenerator(settings(), df.schema(), metrics), Encoders.row(out));
+        // the session's Hadoop configuration (spark.hadoop.* plus session settings), as Spark's file
+        // sources ship it: executors read media paths with it, not with a bare new Configuration()
+        var session = (org.apache.spark.sql.classic.SparkSession) df.sparkSession();
+        var hadoopConf = SerializableConfiguration.broadcast(session.sparkContext(), session.sessionState().newHadoopConf());
+        return df.mapPartitions(new PartitionGenerator(settings(), df.schema(), metrics, hadoopConf), Encoders.row(out));
     }
 
     @Override

@@ -3,7 +3,10 @@ package io.sparkmm.connector.generate;
 import io.sparkmm.connector.engine.EngineLease;
 import io.sparkmm.connector.engine.ExecutorEngines;
 import io.sparkmm.connector.engine.SharedEngine;
+import io.sparkmm.connector.media.HadoopRemoteFiles;
 import org.apache.spark.TaskContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.SerializableConfiguration;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -22,11 +25,15 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private final GeneratorSettings settings;
     private final InputColumns columns;
     private final GeneratorMetrics metrics;
+    /** The session's Hadoop configuration, broadcast by the driver: media paths are read with the job's settings. */
+    private final Broadcast<SerializableConfiguration> hadoopConf;
 
-    PartitionGenerator(GeneratorSettings settings, StructType inputSchema, GeneratorMetrics metrics) {
+    PartitionGenerator(GeneratorSettings settings, StructType inputSchema, GeneratorMetrics metrics,
+                       Broadcast<SerializableConfiguration> hadoopConf) {
         this.settings = settings;
         this.columns = new InputColumns(settings, inputSchema);
         this.metrics = metrics;
+        this.hadoopConf = hadoopConf;
     }
 
     @Override
@@ -45,7 +52,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         TaskContext task = TaskContext.get();
         int partition = task == null ? 0 : task.partitionId();
         OrderedWindow<Row, Row> window = new OrderedWindow<>(rows, settings.lookAhead(), engine,
-                new RequestFactory(settings, engine.processor()), new OrderedWindow.RowHandler<>() {
+                new RequestFactory(settings, engine.processor(), new HadoopRemoteFiles(hadoopConf.value().value())), new OrderedWindow.RowHandler<>() {
                     @Override
                     public RowInput input(Row row, long index) {
                         return columns.read(row, index, partition);

@@ -5,6 +5,7 @@ import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.media.MediaSource;
+import io.sparkmm.processors.media.RemoteFiles;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -26,9 +27,16 @@ public final class RequestFactory {
     private final MultimodalProcessor processor;
     private final List<String> roots;
     private final ProcessorKwargs processorKwargs;
+    private final RemoteFiles remoteFiles;
 
-    public RequestFactory(GeneratorSettings settings, MultimodalProcessor processor) {
+    /**
+     * {@code remoteFiles} reads non-local media paths: it should carry the job's Hadoop
+     * configuration (see {@link io.sparkmm.connector.media.HadoopRemoteFiles}), or
+     * {@code spark.hadoop.*} settings would not apply to media paths.
+     */
+    public RequestFactory(GeneratorSettings settings, MultimodalProcessor processor, RemoteFiles remoteFiles) {
         this.settings = settings;
+        this.remoteFiles = java.util.Objects.requireNonNull(remoteFiles, "remoteFiles");
         this.processor = processor;
         this.roots = settings.allowedRoots().stream().map(RequestFactory::canonical).toList();
         this.processorKwargs = settings.processorKwargs();
@@ -66,7 +74,7 @@ public final class RequestFactory {
                 out.add(MediaSource.ofBytes(item, b));
             } else if (v instanceof String path) {
                 checkAllowed(item, path);
-                out.add(MediaSource.ofPath(path));
+                out.add(MediaSource.ofPath(path, remoteFiles));
             } else if (v == null) {
                 throw new IllegalArgumentException(item + " is null");
             } else {

@@ -8,6 +8,7 @@ import io.sparkmm.connector.generate.GeneratorOptions;
 import io.sparkmm.connector.generate.GeneratorOptions.Mode;
 import io.sparkmm.connector.generate.GeneratorSettings;
 import io.sparkmm.connector.generate.RequestFactory;
+import io.sparkmm.connector.media.HadoopRemoteFiles;
 import io.sparkmm.connector.generate.RowInput;
 import io.sparkmm.connector.generate.RowWaiter;
 import io.sparkmm.engine.EngineResult;
@@ -224,7 +225,7 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
         EngineLease lease = ExecutorEngines.acquire(s.engineKey(), s.processorCacheBytes());
         try {
             SharedEngine engine = lease.engine();
-            return new Prepared(s, lease, new RequestFactory(s, engine.processor()),
+            return new Prepared(s, lease, new RequestFactory(s, engine.processor(), HadoopRemoteFiles.fromSparkEnv()),
                     new RowWaiter(s.rowTimeout(), RowWaiter.DEFAULT_SLICE, engine::isClosed),
                     (String) values.getOrDefault(GeneratorOptions.MEDIA_MODALITY.name(), GeneratorOptions.MEDIA_MODALITY.defaultValue()));
         } catch (RuntimeException | Error e) {

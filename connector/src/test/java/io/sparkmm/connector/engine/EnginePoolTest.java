@@ -1,5 +1,6 @@
 package io.sparkmm.connector.engine;
 
+import io.sparkmm.connector.media.HadoopRemoteFiles;
 import io.sparkmm.connector.generate.GeneratorOptions;
 import io.sparkmm.connector.generate.GeneratorOptions.Mode;
 import io.sparkmm.connector.generate.GeneratorSettings;
@@ -228,7 +229,7 @@ class EnginePoolTest {
 
     private static OrderedWindow<String, Object[]> window(SharedEngine engine, List<String> prompts, Mode mode) {
         GeneratorSettings s = settings();
-        return new OrderedWindow<>(prompts.iterator(), 4, engine, new RequestFactory(s, engine.processor()),
+        return new OrderedWindow<>(prompts.iterator(), 4, engine, new RequestFactory(s, engine.processor(), new HadoopRemoteFiles(new org.apache.hadoop.conf.Configuration())),
                 new OrderedWindow.RowHandler<>() {
                     @Override
                     public RowInput input(String row, long index) {
@@ -249,7 +250,7 @@ class EnginePoolTest {
     }
 
     private static EngineResult generate(SharedEngine engine) throws Exception {
-        var request = new RequestFactory(settings(), engine.processor()).build(new RowInput("r", "hello", null, null, null));
+        var request = new RequestFactory(settings(), engine.processor(), new HadoopRemoteFiles(new org.apache.hadoop.conf.Configuration())).build(new RowInput("r", "hello", null, null, null));
         EngineResult r = engine.engine().submit(request).result().get(60, TimeUnit.SECONDS);
         assertThat(r.error()).isNull();
         assertThat(r.completionTokens()).isBetween(1, 3);

@@ -15,6 +15,10 @@ import java.net.URI;
  * <p>The Hadoop {@code Configuration} is created once per JVM from the classpath's
  * core-site.xml / hdfs-site.xml (as {@code new Configuration()} does) and only read afterwards;
  * Hadoop caches FileSystem instances per scheme and user itself.
+ *
+ * <p>Only the default for callers outside Spark (the CLI, benchmarks): such a configuration
+ * carries none of a Spark job's {@code spark.hadoop.*} settings, so the connector passes a
+ * {@link RemoteFiles} holding the job's configuration to {@link MediaSource#ofPath(String, RemoteFiles)}.
  */
 final class HadoopFiles {
 

@@ -1,5 +1,6 @@
 package io.sparkmm.processors.media;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -32,11 +33,13 @@ public final class MediaSource {
     private final String name;
     private final byte[] data;       // non-null for ofBytes
     private final String location;   // non-null for ofPath
+    private final RemoteFiles remote;   // null: Hadoop with the classpath's configuration (HadoopFiles)
 
-    private MediaSource(String name, byte[] data, String location) {
+    private MediaSource(String name, byte[] data, String location, RemoteFiles remote) {
         this.name = name;
         this.data = data;
         this.location = location;
+        this.remote = remote;
     }
 
     /** Bytes in memory; {@code name} identifies the item in error messages (for example a row key). */
@@ -44,15 +47,28 @@ public final class MediaSource {
         if (data == null) {
             throw new IllegalArgumentException("data must not be null (item " + name + ")");
         }
-        return new MediaSource(name == null ? "<bytes>" : name, data, null);
+        return new MediaSource(name == null ? "<bytes>" : name, data, null, null);
     }
 
-    /** A local path, a {@code file:} URI or a Hadoop file system URI. */
+    /**
+     * A local path, a {@code file:} URI or a Hadoop file system URI; the latter read with a
+     * Hadoop configuration built from the classpath only (fine outside Spark; inside Spark use
+     * {@link #ofPath(String, RemoteFiles)} so the job's settings apply).
+     */
     public static MediaSource ofPath(String pathOrUri) {
+        return ofPath(pathOrUri, null);
+    }
+
+    /**
+     * A local path, a {@code file:} URI, or any other URI read through {@code remote} (null:
+     * as {@link #ofPath(String)}). Local files never go through {@code remote}, so native
+     * decoders can still open them directly.
+     */
+    public static MediaSource ofPath(String pathOrUri, RemoteFiles remote) {
         if (pathOrUri == null || pathOrUri.isBlank()) {
             throw new IllegalArgumentException("path must not be null or blank");
         }
-        return new MediaSource(pathOrUri, null, pathOrUri);
+        return new MediaSource(pathOrUri, null, pathOrUri, remote);
     }
 
     /** The caller's name for in-memory bytes, or the path as given. */
@@ -74,7 +90,23 @@ public final class MediaSource {
         if (local.isPresent()) {
             return readLocal(local.get(), limits);
         }
-        return HadoopFiles.read(name, location, limits);
+        return remote == null ? HadoopFiles.read(name, location, limits) : readRemote(limits);
+    }
+
+    private byte[] readRemote(MediaLimits limits) {
+        try {
+            checkSize(remote.length(location), limits);   // before opening the stream
+            try (InputStream in = remote.open(location)) {
+                return readBounded(name, in, limits);
+            }
+        } catch (FileNotFoundException e) {
+            throw new MediaException(name, "no such file");
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof MediaException m) {
+                throw m;
+            }
+            throw new MediaException(name, "cannot read through " + remote, e);
+        }
     }
 
     /**
