@@ -79,6 +79,16 @@ public record ProcessorKwargs(Map<String, Object> values) {
         throw new IllegalArgumentException("mm_processor_kwargs: \"" + key + "\" must be a positive integer, got " + v);
     }
 
+    /** {@link #positiveInt} of a setting the request may leave out: null when absent. */
+    public Integer optionalPositiveInt(String key) {
+        return values.containsKey(key) ? positiveInt(key, 1) : null;
+    }
+
+    /** {@link #positiveNumber} of a setting the request may leave out: null when absent. */
+    public Double optionalPositiveNumber(String key) {
+        return values.containsKey(key) ? positiveNumber(key, 1) : null;
+    }
+
     /** A positive finite number setting, or {@code fallback} when absent. */
     public double positiveNumber(String key, double fallback) {
         Object v = values.get(key);

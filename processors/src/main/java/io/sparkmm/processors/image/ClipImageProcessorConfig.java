@@ -112,12 +112,7 @@ public record ClipImageProcessorConfig(
                 throw r.error("crop_size", "must be an integer or {\"height\": H, \"width\": W}, got " + crop);
             }
         }
-        int resample = r.integer("resample", 3);
-        try {
-            PilResample.Filter.fromPil(resample);
-        } catch (IllegalArgumentException e) {
-            throw r.error("resample", e.getMessage());
-        }
+        int resample = PilResample.Filter.read(r);
         try {
             return new ClipImageProcessorConfig(
                     r.bool("do_resize", true), shortestEdge, sizeHeight, sizeWidth, resample,

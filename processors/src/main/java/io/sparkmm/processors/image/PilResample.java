@@ -1,5 +1,7 @@
 package io.sparkmm.processors.image;
 
+import io.sparkmm.processors.ConfigReader;
+
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -39,6 +41,17 @@ public final class PilResample {
             }
             throw new IllegalArgumentException("unsupported resample " + value
                     + " (supported: 2 = bilinear, 3 = bicubic)");
+        }
+
+        /** A config's {@code resample} value (PIL numbering, bicubic when absent), checked; errors name the file and key. */
+        public static int read(ConfigReader r) {
+            int resample = r.integer("resample", BICUBIC.pilValue);
+            try {
+                fromPil(resample);
+            } catch (IllegalArgumentException e) {
+                throw r.error("resample", e.getMessage());
+            }
+            return resample;
         }
 
         double weight(double x) {

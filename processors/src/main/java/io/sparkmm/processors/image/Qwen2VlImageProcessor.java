@@ -103,7 +103,7 @@ public final class Qwen2VlImageProcessor {
                         int y0 = (bh * m + mh) * p;
                         int x0 = (bw * m + mw) * p;
                         int base = offset + row * patchDim;
-                        writePatch(rgb, w, y0, x0, p, dst, base);
+                        Qwen2VlPatches.writeNormalized(lut, rgb, w, y0, x0, p, plane, dst, base);
                         // The still image fills every temporal slot: copy slot 0 of each channel.
                         for (int c = 0; c < 3; c++) {
                             int c0 = base + c * plane;
@@ -116,23 +116,6 @@ public final class Qwen2VlImageProcessor {
             }
         }
         return total;
-    }
-
-    /** Writes the normalized p x p patch at (y0, x0) into temporal slot 0 of each channel. */
-    private void writePatch(byte[] rgb, int w, int y0, int x0, int p, float[] dst, int base) {
-        int plane = config.temporalPatchSize() * p * p;
-        float[] lut0 = lut[0];
-        float[] lut1 = lut[1];
-        float[] lut2 = lut[2];
-        for (int py = 0; py < p; py++) {
-            int src = ((y0 + py) * w + x0) * 3;
-            int o = base + py * p;
-            for (int px = 0; px < p; px++, src += 3, o++) {
-                dst[o] = lut0[rgb[src] & 0xFF];
-                dst[o + plane] = lut1[rgb[src + 1] & 0xFF];
-                dst[o + 2 * plane] = lut2[rgb[src + 2] & 0xFF];
-            }
-        }
     }
 
     /** HF's reshape fails unless both sides are whole merge windows; say so with the numbers. */

@@ -91,12 +91,7 @@ public record Qwen2VlImageProcessorConfig(
         PixelBudget budget = PixelBudget.read(r, root, new PixelBudget(DEFAULT_MIN_PIXELS, DEFAULT_MAX_PIXELS));
         int minPixels = budget.minPixels();
         int maxPixels = budget.maxPixels();
-        int resample = r.integer("resample", 3);
-        try {
-            PilResample.Filter.fromPil(resample);
-        } catch (IllegalArgumentException e) {
-            throw r.error("resample", e.getMessage());
-        }
+        int resample = PilResample.Filter.read(r);
         try {
             return new Qwen2VlImageProcessorConfig(
                     r.positive("patch_size", 14), r.positive("temporal_patch_size", 2), r.positive("merge_size", 2),

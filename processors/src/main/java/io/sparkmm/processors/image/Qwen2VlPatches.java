@@ -20,4 +20,25 @@ public record Qwen2VlPatches(float[] pixelValues, int gridT, int gridH, int grid
     public int numPatches() {
         return gridT * gridH * gridW;
     }
+
+    /**
+     * Writes the p x p patch of an RGB frame (width w) at (y0, x0) into {@code dst}: channel c's
+     * values from {@code base + c * plane}, row-major, each byte normalized through {@code lut[c]}
+     * (256 entries per channel). Shared by the image and video processors, whose tables differ.
+     */
+    public static void writeNormalized(float[][] lut, byte[] rgb, int w, int y0, int x0, int p, int plane,
+                                       float[] dst, int base) {
+        float[] lut0 = lut[0];
+        float[] lut1 = lut[1];
+        float[] lut2 = lut[2];
+        for (int py = 0; py < p; py++) {
+            int src = ((y0 + py) * w + x0) * 3;
+            int o = base + py * p;
+            for (int px = 0; px < p; px++, src += 3, o++) {
+                dst[o] = lut0[rgb[src] & 0xFF];
+                dst[o + plane] = lut1[rgb[src + 1] & 0xFF];
+                dst[o + 2 * plane] = lut2[rgb[src + 2] & 0xFF];
+            }
+        }
+    }
 }

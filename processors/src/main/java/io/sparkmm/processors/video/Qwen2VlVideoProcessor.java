@@ -224,26 +224,11 @@ public final class Qwen2VlVideoProcessor {
                             for (int s = 0; s < tps; s++) {
                                 // Padding repeats the last real frame.
                                 byte[] rgb = frames[Math.min(gt * tps + s, frames.length - 1)];
-                                writePatch(rgb, w, y0, x0, p, plane, dst, base + s * p * p);
+                                Qwen2VlPatches.writeNormalized(lut, rgb, w, y0, x0, p, plane, dst, base + s * p * p);
                             }
                         }
                     }
                 }
-            }
-        }
-    }
-
-    private void writePatch(byte[] rgb, int w, int y0, int x0, int p, int plane, float[] dst, int base) {
-        float[] lut0 = lut[0];
-        float[] lut1 = lut[1];
-        float[] lut2 = lut[2];
-        for (int py = 0; py < p; py++) {
-            int src = ((y0 + py) * w + x0) * 3;
-            int o = base + py * p;
-            for (int px = 0; px < p; px++, src += 3, o++) {
-                dst[o] = lut0[rgb[src] & 0xFF];
-                dst[o + plane] = lut1[rgb[src + 1] & 0xFF];
-                dst[o + 2 * plane] = lut2[rgb[src + 2] & 0xFF];
             }
         }
     }

@@ -127,12 +127,7 @@ public record Qwen2VlVideoProcessorConfig(
         PixelBudget budget = PixelBudget.read(r, root, new PixelBudget(DEFAULT_MIN_PIXELS, DEFAULT_MAX_PIXELS));
         int minPixels = budget.minPixels();
         int maxPixels = budget.maxPixels();
-        int resample = r.integer("resample", 3);
-        try {
-            PilResample.Filter.fromPil(resample);
-        } catch (IllegalArgumentException e) {
-            throw r.error("resample", e.getMessage());
-        }
+        int resample = PilResample.Filter.read(r);
         Double fps = null;
         if (r.has("fps")) {
             double v = r.number("fps", 0);

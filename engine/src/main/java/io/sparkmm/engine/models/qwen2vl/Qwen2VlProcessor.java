@@ -70,61 +70,53 @@ final class Qwen2VlProcessor implements FamilyProcessor {
         this.videoPad = new PromptReplacement("video", "<|video_pad|>", config.videoTokenId(), config.videoTokenId());
     }
 
-    /**
-     * Settings from {@code preprocessor_config.json} (transformers 4.x and the Hub), else the
-     * {@code image_processor} entry of {@code processor_config.json} (transformers 5).
-     */
-    static Qwen2VlProcessor load(Path dir, Qwen2VlConfig config) {
-        JsonNode settings = section(dir, PREPROCESSOR_CONFIG, "image_processor");
-        String source = Files.isRegularFile(dir.resolve(PREPROCESSOR_CONFIG)) ? dir.resolve(PREPROCESSOR_CONFIG).toString()
-                : dir.resolve(PROCESSOR_CONFIG) + " image_processor";
-        Qwen2VlImageProcessorConfig image = Qwen2VlImageProcessorConfig.fromJson(settings, source);
-        Qwen2VlVisionConfig v = config.vision();
-        if (image.patchSize() != v.patchSize() || image.mergeSize() != v.mergeSize()
-                || image.temporalPatchSize() != v.temporalPatchSize()) {
-            throw new IllegalArgumentException(source + ": patch_size/merge_size/temporal_patch_size "
-                    + image.patchSize() + "/" + image.mergeSize() + "/" + image.temporalPatchSize()
-                    + " differ from the vision tower's " + v.patchSize() + "/" + v.mergeSize() + "/" + v.temporalPatchSize());
-        }
-        // HF's video processor reads its own file, else processor_config.json's entry, else the image one's.
-        Path videoFile = dir.resolve(VIDEO_PREPROCESSOR_CONFIG);
-        JsonNode videoSettings;
-        String videoSource;
-        if (Files.isRegularFile(videoFile)) {
-            videoSettings = ConfigReader.read(videoFile);
-            videoSource = videoFile.toString();
-        } else if (Files.isRegularFile(dir.resolve(PROCESSOR_CONFIG))
-                && ConfigReader.read(dir.resolve(PROCESSOR_CONFIG)).path("video_processor").isObject()) {
-            videoSettings = ConfigReader.read(dir.resolve(PROCESSOR_CONFIG)).path("video_processor");
-            videoSource = dir.resolve(PROCESSOR_CONFIG) + " video_processor";
-        } else {
-            videoSettings = settings;
-            videoSource = source;
-        }
-        Qwen2VlVideoProcessorConfig video = Qwen2VlVideoProcessorConfig.fromJson(videoSettings, videoSource);
-        if (video.patchSize() != v.patchSize() || video.mergeSize() != v.mergeSize()
-                || video.temporalPatchSize() != v.temporalPatchSize()) {
-            throw new IllegalArgumentException(videoSource + ": patch_size/merge_size/temporal_patch_size differ from"
-                    + " the vision tower's " + v.patchSize() + "/" + v.mergeSize() + "/" + v.temporalPatchSize());
-        }
-        return new Qwen2VlProcessor(config, new Qwen2VlImageProcessor(image), new Qwen2VlVideoProcessor(video),
-                settings + "|" + videoSettings);
+    /** One processor's settings and where they came from (for error messages). */
+    private record Settings(JsonNode node, String source) {
     }
 
-    private static JsonNode section(Path dir, String ownFile, String entry) {
+    /**
+     * The image processor's settings from {@code preprocessor_config.json} (transformers 4.x and the
+     * Hub), else the {@code image_processor} entry of {@code processor_config.json} (transformers 5);
+     * the video processor's from {@code video_preprocessor_config.json}, else the
+     * {@code video_processor} entry, else the image processor's, as HF's video processor falls back.
+     */
+    static Qwen2VlProcessor load(Path dir, Qwen2VlConfig config) {
+        Path processorFile = dir.resolve(PROCESSOR_CONFIG);
+        JsonNode processor = Files.isRegularFile(processorFile) ? ConfigReader.read(processorFile) : null;
+        Settings imageSettings = settings(dir, PREPROCESSOR_CONFIG, processor, "image_processor", null);
+        if (imageSettings == null) {
+            throw new IllegalArgumentException("multimodal model " + dir + " has no " + PREPROCESSOR_CONFIG + " and no "
+                    + PROCESSOR_CONFIG + " with an image_processor entry");
+        }
+        Settings videoSettings = settings(dir, VIDEO_PREPROCESSOR_CONFIG, processor, "video_processor", imageSettings);
+        Qwen2VlImageProcessorConfig image = Qwen2VlImageProcessorConfig.fromJson(imageSettings.node(), imageSettings.source());
+        Qwen2VlVideoProcessorConfig video = Qwen2VlVideoProcessorConfig.fromJson(videoSettings.node(), videoSettings.source());
+        requireTowerGeometry(imageSettings.source(), image.patchSize(), image.mergeSize(), image.temporalPatchSize(),
+                config.vision());
+        requireTowerGeometry(videoSettings.source(), video.patchSize(), video.mergeSize(), video.temporalPatchSize(),
+                config.vision());
+        return new Qwen2VlProcessor(config, new Qwen2VlImageProcessor(image), new Qwen2VlVideoProcessor(video),
+                imageSettings.node() + "|" + videoSettings.node());
+    }
+
+    private static Settings settings(Path dir, String ownFile, JsonNode processor, String entry, Settings fallback) {
         Path own = dir.resolve(ownFile);
         if (Files.isRegularFile(own)) {
-            return ConfigReader.read(own);
+            return new Settings(ConfigReader.read(own), own.toString());
         }
-        Path proc = dir.resolve(PROCESSOR_CONFIG);
-        if (Files.isRegularFile(proc)) {
-            JsonNode node = ConfigReader.read(proc).path(entry);
-            if (node.isObject()) {
-                return node;
-            }
+        if (processor != null && processor.path(entry).isObject()) {
+            return new Settings(processor.path(entry), dir.resolve(PROCESSOR_CONFIG) + " " + entry);
         }
-        throw new IllegalArgumentException("multimodal model " + dir + " has no " + ownFile + " and no "
-                + PROCESSOR_CONFIG + " with an " + entry + " entry");
+        return fallback;
+    }
+
+    /** The processor's patches must be the ones the vision tower was built for. */
+    private static void requireTowerGeometry(String source, int patch, int merge, int temporal, Qwen2VlVisionConfig v) {
+        if (patch != v.patchSize() || merge != v.mergeSize() || temporal != v.temporalPatchSize()) {
+            throw new IllegalArgumentException(source + ": patch_size/merge_size/temporal_patch_size " + patch + "/"
+                    + merge + "/" + temporal + " differ from the vision tower's " + v.patchSize() + "/" + v.mergeSize()
+                    + "/" + v.temporalPatchSize());
+        }
     }
 
     @Override
@@ -178,12 +170,12 @@ final class Qwen2VlProcessor implements FamilyProcessor {
     /** The video processor with a request's settings, sampling a file at the default rate if nothing says how. */
     private Qwen2VlVideoProcessor videoFor(ProcessorKwargs kwargs) {
         Qwen2VlVideoProcessorConfig c = videos.config();
-        Integer min = kwargs.values().containsKey("min_pixels") ? kwargs.positiveInt("min_pixels", 1) : null;
-        Integer max = kwargs.values().containsKey("max_pixels") ? kwargs.positiveInt("max_pixels", 1) : null;
-        Double fps = kwargs.values().containsKey("fps") ? kwargs.positiveNumber("fps", 1) : null;
-        Integer numFrames = kwargs.values().containsKey("num_frames") ? kwargs.positiveInt("num_frames", 1) : null;
-        Integer minFrames = kwargs.values().containsKey("min_frames") ? kwargs.positiveInt("min_frames", 1) : null;
-        Integer maxFrames = kwargs.values().containsKey("max_frames") ? kwargs.positiveInt("max_frames", 1) : null;
+        Integer min = kwargs.optionalPositiveInt("min_pixels");
+        Integer max = kwargs.optionalPositiveInt("max_pixels");
+        Double fps = kwargs.optionalPositiveNumber("fps");
+        Integer numFrames = kwargs.optionalPositiveInt("num_frames");
+        Integer minFrames = kwargs.optionalPositiveInt("min_frames");
+        Integer maxFrames = kwargs.optionalPositiveInt("max_frames");
         Boolean sample = true;
         Object given = kwargs.values().get("do_sample_frames");
         if (given != null) {
