@@ -1,24 +1,19 @@
 package io.sparkmm.connector.generate;
 
-import io.sparkmm.connector.engine.EngineLease;
-import io.sparkmm.connector.engine.ExecutorEngines;
-import io.sparkmm.connector.engine.SharedEngine;
 import io.sparkmm.connector.media.HadoopRemoteFiles;
-import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.SerializableConfiguration;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.util.TaskCompletionListener;
 
 import java.util.Iterator;
 
 /**
- * The task side of {@link MultimodalGenerator}: holds the executor's shared engine for as long
- * as the partition's rows last and runs them through an {@link OrderedWindow}. Holds only serializable settings, never the
- * generator or the session.
+ * The task side of {@link MultimodalGenerator}: reads each {@code Row}'s inputs and runs the
+ * partition through a {@link TaskWindow}. Holds only serializable settings, never the generator or
+ * the session.
  */
 final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
 
@@ -38,21 +33,9 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-        EngineLease lease = ExecutorEngines.acquire(settings.engineKey(), settings.processorCacheBytes());
-        try {
-            return generate(rows, lease);
-        } catch (RuntimeException | Error e) {
-            lease.close();
-            throw e;
-        }
-    }
-
-    private Iterator<Row> generate(Iterator<Row> rows, EngineLease lease) {
-        SharedEngine engine = lease.engine();
-        TaskContext task = TaskContext.get();
-        int partition = task == null ? 0 : task.partitionId();
-        OrderedWindow<Row, Row> window = new OrderedWindow<>(rows, settings.lookAhead(), engine,
-                new RequestFactory(settings, engine.processor(), new HadoopRemoteFiles(hadoopConf.value().value())), new OrderedWindow.RowHandler<>() {
+        int partition = TaskWindow.partition();
+        return TaskWindow.open(settings, new HadoopRemoteFiles(hadoopConf.value().value()), metrics, rows,
+                new OrderedWindow.RowHandler<>() {
                     @Override
                     public RowInput input(Row row, long index) {
                         return columns.read(row, index, partition);
@@ -67,21 +50,6 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                         values[row.length()] = RowFactory.create(result);
                         return RowFactory.create(values);
                     }
-                }, settings.mode(), metrics,
-                new RowWaiter(settings.rowTimeout(), RowWaiter.DEFAULT_SLICE, engine::isClosed));
-        // the last row lets go of the engine at once: later work of this task must not keep it from idle eviction
-        window.onEnd(lease::close);
-        if (task != null) {
-            // a consumer that stops early (limit, show) or a failed task must not leave requests running,
-            // nor the engine held
-            task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
-                try {
-                    window.cancelAll();
-                } finally {
-                    lease.close();
-                }
-            });
-        }
-        return window;
+                });
     }
 }

@@ -46,10 +46,12 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * {@code mm_generate(prompt, media [, options])}: the generation struct of one row, from the
  * executor's shared engine. The media argument is an image unless the option {@code mediaModality}
- * says audio or video. Evaluated row at a time (each call submits one request and waits),
- * so unlike {@code MultimodalGenerator} it gets no look-ahead inside a task: use it for
- * convenience and small jobs; concurrent tasks still batch together in the shared engine.
- * Interpreted only ({@link CodegenFallback}): the work per row is a model call, not worth codegen.
+ * says audio or video. In a SELECT list or a WHERE clause, with options that are the same for
+ * every row, {@link MmGenerateStrategy} plans it into {@link MmGenerateExec}, which feeds a task's
+ * rows through the same ordered look-ahead window as {@code MultimodalGenerator}. Anywhere else
+ * (inside a CASE branch, with options computed per row) it is evaluated here, a row at a time:
+ * each call submits one request and waits. Interpreted only ({@link CodegenFallback}): the work
+ * per row is a model call, not worth codegen.
  */
 public final class MmGenerate extends Expression implements CodegenFallback, java.io.Serializable {
 
@@ -119,17 +121,12 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
     }
 
     private Object eval(Prepared p, Object promptValue, Object media) {
-        String prompt = promptValue == null ? null : promptValue.toString();
         String name = media instanceof String s ? s : "in mm_generate";
         EngineResult result;
         Object[] values;
         RequestHandle handle = null;
         try {
-            var request = p.factory.build(switch (p.mediaModality()) {
-                case "audio" -> new RowInput(name, prompt, null, media, null);
-                case "video" -> new RowInput(name, prompt, null, null, media);
-                default -> new RowInput(name, prompt, media, null, null);
-            });
+            var request = p.factory.build(rowInput(name, promptValue, media, p.mediaModality()));
             long submitted = System.nanoTime();
             handle = p.engine().engine().submit(request);
             result = p.waiter.await(name, handle, submitted);
@@ -147,13 +144,33 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
         if (values[5] != null && p.settings.mode() == Mode.FAILFAST) {
             throw new IllegalStateException("sparkmm: row " + name + " failed (mode FAILFAST): " + values[5]);
         }
+        return internalResult(values);
+    }
+
+    /**
+     * One row's inputs from the evaluated prompt (a {@code UTF8String} or null) and media (Catalyst's
+     * value of the media argument, already converted by {@link #javaMedia}), the media under the
+     * {@code mediaModality} option.
+     */
+    static RowInput rowInput(String name, Object promptValue, Object media, String mediaModality) {
+        String prompt = promptValue == null ? null : promptValue.toString();
+        return switch (mediaModality) {
+            case "audio" -> new RowInput(name, prompt, null, media, null);
+            case "video" -> new RowInput(name, prompt, null, null, media);
+            default -> new RowInput(name, prompt, media, null, null);
+        };
+    }
+
+    /** GenerationSchema's external values of one result as the struct's Catalyst row. */
+    static InternalRow internalResult(Object[] values) {
+        Object[] out = values.clone();
         for (int i : new int[] {0, 1, 5}) {
-            values[i] = values[i] == null ? null : UTF8String.fromString((String) values[i]);
+            out[i] = out[i] == null ? null : UTF8String.fromString((String) out[i]);
         }
-        if (values.length > 6 && values[6] != null) {
-            values[6] = internalLogprobs(CollectionConverters.asJava((scala.collection.Seq<?>) values[6]));
+        if (out.length > 6 && out[6] != null) {
+            out[6] = internalLogprobs(CollectionConverters.asJava((scala.collection.Seq<?>) out[6]));
         }
-        return new GenericInternalRow(values);
+        return new GenericInternalRow(out);
     }
 
     /** GenerationSchema's external Seq of Seq of Row(token_id, logprob) in Catalyst's internal form. */
@@ -213,6 +230,20 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
 
     /** Parses the options and acquires their engine; the caller closes the lease. */
     private Prepared prepare(Map<String, String> options) {
+        GeneratorSettings s = settings(options);
+        EngineLease lease = ExecutorEngines.acquire(s.engineKey(), s.processorCacheBytes());
+        try {
+            SharedEngine engine = lease.engine();
+            return new Prepared(s, lease, new RequestFactory(s, engine.processor(), HadoopRemoteFiles.fromSparkEnv()),
+                    new RowWaiter(s.rowTimeout(), RowWaiter.DEFAULT_SLICE, engine::isClosed), mediaModality(options));
+        } catch (RuntimeException | Error e) {
+            lease.close();
+            throw e;
+        }
+    }
+
+    /** The options over the session's default model, parsed and validated (a bad one names itself). */
+    GeneratorSettings settings(Map<String, String> options) {
         Map<String, Object> values = new HashMap<>();
         if (defaultModel != null) {
             values.put(GeneratorOptions.MODEL_PATH.name(), defaultModel);
@@ -221,17 +252,32 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
             GeneratorOptions.Option<?> o = GeneratorOptions.byName(e.getKey());
             values.put(o.name(), o.parse(e.getValue()));
         }
-        GeneratorSettings s = GeneratorSettings.from(values);
-        EngineLease lease = ExecutorEngines.acquire(s.engineKey(), s.processorCacheBytes());
-        try {
-            SharedEngine engine = lease.engine();
-            return new Prepared(s, lease, new RequestFactory(s, engine.processor(), HadoopRemoteFiles.fromSparkEnv()),
-                    new RowWaiter(s.rowTimeout(), RowWaiter.DEFAULT_SLICE, engine::isClosed),
-                    (String) values.getOrDefault(GeneratorOptions.MEDIA_MODALITY.name(), GeneratorOptions.MEDIA_MODALITY.defaultValue()));
-        } catch (RuntimeException | Error e) {
-            lease.close();
-            throw e;
+        return GeneratorSettings.from(values);
+    }
+
+    static String mediaModality(Map<String, String> options) {
+        String v = options.get(GeneratorOptions.MEDIA_MODALITY.name());
+        return v == null ? GeneratorOptions.MEDIA_MODALITY.defaultValue() : GeneratorOptions.MEDIA_MODALITY.parse(v);
+    }
+
+    /**
+     * The options map when it is the same for every row (absent, or a constant such as
+     * {@code map('maxTokens', '32')}); null when it is computed per row. Only then can a task's rows
+     * share one engine and one look-ahead window.
+     */
+    Map<String, String> constantOptions() {
+        if (args.size() < 3) {
+            return Map.of();
         }
+        return args.get(2).foldable() ? options((MapData) args.get(2).eval(null)) : null;
+    }
+
+    Expression promptArgument() {
+        return args.get(0);
+    }
+
+    Expression mediaArgument() {
+        return args.get(1);
     }
 
     private static Map<String, String> options(MapData m) {
@@ -248,7 +294,7 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
     }
 
     /** Catalyst values to the plain Java values RequestFactory takes: byte[], String, List of those. */
-    private static Object javaMedia(Object v, DataType type) {
+    static Object javaMedia(Object v, DataType type) {
         if (v == null) {
             return null;
         }
@@ -269,6 +315,16 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
     @Override
     public ExprCode doGenCode(CodegenContext ctx, ExprCode ev) {
         return CodegenFallback.super.doGenCode(ctx, ev);
+    }
+
+    /**
+     * Not deterministic to the optimizer, although a row's result is (seeds derive from its
+     * content): a call is a model run, so it must never be duplicated into a pushed-down filter or a
+     * collapsed projection, which is what Spark does with deterministic expressions.
+     */
+    @Override
+    public boolean deterministic() {
+        return false;
     }
 
     @Override

@@ -5,6 +5,7 @@ import org.apache.spark.sql.SparkSessionExtensions;
 import org.apache.spark.sql.catalyst.FunctionIdentifier;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.ExpressionInfo;
+import org.apache.spark.sql.execution.SparkStrategy;
 import scala.Function1;
 import scala.Option;
 import scala.Tuple3;
@@ -21,7 +22,8 @@ import java.io.Serializable;
  * {@code mm_generate(prompt, media [, options map<string,string>])} returning
  * {@code struct<text, finish_reason, prompt_tokens, completion_tokens, cached_tokens, error>}.
  * The model is the option {@code modelPath}, else the Spark conf {@code spark.sparkmm.model}
- * (read on the driver when the query is analyzed).
+ * (read on the driver when the query is analyzed). Also registers {@link MmGenerateStrategy}, which
+ * plans the calls into the batched {@link MmGenerateExec} operator.
  */
 public final class SparkmmExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit>
         implements Serializable {
@@ -44,6 +46,12 @@ public final class SparkmmExtensions extends AbstractFunction1<SparkSessionExten
             }
         };
         extensions.injectFunction(new Tuple3<>(new FunctionIdentifier("mm_generate", Option.empty()), info, builder));
+        extensions.injectPlannerStrategy(new AbstractFunction1<SparkSession, SparkStrategy>() {
+            @Override
+            public SparkStrategy apply(SparkSession session) {
+                return new MmGenerateStrategy();
+            }
+        });
         return BoxedUnit.UNIT;
     }
 }
