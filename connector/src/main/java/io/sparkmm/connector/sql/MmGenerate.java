@@ -222,6 +222,12 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
             values.put(o.name(), o.parse(e.getValue()));
         }
         GeneratorSettings s = GeneratorSettings.from(values);
+        if (s.affinity() != GeneratorOptions.Affinity.NONE) {
+            // an expression sees one row at a time and cannot move rows between tasks
+            throw new IllegalArgumentException("sparkmm: option 'affinity' = " + s.affinity().name().toLowerCase(java.util.Locale.ROOT)
+                    + " is for MultimodalGenerator only; in SQL, place the rows yourself, e.g. DISTRIBUTE BY "
+                    + "xxhash64(image) SORT BY xxhash64(image)");
+        }
         EngineLease lease = ExecutorEngines.acquire(s.engineKey(), s.processorCacheBytes());
         try {
             SharedEngine engine = lease.engine();
