@@ -77,7 +77,8 @@ public final class Engine implements AutoCloseable {
         int blocks = KvPoolSizing.numBlocks(config, model, maxModelLen, model.backend().memoryBudget());
         this.kvCache = model.allocateKvCache(blocks, config.blockSize(), config.kvCacheDtype());
         SchedulerConfig schedulerConfig = new SchedulerConfig(config.maxNumBatchedTokens(), config.maxNumSeqs(), blocks,
-                config.blockSize(), config.prefixCaching(), maxModelLen, config.longPrefillTokenThreshold());
+                config.blockSize(), config.prefixCaching(), maxModelLen, config.longPrefillTokenThreshold())
+                .withMaxPrefixWaitSteps(config.prefixWait() ? SchedulerConfig.DEFAULT_MAX_PREFIX_WAIT_STEPS : 0);
         if (config.encoderCacheRows() > 0) {
             schedulerConfig = schedulerConfig.withEncoderCacheRows(config.encoderCacheRows());
         }
@@ -359,7 +360,7 @@ public final class Engine implements AutoCloseable {
         SchedulerStats s = scheduler.stats();
         kvBlocksPeak = Math.max(kvBlocksPeak, s.kvBlocksUsed());
         return new EngineMetrics(steps, scheduledTokens, generatedTokens, promptTokens, s.prefixQueryTokens(),
-                s.prefixHitTokens(), s.preemptions(), runner.encoderRuns(), s.encoderCacheHits(), finished, failed, s.kvBlocksUsed(), kvBlocksPeak, s.kvBlocksTotal(),
+                s.prefixHitTokens(), s.prefixWaits(), s.preemptions(), runner.encoderRuns(), s.encoderCacheHits(), finished, failed, s.kvBlocksUsed(), kvBlocksPeak, s.kvBlocksTotal(),
                 kvCache.bytes(), maxRunningSeqs, System.nanoTime() - startNanos);
     }
 

@@ -17,15 +17,19 @@ import io.sparkmm.kernels.DType;
  *     (the step's token budget, raised to the model's largest media item, as vLLM sizes it). A job
  *     asking several questions of each of many images keeps every image's encoding when this holds
  *     them all (rows per image x distinct images in flight)
+ * @param prefixWait with prefix caching: a waiting request whose next prefix block another request
+ *     is computing in the current step waits for it (bounded, see {@code Scheduler}) and then hits
+ *     it, instead of computing the same KV in parallel; requests sharing a prefix that arrive
+ *     together then compute it once. The tokens are the same either way
  */
 public record EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSize, long kvCacheBytes,
                            int numKvBlocks, boolean prefixCaching, int longPrefillTokenThreshold, DType kvCacheDtype,
-                           int encoderCacheRows) {
+                           int encoderCacheRows, boolean prefixWait) {
 
     public EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSize, long kvCacheBytes,
                         int numKvBlocks, boolean prefixCaching, int longPrefillTokenThreshold, DType kvCacheDtype) {
         this(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching,
-                longPrefillTokenThreshold, kvCacheDtype, 0);
+                longPrefillTokenThreshold, kvCacheDtype, 0, true);
     }
 
     /**
@@ -65,48 +69,53 @@ public record EngineConfig(int maxNumBatchedTokens, int maxNumSeqs, int blockSiz
      * sized automatically.
      */
     public static EngineConfig defaults() {
-        return new EngineConfig(2048, 256, 16, 0, 0, true, 0, DEFAULT_KV_DTYPE, 0);
+        return new EngineConfig(2048, 256, 16, 0, 0, true, 0, DEFAULT_KV_DTYPE, 0, true);
     }
 
     public EngineConfig withMaxNumBatchedTokens(int v) {
-        return new EngineConfig(v, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
+        return new EngineConfig(v, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows, prefixWait);
     }
 
     public EngineConfig withMaxNumSeqs(int v) {
-        return new EngineConfig(maxNumBatchedTokens, v, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
+        return new EngineConfig(maxNumBatchedTokens, v, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows, prefixWait);
     }
 
     public EngineConfig withBlockSize(int v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, v, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, v, kvCacheBytes, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows, prefixWait);
     }
 
     public EngineConfig withKvCacheBytes(long v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, v, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, v, numKvBlocks, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows, prefixWait);
     }
 
     public EngineConfig withNumKvBlocks(int v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, v, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, v, prefixCaching, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows, prefixWait);
     }
 
     public EngineConfig withPrefixCaching(boolean v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, v, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, v, longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows, prefixWait);
     }
 
     public EngineConfig withLongPrefillTokenThreshold(int v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, v, kvCacheDtype, encoderCacheRows);
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching, v, kvCacheDtype, encoderCacheRows, prefixWait);
     }
 
     public EngineConfig withKvCacheDtype(DType v) {
         return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching,
-                longPrefillTokenThreshold, v, encoderCacheRows);
+                longPrefillTokenThreshold, v, encoderCacheRows, prefixWait);
+    }
+
+    public EngineConfig withEncoderCacheRows(int v) {
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching,
+                longPrefillTokenThreshold, kvCacheDtype, v, prefixWait);
+    }
+
+    public EngineConfig withPrefixWait(boolean v) {
+        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching,
+                longPrefillTokenThreshold, kvCacheDtype, encoderCacheRows, v);
     }
 
     /** A KV dtype from its user-facing name: f32, bf16 or f16 (any case). */
-    public EngineConfig withEncoderCacheRows(int v) {
-        return new EngineConfig(maxNumBatchedTokens, maxNumSeqs, blockSize, kvCacheBytes, numKvBlocks, prefixCaching,
-                longPrefillTokenThreshold, kvCacheDtype, v);
-    }
-
     public static DType parseKvDtype(String name) {
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "f32", "float32", "fp32" -> DType.F32;

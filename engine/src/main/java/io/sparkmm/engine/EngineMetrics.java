@@ -9,6 +9,8 @@ package io.sparkmm.engine;
  * @param promptTokens prompt tokens of admitted requests
  * @param prefixQueryTokens prompt tokens looked up in the prefix cache
  * @param prefixHitTokens of those, tokens whose KV was reused
+ * @param prefixWaits steps waiting requests sat out for prefix blocks another request was computing,
+ *     summed over requests (see {@link EngineConfig#prefixWait()})
  * @param preemptions requests preempted (recomputed later)
  * @param encoderRuns media items run through their encoder
  * @param encoderCacheHits media items whose encoder output was reused from the encoder cache
@@ -22,7 +24,7 @@ package io.sparkmm.engine;
  * @param elapsedNanos time since the engine started
  */
 public record EngineMetrics(long steps, long scheduledTokens, long generatedTokens, long promptTokens,
-                            long prefixQueryTokens, long prefixHitTokens, long preemptions, long encoderRuns,
+                            long prefixQueryTokens, long prefixHitTokens, long prefixWaits, long preemptions, long encoderRuns,
                             long encoderCacheHits, long finished, long failed,
                             int kvBlocksUsed, int kvBlocksPeak, int kvBlocksTotal, long kvCacheBytes, int maxRunningSeqs, long elapsedNanos) {
 

@@ -49,12 +49,20 @@ public final class ShapeQuestionsJob {
     static final String NAME_PATTERN = "shape-\\d+-([a-z]+)-([a-z]+)-([a-z]+)\\.png$";
     static final String CORRUPT_NAME = "not-an-image.png";
 
-    /** Correct answers and labelled images per question, and the rows that came back with an error. */
-    public record Report(Map<String, long[]> perPrompt, long rows, long errors) {
+    /**
+     * Correct answers and labelled images per question, the rows that came back with an error, and
+     * the seconds the generation took (writing included, scoring not).
+     */
+    public record Report(Map<String, long[]> perPrompt, long rows, long errors, double seconds) {
 
         public double accuracy(String prompt) {
             long[] c = perPrompt.get(prompt);
             return c == null || c[1] == 0 ? 0 : (double) c[0] / c[1];
+        }
+
+        /** The lowest accuracy over the question types. */
+        public double minAccuracy() {
+            return perPrompt.keySet().stream().mapToDouble(this::accuracy).min().orElse(0);
         }
 
         public boolean meetsBar() {
@@ -120,31 +128,49 @@ public final class ShapeQuestionsJob {
 
     /** Asks every image under {@code dir} the four questions, writes the answers to {@code output}, scores them. */
     public static Report run(SparkSession spark, String dir, String output, String model, int showRows) {
+        return run(spark, dir, output, generator(model), showRows);
+    }
+
+    /**
+     * The job's generator: greedy, 12 tokens, 256 rows in flight per task. Affinity stays none: the
+     * cross join already puts an image's four rows next to each other in one task, and the engine's
+     * in-flight prefix wait (on by default) lets three of them reuse the first one's image blocks;
+     * a media-affinity shuffle would move every image's bytes for no more sharing (measured by
+     * {@link PrefixSharingBenchmark}).
+     */
+    public static MultimodalGenerator generator(String model) {
+        return new MultimodalGenerator().setModelPath(model).setPromptCol("prompt").setImageCol("content")
+                .setKeyCol("path").setMaxTokens(12).setTemperature(0).setLookAhead(256);
+    }
+
+    /** {@link #run(SparkSession, String, String, String, int)} with a generator set up by the caller. */
+    public static Report run(SparkSession spark, String dir, String output, MultimodalGenerator generator,
+                             int showRows) {
         Dataset<Row> images = spark.read().format("multimodal").option("modality", "image").load(dir)
                 .select(col("path"), col("content"));
         // Each image row meets the four prompts next to each other, so within a task the image is
         // decoded and encoded once and the other three questions hit the processor and encoder caches.
         Dataset<Row> questions = images.crossJoin(broadcast(
                 spark.createDataset(ShapeImages.PROMPTS, Encoders.STRING()).toDF("prompt")));
-        MultimodalGenerator generator = new MultimodalGenerator().setModelPath(model).setPromptCol("prompt")
-                .setImageCol("content").setKeyCol("path").setMaxTokens(12).setTemperature(0).setLookAhead(256);
         long t0 = System.nanoTime();
         generator.transform(questions)
                 .select(col("path"), col("prompt"), col("generation.text").as("answer"),
                         col("generation.finish_reason").as("finish_reason"), col("generation.error").as("error"))
                 .write().mode(SaveMode.Overwrite).parquet(output);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        System.out.println("sparkmm: " + generator.lastMetrics().summary(seconds) + ", model " + model);
+        System.out.println("sparkmm: " + generator.lastMetrics().summary(seconds) + ", model " + generator.getModelPath());
 
         Dataset<Row> scored = score(spark.read().parquet(output)).cache();
         try {
-            System.out.println("sample rows:");
-            scored.filter(col("error").isNull()).orderBy(col("file"), col("prompt"))
-                    .select(col("file"), col("prompt"), col("answer"), col("expected"), col("correct"))
-                    .show(showRows, false);
+            if (showRows > 0) {
+                System.out.println("sample rows:");
+                scored.filter(col("error").isNull()).orderBy(col("file"), col("prompt"))
+                        .select(col("file"), col("prompt"), col("answer"), col("expected"), col("correct"))
+                        .show(showRows, false);
+            }
             Dataset<Row> failed = scored.filter(col("error").isNotNull());
             long errors = failed.count();
-            if (errors > 0) {
+            if (errors > 0 && showRows > 0) {
                 System.out.println("rows with an error (" + errors + "):");
                 failed.orderBy(col("file"), col("prompt")).select(col("file"), col("prompt"), col("error"))
                         .show(showRows, false);
@@ -158,7 +184,7 @@ public final class ShapeQuestionsJob {
                     .collectAsList()) {
                 perPrompt.put(r.getString(0), new long[] {r.getLong(1), r.getLong(2)});
             }
-            Report report = new Report(perPrompt, scored.count(), errors);
+            Report report = new Report(perPrompt, scored.count(), errors, seconds);
             print(report);
             return report;
         } finally {

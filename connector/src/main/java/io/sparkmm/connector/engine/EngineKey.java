@@ -25,9 +25,11 @@ import java.util.Locale;
  *               still mean {@code cpu-reference} and {@code cpu}
  * @param kvCacheDtype the KV pool's element type: f32 (default), bf16 or f16
  * @param encoderCacheRows the encoder output cache in embedding rows (0 = the engine's default)
+ * @param prefixWait whether the engine waits for prefix blocks other requests are computing
+ *                   ({@link EngineConfig#prefixWait()})
  */
 public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String device,
-                        String kvCacheDtype, int encoderCacheRows) implements Serializable {
+                        String kvCacheDtype, int encoderCacheRows, boolean prefixWait) implements Serializable {
 
     /** The device word that defers the choice to the executor. */
     public static final String AUTO = "auto";
@@ -42,6 +44,12 @@ public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, lon
                 : kvCacheDtype.strip().toLowerCase(Locale.ROOT);
         // fail on the driver, naming the option, rather than in every task
         config(maxBatchedTokens, maxSeqs, kvCacheBytes, kvCacheDtype, encoderCacheRows);
+    }
+
+    /** A key with the engine's default in-flight prefix wait (on). */
+    public EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String device,
+                     String kvCacheDtype, int encoderCacheRows) {
+        this(modelPath, maxBatchedTokens, maxSeqs, kvCacheBytes, device, kvCacheDtype, encoderCacheRows, true);
     }
 
     /** A key with the default encoder cache. */
@@ -59,7 +67,7 @@ public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, lon
     }
 
     public EngineConfig engineConfig() {
-        return config(maxBatchedTokens, maxSeqs, kvCacheBytes, kvCacheDtype, encoderCacheRows);
+        return config(maxBatchedTokens, maxSeqs, kvCacheBytes, kvCacheDtype, encoderCacheRows).withPrefixWait(prefixWait);
     }
 
     private static EngineConfig config(int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String kvCacheDtype,

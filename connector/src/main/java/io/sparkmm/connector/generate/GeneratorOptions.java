@@ -40,6 +40,16 @@ public final class GeneratorOptions {
         }
     }
 
+    /** How rows are placed into tasks before generation (see {@link #AFFINITY}). */
+    public enum Affinity {
+        /** the input's partitions and order */
+        NONE,
+        /** by media content (or path) */
+        MEDIA,
+        /** by the prompt's leading part: media, else the start of the text */
+        PREFIX
+    }
+
     /** What happens to a row whose input is bad or whose generation fails. */
     public enum Mode {
         /** the row's result has {@code error} set and {@code text} null; the job goes on */
@@ -119,6 +129,15 @@ public final class GeneratorOptions {
             v -> Mode.valueOf(v.toUpperCase(Locale.ROOT)));
     public static final Option<String> KEY_COL = str("keyCol", null,
             "optional column whose value names a row in errors (else its media path, else its index in the partition)");
+    public static final Option<Affinity> AFFINITY = option("affinity", Affinity.NONE,
+            "MultimodalGenerator only: none | media | prefix. media: rows with the same media (content hash, or the "
+                    + "path when the column holds paths) go to one task, next to each other, so they meet one engine's "
+                    + "prefix, encoder and processor caches; prefix: rows go together by the leading part of their "
+                    + "prompt (the media if any, which chat templates put first, else the first "
+                    + AffinityOrder.PREFIX_CHARS + " characters of the prompt text), sorted by media and prompt text. "
+                    + "Either costs a shuffle into as many partitions as the input has, and the output comes in that "
+                    + "order, not the input's; none keeps the input's partitions and order",
+            v -> Affinity.valueOf(v.toUpperCase(Locale.ROOT)));
     public static final Option<Integer> LOOK_AHEAD = option("lookAhead", 64,
             "rows per task in flight in the engine at once; results still come out in input order",
             Integer::valueOf);
@@ -135,6 +154,11 @@ public final class GeneratorOptions {
                     + " model's largest media item, as vLLM sizes it); asking several questions of each of many images, make"
                     + " it hold them all (rows per image x distinct images in flight) so each is encoded once",
             Integer::valueOf);
+    public static final Option<Boolean> PREFIX_WAIT = option("prefixWait", true,
+            "the executor engine waits a step for prompt-prefix blocks another row is computing in that step and "
+                    + "then reuses them, rather than computing them a second time (rows submitted together that share"
+                    + " an image or a prefix compute it once; the same tokens either way); false turns it off",
+            GeneratorOptions::bool);
     public static final Option<Integer> MAX_SEQS = option("maxSeqs", 256, "most requests running in the engine at once",
             Integer::valueOf);
     public static final Option<Long> PROCESSOR_CACHE_BYTES = option("processorCacheBytes", 512L << 20,

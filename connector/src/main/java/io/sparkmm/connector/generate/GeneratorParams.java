@@ -1,6 +1,5 @@
 package io.sparkmm.connector.generate;
 
-import io.sparkmm.connector.generate.GeneratorOptions.Mode;
 import io.sparkmm.connector.generate.GeneratorOptions.Option;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
@@ -60,12 +59,18 @@ final class GeneratorParams {
             return null;
         }
         return switch (o.kind()) {
-            // Mode is the only enum option; a loaded pipeline may carry any case
-            case ENUM -> Mode.valueOf(((String) v).toUpperCase(Locale.ROOT));
+            // the enum of the option's default; a loaded pipeline may carry any case
+            case ENUM -> enumValue(o, (String) v);
             case STRING_LIST -> List.of((String[]) v);
             case INT_LIST -> Arrays.stream((int[]) v).boxed().toList();
             default -> v;
         };
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Enum<?> enumValue(Option<?> o, String name) {
+        Class type = ((Enum<?>) o.defaultValue()).getDeclaringClass();
+        return Enum.valueOf(type, name.toUpperCase(Locale.ROOT));
     }
 
     /** Values for explainParams: arrays by content, not by identity. */

@@ -1,6 +1,7 @@
 package io.sparkmm.connector.generate;
 
 import io.sparkmm.connector.engine.EngineKey;
+import io.sparkmm.connector.generate.GeneratorOptions.Affinity;
 import io.sparkmm.connector.generate.GeneratorOptions.Mode;
 import io.sparkmm.engine.multimodal.ProcessorKwargsJson;
 import io.sparkmm.processors.ProcessorKwargs;
@@ -20,7 +21,8 @@ import static io.sparkmm.connector.generate.GeneratorOptions.*;
 public record GeneratorSettings(EngineKey engineKey, String promptCol, String promptTemplate, String systemPrompt,
                                 boolean chatTemplate, String imageCol, String audioCol, String videoCol,
                                 String mmProcessorKwargs, SamplingOptions samplingOptions, String outputCol, Mode mode, String keyCol, int lookAhead,
-                                long processorCacheBytes, List<String> allowedRoots, long rowTimeoutSeconds)
+                                long processorCacheBytes, List<String> allowedRoots, long rowTimeoutSeconds,
+                                Affinity affinity)
         implements Serializable {
 
     public GeneratorSettings {
@@ -47,18 +49,19 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
             throw new IllegalArgumentException("sparkmm: option 'outputCol' must be set");
         }
         java.util.Objects.requireNonNull(samplingOptions, "samplingOptions");
+        affinity = affinity == null ? Affinity.NONE : affinity;
     }
 
     /** Reads every option from {@code values} (typed values keyed by option name), defaults for the rest. */
     public static GeneratorSettings from(Map<String, Object> values) {
         EngineKey key = new EngineKey(get(values, MODEL_PATH), get(values, MAX_BATCHED_TOKENS), get(values, MAX_SEQS),
                 get(values, KV_CACHE_BYTES), get(values, DEVICE), get(values, KV_CACHE_DTYPE),
-                get(values, ENCODER_CACHE_ROWS));
+                get(values, ENCODER_CACHE_ROWS), get(values, PREFIX_WAIT));
         return new GeneratorSettings(key, get(values, PROMPT_COL), get(values, PROMPT_TEMPLATE),
                 get(values, SYSTEM_PROMPT), get(values, CHAT_TEMPLATE), get(values, IMAGE_COL), get(values, AUDIO_COL),
                 get(values, VIDEO_COL), get(values, MM_PROCESSOR_KWARGS), SamplingOptions.from(values), get(values, OUTPUT_COL), get(values, MODE),
                 get(values, KEY_COL), get(values, LOOK_AHEAD), get(values, PROCESSOR_CACHE_BYTES),
-                get(values, ALLOWED_ROOTS), get(values, ROW_TIMEOUT_SECONDS));
+                get(values, ALLOWED_ROOTS), get(values, ROW_TIMEOUT_SECONDS), get(values, AFFINITY));
     }
 
     /** The media processor's settings of every row; none when the option is unset. */

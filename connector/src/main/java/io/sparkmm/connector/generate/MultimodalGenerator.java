@@ -1,5 +1,6 @@
 package io.sparkmm.connector.generate;
 
+import io.sparkmm.connector.generate.GeneratorOptions.Affinity;
 import io.sparkmm.connector.generate.GeneratorOptions.Mode;
 import io.sparkmm.connector.generate.GeneratorOptions.Option;
 import org.apache.spark.ml.Transformer;
@@ -26,7 +27,8 @@ import static io.sparkmm.connector.generate.GeneratorOptions.*;
  * DataFrame in, DataFrame out: adds a struct column (default {@code generation}) of
  * {@code {text, finish_reason, prompt_tokens, completion_tokens, cached_tokens, error}} (plus
  * {@code logprobs} when the logprobs option is above 0) with exactly one output row per input
- * row, in input order. Each task feeds the executor's shared engine through an ordered look-ahead
+ * row, in input order (with {@code affinity} media or prefix: in the affinity order, see
+ * {@link AffinityOrder}). Each task feeds the executor's shared engine through an ordered look-ahead
  * window of {@code lookAhead} rows.
  *
  * <p>A Spark ML {@link Transformer}: one typed Param per {@link GeneratorOptions} option (name,
@@ -110,7 +112,9 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
         // sources ship it: executors read media paths with it, not with a bare new Configuration()
         var session = (org.apache.spark.sql.classic.SparkSession) df.sparkSession();
         var hadoopConf = SerializableConfiguration.broadcast(session.sparkContext(), session.sessionState().newHadoopConf());
-        return df.mapPartitions(new PartitionGenerator(settings(), df.schema(), metrics, hadoopConf), Encoders.row(out));
+        GeneratorSettings s = settings();
+        Dataset<Row> placed = AffinityOrder.apply(df, s);
+        return placed.mapPartitions(new PartitionGenerator(s, placed.schema(), metrics, hadoopConf), Encoders.row(out));
     }
 
     @Override
@@ -236,6 +240,12 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
     public Mode getMode() { return get(MODE); }
     public MultimodalGenerator setKeyCol(String v) { return put(KEY_COL, v); }
     public String getKeyCol() { return get(KEY_COL); }
+    public MultimodalGenerator setAffinity(Affinity v) { return put(AFFINITY, v); }
+    /** none | media | prefix, any case. */
+    public MultimodalGenerator setAffinity(String v) { return set(AFFINITY.name(), v); }
+    public Affinity getAffinity() { return get(AFFINITY); }
+    public MultimodalGenerator setPrefixWait(boolean v) { return put(PREFIX_WAIT, v); }
+    public boolean getPrefixWait() { return get(PREFIX_WAIT); }
     public MultimodalGenerator setLookAhead(int v) { return put(LOOK_AHEAD, v); }
     public int getLookAhead() { return get(LOOK_AHEAD); }
     public MultimodalGenerator setKvCacheBytes(long v) { return put(KV_CACHE_BYTES, v); }

@@ -51,6 +51,11 @@ public final class PromptTemplate implements Serializable {
         return List.copyOf(slots);
     }
 
+    /** The literal text around the slots: one more than {@link #columns()}, the first before the first slot. */
+    public List<String> literals() {
+        return List.copyOf(literals);
+    }
+
     /** Fills the slots; a null value is that row's error (a prompt with "null" in it would be a silent bug). */
     public String render(Function<String, Object> valueOf) {
         StringBuilder out = new StringBuilder(literals.get(0));

@@ -252,7 +252,14 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
             GeneratorOptions.Option<?> o = GeneratorOptions.byName(e.getKey());
             values.put(o.name(), o.parse(e.getValue()));
         }
-        return GeneratorSettings.from(values);
+        GeneratorSettings s = GeneratorSettings.from(values);
+        if (s.affinity() != GeneratorOptions.Affinity.NONE) {
+            // an expression sees one row at a time and cannot move rows between tasks
+            throw new IllegalArgumentException("sparkmm: option 'affinity' = " + s.affinity().name().toLowerCase(java.util.Locale.ROOT)
+                    + " is for MultimodalGenerator only; in SQL, place the rows yourself, e.g. DISTRIBUTE BY "
+                    + "xxhash64(image) SORT BY xxhash64(image)");
+        }
+        return s;
     }
 
     static String mediaModality(Map<String, String> options) {

@@ -89,6 +89,30 @@ class GeneratorPartsTest {
     }
 
     @Test
+    void affinityParsesInAnyCaseDefaultsToNoneAndBadWordsNameTheOption() {
+        assertThat(new MultimodalGenerator().setModelPath("/m").settings().affinity())
+                .isEqualTo(GeneratorOptions.Affinity.NONE);
+        assertThat(new MultimodalGenerator().setModelPath("/m").set("affinity", "Media").settings().affinity())
+                .isEqualTo(GeneratorOptions.Affinity.MEDIA);
+        assertThat(new MultimodalGenerator().setModelPath("/m").setAffinity("prefix").getAffinity())
+                .isEqualTo(GeneratorOptions.Affinity.PREFIX);
+        assertThatThrownBy(() -> new MultimodalGenerator().set("affinity", "image"))
+                .hasMessageContaining("'affinity'").hasMessageContaining("image");
+        // where rows run is no engine setting: it must not split the executor's engine
+        assertThat(new MultimodalGenerator().setModelPath("/m").setAffinity("media").settings().engineKey())
+                .isEqualTo(new MultimodalGenerator().setModelPath("/m").settings().engineKey());
+    }
+
+    @Test
+    void prefixWaitIsOnByDefaultAndReachesTheEngineConfig() {
+        assertThat(new MultimodalGenerator().setModelPath("/m").settings().engineKey().engineConfig().prefixWait())
+                .isTrue();
+        GeneratorSettings off = new MultimodalGenerator().setModelPath("/m").set("prefixWait", "false").settings();
+        assertThat(off.engineKey().engineConfig().prefixWait()).isFalse();
+        assertThat(off.engineKey()).isNotEqualTo(new MultimodalGenerator().setModelPath("/m").settings().engineKey());
+    }
+
+    @Test
     void kvCacheDtypeReachesTheEngineConfigAndBadWordsNameTheOption() {
         assertThat(new MultimodalGenerator().setModelPath("/m").settings().engineKey().engineConfig().kvCacheDtype())
                 .isEqualTo(io.sparkmm.engine.EngineConfig.DEFAULT_KV_DTYPE);

@@ -43,8 +43,8 @@ final class GenerateCommand {
             generate --model DIR (--prompt TEXT [--chat] [--system TEXT] | --prompt-ids 1,2,3 | --prompts-file FILE.jsonl)
                      [--image PATH]... [--audio PATH]... [--video PATH]... [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--seed S]
                      [--logprobs K] [--max-batched-tokens N] [--max-seqs N] [--kv-blocks N | --kv-cache-bytes B]
-                     [--block-size N] [--kv-cache-dtype f32|bf16|f16] [--encoder-cache-rows N] [--no-prefix-cache] [--naive]
-                     [--device auto|cpu|cpu-reference] [--mm-processor-kwargs JSON] [--json]
+                     [--block-size N] [--kv-cache-dtype f32|bf16|f16] [--encoder-cache-rows N] [--no-prefix-cache] [--no-prefix-wait]
+                     [--naive] [--device auto|cpu|cpu-reference] [--mm-processor-kwargs JSON] [--json]
               Sampling defaults come from the model's generation_config.json, else temperature 1,
               top-p 1, top-k off; --temperature 0 is greedy. max-tokens defaults to 16.
               A prompts file has one JSON object per line: {"prompt": TEXT} or {"prompt_ids": [..]}, with
@@ -54,14 +54,16 @@ final class GenerateCommand {
               --mm-processor-kwargs '{"min_pixels": 3136, "max_pixels": 200704}' sets the model's media
               processor (vLLM's mm_processor_kwargs; a flat object of numbers, strings, booleans) for every
               request; a prompts-file line's own "mm_processor_kwargs" is merged over it (the line's keys
-              win, as in vLLM). A key the model's processor does not take fails that request.""";
+              win, as in vLLM). A key the model's processor does not take fails that request.
+              --no-prefix-wait: a request whose prefix another request is computing right now computes it
+              too, instead of waiting a step for it (the tokens are the same either way).""";
 
     private static final Set<String> VALUED = Set.of("model", "prompt", "system", "prompt-ids", "prompts-file",
             "image", "audio", "video",
             "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "logprobs", "device",
             "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size", "kv-cache-dtype", "encoder-cache-rows",
             "mm-processor-kwargs");
-    private static final Set<String> FLAGS = Set.of("chat", "json", "no-prefix-cache", "naive");
+    private static final Set<String> FLAGS = Set.of("chat", "json", "no-prefix-cache", "no-prefix-wait", "naive");
 
     private GenerateCommand() {
     }
@@ -246,6 +248,7 @@ final class GenerateCommand {
         if (a.integer("kv-blocks") != null) c = c.withNumKvBlocks(a.integer("kv-blocks"));
         if (a.longValue("kv-cache-bytes") != null) c = c.withKvCacheBytes(a.longValue("kv-cache-bytes"));
         if (a.flag("no-prefix-cache")) c = c.withPrefixCaching(false);
+        if (a.flag("no-prefix-wait")) c = c.withPrefixWait(false);
         if (a.integer("encoder-cache-rows") != null) c = c.withEncoderCacheRows(a.integer("encoder-cache-rows"));
         if (a.get("kv-cache-dtype") != null) {
             try {

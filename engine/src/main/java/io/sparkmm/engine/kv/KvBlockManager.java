@@ -1,5 +1,6 @@
 package io.sparkmm.engine.kv;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -16,6 +17,10 @@ import java.util.Objects;
  * continues a conversation) can reuse them. Only full blocks are cached, which is what makes
  * block-granular reuse safe: a partially filled block would still be written to.
  *
+ * <p>Blocks a running request has yet to compute are listed as in flight once it is admitted
+ * ({@link #planInFlight}), so a waiting request can find out that its next block is being computed
+ * right now ({@link #inFlightProducer}) and wait for it rather than compute it again.
+ *
  * <p>Not thread-safe: owned by the scheduler thread.
  */
 public final class KvBlockManager {
@@ -24,6 +29,7 @@ public final class KvBlockManager {
     private final BlockHasher hasher;
     private final BlockPool pool;
     private final Map<String, RequestBlocks> requests = new HashMap<>();
+    private final InFlightBlocks inFlight = new InFlightBlocks();
     private long prefixQueryTokens;
     private long prefixHitTokens;
     private long verificationFailures;
@@ -34,6 +40,11 @@ public final class KvBlockManager {
         int size;
         /** Keys of blocks [0, keys.size()): those hit at admission plus those cached since. */
         final List<BlockKey> keys = new ArrayList<>();
+        /**
+         * Keys of the full blocks after {@link #keys} that the request is going to compute, planned at
+         * admission; the head is block keys.size(). Hashed once: registration takes them from here.
+         */
+        final ArrayDeque<BlockKey> planned = new ArrayDeque<>();
 
         void add(int block) {
             if (size == blocks.length) {
@@ -158,11 +169,49 @@ public final class KvBlockManager {
         }
         int full = Math.min(numComputedTokens / blockSize, rb.size);
         for (int i = rb.keys.size(); i < full; i++) {
-            BlockKey key = keyOf(seq, i, i == 0 ? null : rb.keys.get(i - 1));
+            BlockKey key = rb.planned.isEmpty() ? keyOf(seq, i, i == 0 ? null : rb.keys.get(i - 1)) : rb.planned.pollFirst();
             // A refused registration (duplicate or collision) just leaves the block private.
             pool.register(rb.blocks[i], key);
             rb.keys.add(key);
+            inFlight.done(requestId, key);
         }
+    }
+
+    /**
+     * Lists the full blocks of the request's known tokens that it has not computed (nor hit) as in
+     * flight. Call once, right after the admission's {@link #allocate}. Tokens of a block never
+     * change once known, so the keys planned here are the keys the blocks are registered under.
+     */
+    public void planInFlight(String requestId, TokenSequence seq) {
+        RequestBlocks rb = requests.get(requestId);
+        if (!prefixCaching || rb == null || !rb.planned.isEmpty()) {
+            return;
+        }
+        BlockKey parent = rb.keys.isEmpty() ? null : rb.keys.get(rb.keys.size() - 1);
+        for (int i = rb.keys.size(); i < seq.numTokens() / blockSize; i++) {
+            parent = keyOf(seq, i, parent);
+            rb.planned.addLast(parent);
+        }
+        inFlight.plan(requestId, rb.planned);
+    }
+
+    /**
+     * The running request that is computing the block that would extend {@code hit} for
+     * {@code seq}, or null when none is (or that block could not be served from the cache anyway,
+     * being the one holding the last token). Verified like a hit: the whole key chain must match.
+     */
+    public String inFlightProducer(TokenSequence seq, PrefixHit hit) {
+        int next = hit.numBlocks();
+        if (!prefixCaching || inFlight.size() == 0 || next >= (seq.numTokens() - 1) / blockSize) {
+            return null;
+        }
+        List<BlockKey> hitKeys = hit.keys();
+        return inFlight.producerOf(keyOf(seq, next, hitKeys.isEmpty() ? null : hitKeys.get(hitKeys.size() - 1)));
+    }
+
+    /** Blocks listed as in flight; for tests and diagnostics. */
+    public int numInFlightBlocks() {
+        return inFlight.size();
     }
 
     /**
@@ -173,6 +222,10 @@ public final class KvBlockManager {
         RequestBlocks rb = requests.remove(requestId);
         if (rb == null) {
             return;
+        }
+        // Its uncomputed blocks never will be (by it): whoever waits for them must stop waiting.
+        for (BlockKey k : rb.planned) {
+            inFlight.done(requestId, k);
         }
         for (int i = rb.size - 1; i >= 0; i--) {
             pool.release(rb.blocks[i]);

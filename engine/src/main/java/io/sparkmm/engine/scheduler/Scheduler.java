@@ -7,6 +7,8 @@ import io.sparkmm.engine.kv.PrefixHit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -22,6 +24,17 @@ import java.util.Set;
  * item whose placeholder range overlaps a chunk is encoded whole in that step unless its output is
  * cached; when the budget or the cache cannot take it, the chunk ends before the item (see
  * {@link EncoderPlanner}).
+ *
+ * <p>In-flight prefix sharing (on when {@link SchedulerConfig#maxPrefixWaitSteps()} > 0): a waiting
+ * request whose next uncached full block is being computed by a request scheduled in this very
+ * step is skipped for this step (it keeps its place in the queue; requests behind it may go), so
+ * that next step it hits that block instead of computing the same KV in parallel. Rows that ask
+ * several questions of one image, submitted together, then compute the image's blocks once. The
+ * wait is bounded: only while the block's producer is scheduled (so it makes progress; a producer
+ * that finishes, fails, is aborted or preempted drops its in-flight blocks), and at most
+ * maxPrefixWaitSteps steps per request. A skipped request never leaves a step empty, since its
+ * producer runs in it. The KV it then reuses is what it would have computed itself (full blocks of
+ * equal tokens and media, verified key chains), so its tokens are the same either way.
  *
  * <p>Memory pressure is handled by preemption with recompute: the latest admitted running
  * request gives up its blocks and goes back to the head of the waiting queue, keeping its
@@ -41,6 +54,7 @@ public final class Scheduler {
     /** Sequences beyond this many tokens could not hold their KV even with the whole pool. */
     private final int poolCapacityTokens;
     private long preemptions;
+    private long prefixWaits;
     /** The last output not yet passed to update; schedule and update must alternate. */
     private SchedulerOutput pending;
 
@@ -122,6 +136,8 @@ public final class Scheduler {
         List<ScheduledChunk> chunks = new ArrayList<>();
         List<String> preempted = new ArrayList<>();
 
+        // Requests with a chunk in this step: the producers worth waiting for.
+        Set<String> scheduledNow = new HashSet<>();
         // Running requests first, in admission order.
         int i = 0;
         while (i < running.size() && budget > 0) {
@@ -152,15 +168,20 @@ public final class Scheduler {
             }
             encoder.commit(seq, plan);
             chunks.add(chunk(seq, start, n, plan));
+            scheduledNow.add(seq.requestId());
             budget -= n;
             i++;
         }
 
         // Then waiting requests, FCFS; a preemption means memory is short, so admit nobody.
         if (preempted.isEmpty()) {
-            while (!waiting.isEmpty() && running.size() < config.maxNumSeqs() && budget > 0) {
-                Sequence seq = waiting.peekFirst();
+            Iterator<Sequence> queue = waiting.iterator();
+            while (queue.hasNext() && running.size() < config.maxNumSeqs() && budget > 0) {
+                Sequence seq = queue.next();
                 PrefixHit hit = kv.findCachedPrefix(seq);
+                if (waitsForInFlightPrefix(seq, hit, scheduledNow)) {
+                    continue; // skipped, not blocked: it takes nothing this step, so the next in line may go
+                }
                 int start = hit.numTokens();
                 // Items inside the hit are skipped by the plan: their KV is cached, no encoding needed.
                 EncoderPlanner.Plan plan = encoder.plan(seq, start, tokensThisStep(seq.numTokens() - start, budget));
@@ -169,12 +190,14 @@ public final class Scheduler {
                 if (n == 0 || !kv.allocate(seq.requestId(), start + n, hit)) {
                     break; // no preemption on behalf of waiting requests
                 }
-                waiting.pollFirst();
+                queue.remove();
                 kv.recordPrefixQuery(seq.numTokens(), start);
+                kv.planInFlight(seq.requestId(), seq);
                 seq.admit(start);
                 running.add(seq);
                 encoder.commit(seq, plan);
                 chunks.add(chunk(seq, start, n, plan));
+                scheduledNow.add(seq.requestId());
                 budget -= n;
             }
         }
@@ -269,7 +292,7 @@ public final class Scheduler {
         EncoderCacheManager ec = encoder.cache();
         return new SchedulerStats(kv.numBlocks(), kv.numUsedBlocks(), kv.prefixQueryTokens(),
                 kv.prefixHitTokens(), preemptions, ec.hits(), ec.misses(), ec.evictions(), encoder.rowsScheduled(),
-                ec.usedRows(), ec.capacityRows());
+                ec.usedRows(), ec.capacityRows(), prefixWaits);
     }
 
     /** For tests in this package: block tables, pool state. */
@@ -290,6 +313,24 @@ public final class Scheduler {
     /** Waiting requests in queue order (a copy), for tests and diagnostics. */
     List<Sequence> waitingSnapshot() {
         return List.copyOf(waiting);
+    }
+
+    /**
+     * Whether {@code seq} sits this step out to hit, next step, the block after {@code hit} that a
+     * request scheduled in this step is computing. Counts the wait when it does.
+     */
+    private boolean waitsForInFlightPrefix(Sequence seq, PrefixHit hit, Set<String> scheduledNow) {
+        if (seq.numPrefixWaits() >= config.maxPrefixWaitSteps()) {
+            return false; // also the switch: 0 steps = never wait
+        }
+        String producer = kv.inFlightProducer(seq, hit);
+        // A producer without a chunk this step (blocked by the encoder) makes no progress to wait for.
+        if (producer == null || !scheduledNow.contains(producer)) {
+            return false;
+        }
+        seq.recordPrefixWait();
+        prefixWaits++;
+        return true;
     }
 
     private int tokensThisStep(int remaining, int budget) {

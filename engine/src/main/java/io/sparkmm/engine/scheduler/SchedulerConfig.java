@@ -15,10 +15,21 @@ package io.sparkmm.engine.scheduler;
  *     encoded in the step together); a media item with more rows is rejected at add()
  * @param encoderCacheRows capacity of the encoder output cache, in embedding rows; a media item
  *     with more rows is rejected at add()
+ * @param maxPrefixWaitSteps most steps one waiting request sits out waiting for prefix blocks that
+ *     another request is computing in those steps, so it then hits them rather than computing them
+ *     too (see {@link Scheduler}); 0 = never wait. Only with prefixCaching.
  */
 public record SchedulerConfig(int maxNumBatchedTokens, int maxNumSeqs, int numBlocks, int blockSize,
                                                             boolean prefixCaching, int maxModelLen, int longPrefillTokenThreshold,
-                                                            int maxEncoderTokensPerStep, int encoderCacheRows) {
+                                                            int maxEncoderTokensPerStep, int encoderCacheRows, int maxPrefixWaitSteps) {
+    /**
+     * The default bound of a request's wait for in-flight prefix blocks. A request waits only while
+     * the blocks' producer is scheduled, one step per chunk of the producer's prefill, so this only
+     * bites on prefixes prefilled in more chunks than this (e.g. 64 x 512 tokens with
+     * longPrefillTokenThreshold 512); past it, the request computes the rest itself.
+     */
+    public static final int DEFAULT_MAX_PREFIX_WAIT_STEPS = 64;
+
     public SchedulerConfig {
         requireAtLeast("maxNumBatchedTokens", maxNumBatchedTokens, 1);
         requireAtLeast("maxNumSeqs", maxNumSeqs, 1);
@@ -29,6 +40,15 @@ public record SchedulerConfig(int maxNumBatchedTokens, int maxNumSeqs, int numBl
         requireAtLeast("longPrefillTokenThreshold", longPrefillTokenThreshold, 0);
         requireAtLeast("maxEncoderTokensPerStep", maxEncoderTokensPerStep, 1);
         requireAtLeast("encoderCacheRows", encoderCacheRows, 1);
+        requireAtLeast("maxPrefixWaitSteps", maxPrefixWaitSteps, 0);
+    }
+
+    /** With the default wait for in-flight prefix blocks. */
+    public SchedulerConfig(int maxNumBatchedTokens, int maxNumSeqs, int numBlocks, int blockSize,
+                           boolean prefixCaching, int maxModelLen, int longPrefillTokenThreshold,
+                           int maxEncoderTokensPerStep, int encoderCacheRows) {
+        this(maxNumBatchedTokens, maxNumSeqs, numBlocks, blockSize, prefixCaching, maxModelLen,
+                longPrefillTokenThreshold, maxEncoderTokensPerStep, encoderCacheRows, DEFAULT_MAX_PREFIX_WAIT_STEPS);
     }
 
     /**
@@ -50,14 +70,21 @@ public record SchedulerConfig(int maxNumBatchedTokens, int maxNumSeqs, int numBl
     public SchedulerConfig withLargestMediaItem(int rows) {
         requireAtLeast("largest media item rows", rows, 1);
         return new SchedulerConfig(maxNumBatchedTokens, maxNumSeqs, numBlocks, blockSize, prefixCaching, maxModelLen,
-                longPrefillTokenThreshold, Math.max(maxEncoderTokensPerStep, rows), Math.max(encoderCacheRows, rows));
+                longPrefillTokenThreshold, Math.max(maxEncoderTokensPerStep, rows), Math.max(encoderCacheRows, rows),
+                maxPrefixWaitSteps);
     }
 
     /** This config with the encoder cache holding {@code rows} embedding rows (the per-step budget unchanged). */
     public SchedulerConfig withEncoderCacheRows(int rows) {
         requireAtLeast("encoderCacheRows", rows, 1);
         return new SchedulerConfig(maxNumBatchedTokens, maxNumSeqs, numBlocks, blockSize, prefixCaching, maxModelLen,
-                longPrefillTokenThreshold, maxEncoderTokensPerStep, rows);
+                longPrefillTokenThreshold, maxEncoderTokensPerStep, rows, maxPrefixWaitSteps);
+    }
+
+    /** This config with another bound on waiting for in-flight prefix blocks (0 = never wait). */
+    public SchedulerConfig withMaxPrefixWaitSteps(int steps) {
+        return new SchedulerConfig(maxNumBatchedTokens, maxNumSeqs, numBlocks, blockSize, prefixCaching, maxModelLen,
+                longPrefillTokenThreshold, maxEncoderTokensPerStep, encoderCacheRows, steps);
     }
 
     private static void requireAtLeast(String name, int value, int min) {

@@ -15,8 +15,10 @@ package io.sparkmm.engine.scheduler;
  * @param encoderRowsScheduled embedding rows scheduled for encoding (cumulative)
  * @param encoderCacheRowsUsed rows of the encoder outputs cached now, referenced or not
  * @param encoderCacheRowsTotal encoder cache capacity in rows
+ * @param prefixWaits steps that waiting requests sat out to hit a prefix block another request was
+ *     computing in that step, summed over requests (cumulative)
  */
 public record SchedulerStats(int kvBlocksTotal, int kvBlocksUsed, long prefixQueryTokens,
                              long prefixHitTokens, long preemptions, long encoderCacheHits,
                              long encoderCacheMisses, long encoderCacheEvictions, long encoderRowsScheduled,
-                             int encoderCacheRowsUsed, int encoderCacheRowsTotal) {}
+                             int encoderCacheRowsUsed, int encoderCacheRowsTotal, long prefixWaits) {}

@@ -32,6 +32,7 @@ public final class Sequence implements TokenSequence {
     private int numComputedTokens;
     private int numCachedTokens;
     private int numPreemptions;
+    private int numPrefixWaits;
     private SequenceStatus status = SequenceStatus.WAITING;
 
     /** A request without media items; {@code extraKeys} only separate prefix-cache blocks. */
@@ -128,6 +129,11 @@ public final class Sequence implements TokenSequence {
         return numPreemptions;
     }
 
+    /** Steps this request sat out waiting for a prefix block another request was computing. */
+    public int numPrefixWaits() {
+        return numPrefixWaits;
+    }
+
     public SequenceStatus status() {
         return status;
     }
@@ -173,6 +179,10 @@ public final class Sequence implements TokenSequence {
         status = SequenceStatus.RUNNING;
         numComputedTokens = cachedTokens;
         numCachedTokens = cachedTokens;
+    }
+
+    void recordPrefixWait() {
+        numPrefixWaits++;
     }
 
     void advance(int computed) {

@@ -219,6 +219,26 @@ class GenerateCommandTest {
     }
 
     @Test
+    void noPrefixWaitTurnsTheInFlightPrefixWaitOffWithTheSameTokens() throws Exception {
+        String[] flag = {"generate", "--no-prefix-wait"};
+        assertThat(GenerateCommand.engineConfig(CliArgs.parse(flag, 1, java.util.Set.of(), java.util.Set.of("no-prefix-wait")))
+                .prefixWait()).isFalse();
+        assertThat(GenerateCommand.engineConfig(CliArgs.parse(new String[] {"generate"}, 1, java.util.Set.of(),
+                java.util.Set.of())).prefixWait()).as("default").isTrue();
+        Path lines = root.resolve("shared-prefix.jsonl");
+        Files.writeString(lines, "{\"prompt_ids\": [5,17,42,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,1]}\n"
+                + "{\"prompt_ids\": [5,17,42,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,2]}\n");
+        Run off = run("generate", "--model", model.toString(), "--prompts-file", lines.toString(), "--max-tokens", "4",
+                "--temperature", "0", "--no-prefix-wait", "--json");
+        Run on = run("generate", "--model", model.toString(), "--prompts-file", lines.toString(), "--max-tokens", "4",
+                "--temperature", "0", "--json");
+        assertThat(off.code()).as(off.err()).isZero();
+        assertThat(on.code()).as(on.err()).isZero();
+        assertThat(on.out().lines().map(l -> l.replaceAll("\"cached_tokens\":\\d+", "")).toList())
+                .isEqualTo(off.out().lines().map(l -> l.replaceAll("\"cached_tokens\":\\d+", "")).toList());
+    }
+
+    @Test
     void tinyCheckpointWritesThroughTheFamilyThatOwnsTheArchitecture() throws Exception {
         Path out = root.resolve("fake");
         Run r = run("tiny-checkpoint", "--out", out.toString(), "--arch", "fake-vision");

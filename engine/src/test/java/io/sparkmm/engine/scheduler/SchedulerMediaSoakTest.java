@@ -28,6 +28,7 @@ class SchedulerMediaSoakTest {
     private long encoderHits;
     private long evictions;
     private long cuts;
+    private long prefixWaits;
 
     /** A prompt prefix with images in it, shared by several requests. */
     private record Template(int[] tokens, List<MediaItem> media) {}
@@ -42,6 +43,7 @@ class SchedulerMediaSoakTest {
         assertThat(encoderHits).as("encoder cache hits").isPositive();
         assertThat(evictions).as("encoder cache evictions").isPositive();
         assertThat(cuts).as("chunks cut before an item").isPositive();
+        assertThat(prefixWaits).as("waits for in-flight prefix blocks").isPositive();
     }
 
     private void runScenario(Random rnd, int scenario) {
@@ -101,6 +103,7 @@ class SchedulerMediaSoakTest {
                 stats.encoderCacheEvictions());
         preemptions += stats.preemptions();
         hitTokens += stats.prefixHitTokens();
+        prefixWaits += stats.prefixWaits();
         encoderHits += stats.encoderCacheHits();
         evictions += stats.encoderCacheEvictions();
     }

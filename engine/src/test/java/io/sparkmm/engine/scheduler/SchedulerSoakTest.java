@@ -20,6 +20,7 @@ class SchedulerSoakTest {
 
     private long totalPreemptions;
     private long totalHitTokens;
+    private long totalPrefixWaits;
 
     @Test
     void randomWorkloadsCompleteWithReferenceOutputs() {
@@ -29,6 +30,7 @@ class SchedulerSoakTest {
         // The soak must actually exercise the interesting paths.
         assertThat(totalPreemptions).as("preemptions over all scenarios").isPositive();
         assertThat(totalHitTokens).as("prefix hit tokens over all scenarios").isPositive();
+        assertThat(totalPrefixWaits).as("waits for in-flight prefix blocks over all scenarios").isPositive();
     }
 
     private void runScenario(Random rnd, int scenario) {
@@ -72,12 +74,18 @@ class SchedulerSoakTest {
         assertThat(stats.kvBlocksUsed()).isZero();
         assertThat(stats.preemptions())
                 .isEqualTo(h.sequences.values().stream().mapToLong(Sequence::numPreemptions).sum());
+        assertThat(stats.prefixWaits())
+                .isEqualTo(h.sequences.values().stream().mapToLong(Sequence::numPrefixWaits).sum());
+        assertThat(h.sequences.values()).allSatisfy(q -> assertThat(q.numPrefixWaits())
+                .isLessThanOrEqualTo(config.maxPrefixWaitSteps()));
+        assertThat(h.kv().numInFlightBlocks()).as("in-flight blocks left over").isZero();
         long finished = h.sequences.values().stream().filter(q -> q.status() == SequenceStatus.FINISHED).count();
         // Diagnostics only (surefire keeps test output in a file): what the scenario exercised.
         System.out.printf("scenario %d: %s steps=%d finished=%d preemptions=%d hitTokens=%d/%d%n", scenario, config,
                 steps, finished, stats.preemptions(), stats.prefixHitTokens(), stats.prefixQueryTokens());
         totalPreemptions += stats.preemptions();
         totalHitTokens += stats.prefixHitTokens();
+        totalPrefixWaits += stats.prefixWaits();
     }
 
     private static Sequence randomSequence(Random rnd, String id, List<int[]> prefixes, long arrival) {

@@ -58,12 +58,12 @@ class GeneratorPipelineTest {
         }
     }
 
-    /** Non-default values of every kind of Param (string, int, long, double, boolean, enum, both lists). */
+    /** Non-default values of every kind of Param (string, int, long, double, boolean, both enums, both lists). */
     private static MultimodalGenerator generator() {
         return new MultimodalGenerator().setModelPath(model.toString()).setPromptCol("prompt").setImageCol("image")
                 .setKeyCol("id").setMaxTokens(5).setTemperature(0).setRepetitionPenalty(1.3).setSeed(11L)
                 .setIgnoreEos(true).setMode("FAILFAST").setStop("zzz", "qq").setStopTokenIds(1, 2).setLogprobs(2)
-                .setOutputCol("gen");
+                .setAffinity("media").setOutputCol("gen");
     }
 
     /** Rows by id without cached_tokens, which depends on what the engine ran before. */
