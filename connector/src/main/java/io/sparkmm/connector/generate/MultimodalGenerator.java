@@ -27,7 +27,8 @@ import static io.sparkmm.connector.generate.GeneratorOptions.*;
  * {@code {text, finish_reason, prompt_tokens, completion_tokens, cached_tokens, error}} (plus
  * {@code logprobs} when the logprobs option is above 0) with exactly one output row per input
  * row, in input order. Each task feeds the executor's shared engine through an ordered look-ahead
- * window of {@code lookAhead} rows.
+ * window of {@code lookAhead} rows. With {@code balance=tokens} the rows are first priced and
+ * shuffled into partitions of near-equal token cost ({@link TokenBalance}), and come out in those.
  *
  * <p>A Spark ML {@link Transformer}: one typed Param per {@link GeneratorOptions} option (name,
  * doc and default from the option, so the Params, the typed setters, {@link #set(String, String)}
@@ -96,6 +97,7 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
     public StructType transformSchema(StructType schema) {
         GeneratorSettings s = settings();
         new InputColumns(s, schema);
+        tokenBalance().check(s, schema);
         return schema.add(s.outputCol(), GenerationSchema.result(s.withLogprobs()), false);
     }
 
@@ -110,7 +112,11 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
         // sources ship it: executors read media paths with it, not with a bare new Configuration()
         var session = (org.apache.spark.sql.classic.SparkSession) df.sparkSession();
         var hadoopConf = SerializableConfiguration.broadcast(session.sparkContext(), session.sessionState().newHadoopConf());
-        return df.mapPartitions(new PartitionGenerator(settings(), df.schema(), metrics, hadoopConf), Encoders.row(out));
+        GeneratorSettings s = settings();
+        TokenBalance balance = tokenBalance();
+        Dataset<Row> rows = balance.on() ? balance.apply(df, s) : df;
+        return rows.mapPartitions(new PartitionGenerator(s, rows.schema(), metrics, hadoopConf, balance.on()),
+                Encoders.row(out));
     }
 
     @Override
@@ -137,6 +143,11 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
             }
         }
         return GeneratorSettings.from(values);
+    }
+
+    /** The balance options (token-aware partitions), validated. */
+    private TokenBalance tokenBalance() {
+        return new TokenBalance(get(BALANCE), get(BALANCE_PARTITIONS), get(WIDTH_COL), get(HEIGHT_COL));
     }
 
     /** Sets any option by name from its string form (the same names as mm_generate's options map). */
@@ -256,4 +267,12 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
     public String getDevice() { return get(DEVICE); }
     public MultimodalGenerator setRowTimeoutSeconds(long v) { return put(ROW_TIMEOUT_SECONDS, v); }
     public long getRowTimeoutSeconds() { return get(ROW_TIMEOUT_SECONDS); }
+    public MultimodalGenerator setBalance(String v) { return v == null ? put(BALANCE, null) : set(BALANCE.name(), v); }
+    public String getBalance() { return get(BALANCE); }
+    public MultimodalGenerator setBalancePartitions(int v) { return put(BALANCE_PARTITIONS, v); }
+    public int getBalancePartitions() { return get(BALANCE_PARTITIONS); }
+    public MultimodalGenerator setWidthCol(String v) { return put(WIDTH_COL, v); }
+    public String getWidthCol() { return get(WIDTH_COL); }
+    public MultimodalGenerator setHeightCol(String v) { return put(HEIGHT_COL, v); }
+    public String getHeightCol() { return get(HEIGHT_COL); }
 }
