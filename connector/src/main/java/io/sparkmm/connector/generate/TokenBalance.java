@@ -12,6 +12,7 @@ import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.IntegerType;
+import org.apache.spark.sql.types.MapType;
 import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
 
@@ -131,13 +132,27 @@ final class TokenBalance implements Serializable {
         int height = s.imageCol() == null ? -1 : in.fieldIndex(heightCol);
         StructType priced = in.add(COST_COL, DataTypes.LongType, false).add(ERROR_COL, DataTypes.StringType, true);
         Dataset<Row> costed = df.mapPartitions(new RowCosts(s, in, width, height), Encoders.row(priced));
-        Column[] all = Arrays.stream(in.fieldNames()).map(c -> col("`" + c.replace("`", "``") + "`")).toArray(Column[]::new);
+        // Spark hashes no map (nor variant) values: such columns stay out of the tie-break, which then only
+        // fails to order rows equal in cost and in every other column's hash
+        Column[] all = Arrays.stream(in.fields()).filter(f -> hashable(f.dataType()))
+                .map(f -> col("`" + f.name().replace("`", "``") + "`")).toArray(Column[]::new);
         Dataset<Row> sorted = all.length == 0 ? costed.sortWithinPartitions(col(COST_COL).desc())
                 : costed.sortWithinPartitions(col(COST_COL).desc(), xxhash64(all));
         int n = partitions > 0 ? partitions : df.sparkSession().sparkContext().defaultParallelism();
         JavaRDD<Row> balanced = sorted.javaRDD().mapPartitionsToPair(new Place(n, in.length()))
                 .partitionBy(new BinPartitioner(n)).values();
         return df.sparkSession().createDataFrame(balanced, priced);
+    }
+
+    private static boolean hashable(DataType t) {
+        if (t instanceof MapType || t.typeName().equals("variant")) {
+            return false;
+        } else if (t instanceof ArrayType a) {
+            return hashable(a.elementType());
+        } else if (t instanceof StructType st) {
+            return Arrays.stream(st.fields()).allMatch(f -> hashable(f.dataType()));
+        }
+        return true;
     }
 
     /** Places a sorted input partition's rows into bins (see the class comment). */

@@ -44,9 +44,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * watchdog's limit (no deadlock; on a timeout every thread's stack is printed), give exactly one
  * output row per input row, errors on the bad rows only, and keep heap and direct memory bounded:
  * over a warmed-up engine the live heap after a full GC may grow by less than 64 MiB and the direct
- * buffers by less than 16 MiB, and the sampled heap (garbage included) stays under 1.5 GiB. The
- * peaks are printed (measured here: about 45 s for the 20,000 rows on 2 cores, 130 preemptions,
- * live heap 64 -> 65 MiB, sampled heap peak under 700 MiB, direct = the 256 KiB KV pool).
+ * buffers by less than 16 MiB, and the sampled heap (garbage included) stays under 90% of -Xmx. The
+ * peaks are printed (measured on 2 shared cores: 39-53 s for the 20,000 rows, 100-135 preemptions,
+ * live heap +1 to +3 MiB, sampled heap peak 0.7-1.1 GiB with garbage, direct 450-520 KiB with the
+ * 256 KiB KV pool, +8 to +12 KiB at the peak).
  */
 class SoakTest {
 
@@ -58,8 +59,12 @@ class SoakTest {
     private static final long HEAP_GROWTH_LIMIT = 64L << 20;
     /** The KV pool is allocated before the baseline; nothing else in a local run needs direct buffers. */
     private static final long DIRECT_GROWTH_LIMIT = 16L << 20;
-    /** Half the test JVM's -Xmx3g: garbage included, 16 tasks' windows of 64 small rows are far below it. */
-    private static final long HEAP_PEAK_LIMIT = 1536L << 20;
+    /**
+     * Sampled heap use counts garbage, which G1 lets fill its young generation (up to 60% of the heap)
+     * before collecting, so a tight bound would measure the collector: this one says the run never
+     * nears an OutOfMemoryError; the live-heap growth above is what catches a leak.
+     */
+    private static final long HEAP_PEAK_LIMIT = (long) (Runtime.getRuntime().maxMemory() * 0.9);
     /** About 7x the run's time on a 2-core machine. */
     private static final long WATCHDOG_SECONDS = 300;
 
@@ -112,7 +117,7 @@ class SoakTest {
                 .findFirst().orElseThrow();
         EngineMetrics before = engine.engine().metrics();
         long heapBase = liveHeap();
-        long directBase = direct();
+        long directBase = settledDirect();
 
         MultimodalGenerator generator = generator();
         Dataset<Row> out = generator.transform(rows(ROWS)).select(col("id"), col("generation.text"), col("generation.error"));
@@ -124,7 +129,7 @@ class SoakTest {
         sampler.interrupt();
         sampler.join();
         long heapAfter = liveHeap();
-        long directAfter = direct();
+        long directAfter = settledDirect();
         EngineMetrics after = engine.engine().metrics();
         GeneratorMetrics m = generator.lastMetrics();
 
@@ -187,11 +192,33 @@ class SoakTest {
 
     /** Heap in use after a full collection: what the run keeps, not what it has yet to collect. */
     private static long liveHeap() throws InterruptedException {
+        settle();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /**
+     * Collects until the direct buffers stop shrinking: unreachable buffers (the KV pools of engines
+     * that earlier classes of this JVM closed) are freed by their cleaner some time after a GC, and
+     * a baseline taken before that would hide any growth of this run behind their release.
+     */
+    private static long settledDirect() throws InterruptedException {
+        long last = -1;
+        for (int i = 0; i < 50; i++) {
+            settle();
+            long now = direct();
+            if (now == last) {
+                return now;
+            }
+            last = now;
+        }
+        return last;
+    }
+
+    private static void settle() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(50);
         }
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     private static long direct() {

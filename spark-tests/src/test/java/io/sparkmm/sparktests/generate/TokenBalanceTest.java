@@ -11,7 +11,10 @@ import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.processors.media.MediaSource;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,6 +35,7 @@ import java.util.Set;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map;
 import static org.apache.spark.sql.functions.spark_partition_id;
 import static org.apache.spark.sql.functions.when;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -79,7 +83,9 @@ class TokenBalanceTest {
         spark = SparkTestSupport.session("local[2]", "TokenBalanceTest").getOrCreate();
         input = spark.read().format("multimodal").option("probe", "true").option("minPartitions", String.valueOf(PARTITIONS))
                 .load(media.toString()).select("path", "width", "height")
-                .withColumn("prompt", when(col("path").contains("/long-"), lit(LONG)).otherwise(lit(SHORT)));
+                .withColumn("prompt", when(col("path").contains("/long-"), lit(LONG)).otherwise(lit(SHORT)))
+                // a map column, which Spark cannot hash: the balancer's tie-break must leave it out
+                .withColumn("meta", map(lit("source"), col("path")));
     }
 
     @AfterAll
@@ -98,7 +104,7 @@ class TokenBalanceTest {
     void balancesByTokensAndRefusesRowsOverTheContext() {
         Dataset<Row> bytePacked = generator().transform(input);
         Dataset<Row> balanced = generator().setBalance("tokens").setBalancePartitions(PARTITIONS).transform(input);
-        assertThat(balanced.columns()).containsExactly("path", "width", "height", "prompt", "generation");
+        assertThat(balanced.columns()).containsExactly("path", "width", "height", "prompt", "meta", "generation");
 
         long[] byBytes = partitionCosts(bytePacked);
         long[] byTokens = partitionCosts(balanced);
@@ -128,6 +134,37 @@ class TokenBalanceTest {
         }
         assertThat(paths).as("one output row per input row").hasSize(60);
         assertThat(refused).isEqualTo(overContextByTheEngine());
+    }
+
+    /**
+     * Arrays of images with array&lt;int&gt; sizes: two large images (2 x 256 tokens) cannot fit the
+     * 300-token context and are refused by the pricer (its message, not the engine's), two small
+     * ones run.
+     */
+    @Test
+    void pricesArraysOfImages() {
+        String small0 = media.resolve("small-0.png").toString();
+        String small1 = media.resolve("small-1.png").toString();
+        String large0 = media.resolve("large-0.png").toString();
+        String large1 = media.resolve("large-1.png").toString();
+        StructType schema = new StructType().add("id", DataTypes.StringType).add("prompt", DataTypes.StringType)
+                .add("images", DataTypes.createArrayType(DataTypes.StringType))
+                .add("widths", DataTypes.createArrayType(DataTypes.IntegerType))
+                .add("heights", DataTypes.createArrayType(DataTypes.IntegerType));
+        Dataset<Row> df = spark.createDataFrame(List.of(
+                RowFactory.create("two-small", SHORT, List.of(small0, small1), List.of(56, 56), List.of(56, 56)),
+                RowFactory.create("two-large", SHORT, List.of(large0, large1), List.of(448, 448), List.of(448, 448))),
+                schema);
+        Map<String, Row> out = new HashMap<>();
+        for (Row r : generator().setImageCol("images").setKeyCol("id").setWidthCol("widths").setHeightCol("heights")
+                .setBalance("tokens").setBalancePartitions(2).transform(df)
+                .select("id", "generation.text", "generation.error").collectAsList()) {
+            out.put(r.getString(0), r);
+        }
+        assertThat(out).containsOnlyKeys("two-small", "two-large");
+        assertThat(out.get("two-small").getString(2)).isNull();
+        assertThat(out.get("two-small").getString(1)).isNotNull();
+        assertThat(out.get("two-large").getString(2)).startsWith("row two-large: needs ").contains("not sent to the engine");
     }
 
     /** Sum over each output partition of the engine's prompt_tokens + maxTokens of its rows that ran. */
