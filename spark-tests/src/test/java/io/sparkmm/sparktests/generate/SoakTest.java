@@ -45,7 +45,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * output row per input row, errors on the bad rows only, and keep heap and direct memory bounded:
  * over a warmed-up engine the live heap after a full GC may grow by less than 64 MiB and the direct
  * buffers by less than 16 MiB, and the sampled heap (garbage included) stays under 90% of -Xmx. The
- * peaks are printed (measured on 2 shared cores: 39-53 s for the 20,000 rows, 100-135 preemptions,
+ * peaks are printed (measured on 2 shared cores: 32-53 s for the 20,000 rows, 100-135 preemptions,
  * live heap +1 to +3 MiB, sampled heap peak 0.7-1.1 GiB with garbage, direct 450-520 KiB with the
  * 256 KiB KV pool, +8 to +12 KiB at the peak).
  */
