@@ -179,6 +179,23 @@ public final class GeneratorOptions {
                     + "whose engine stops fails at once either way); a row over the limit is cancelled and gets an "
                     + "error naming it and the limit (FAILFAST: the task fails)", Long::valueOf);
 
+    // token-aware partitions (TokenBalance); DataFrame API only: mm_generate evaluates a row at a time
+    public static final Option<String> BALANCE = option("balance", "none",
+            "DataFrame API only. none: rows run in the input's partitions, in input order. tokens: each row is "
+                    + "priced before any decoding (prompt tokens with its images' placeholder tokens from widthCol/"
+                    + "heightCol, plus maxTokens) and the rows are shuffled into balancePartitions partitions of "
+                    + "near-equal cost (order within the output is then not the input's); a row whose cost exceeds "
+                    + "the model's context gets its error at once, without reaching the engine",
+            TokenBalance::parseMode);
+    public static final Option<Integer> BALANCE_PARTITIONS = option("balancePartitions", 0,
+            "with balance=tokens: partitions to balance into (0 = the SparkContext's default parallelism, one per "
+                    + "task slot)", Integer::valueOf);
+    public static final Option<String> WIDTH_COL = str("widthCol", "width",
+            "with balance=tokens: int (or array<int>, one per image) column of image widths, as the multimodal "
+                    + "source gives with probe=true; a null size counts its image as one token");
+    public static final Option<String> HEIGHT_COL = str("heightCol", "height",
+            "with balance=tokens: int (or array<int>) column of image heights, like widthCol");
+
     private GeneratorOptions() {
     }
 

@@ -28,8 +28,9 @@ import static io.sparkmm.connector.generate.GeneratorOptions.*;
  * {@code {text, finish_reason, prompt_tokens, completion_tokens, cached_tokens, error}} (plus
  * {@code logprobs} when the logprobs option is above 0) with exactly one output row per input
  * row, in input order (with {@code affinity} media or prefix: in the affinity order, see
- * {@link AffinityOrder}). Each task feeds the executor's shared engine through an ordered look-ahead
- * window of {@code lookAhead} rows.
+ * {@link AffinityOrder}; with {@code balance=tokens} the rows are first priced and shuffled into
+ * partitions of near-equal token cost, {@link TokenBalance}, and come out in those). Each task feeds
+ * the executor's shared engine through an ordered look-ahead window of {@code lookAhead} rows.
  *
  * <p>A Spark ML {@link Transformer}: one typed Param per {@link GeneratorOptions} option (name,
  * doc and default from the option, so the Params, the typed setters, {@link #set(String, String)}
@@ -98,6 +99,7 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
     public StructType transformSchema(StructType schema) {
         GeneratorSettings s = settings();
         new InputColumns(s, schema);
+        tokenBalance().check(s, schema);
         return schema.add(s.outputCol(), GenerationSchema.result(s.withLogprobs()), false);
     }
 
@@ -113,8 +115,15 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
         var session = (org.apache.spark.sql.classic.SparkSession) df.sparkSession();
         var hadoopConf = SerializableConfiguration.broadcast(session.sparkContext(), session.sessionState().newHadoopConf());
         GeneratorSettings s = settings();
-        Dataset<Row> placed = AffinityOrder.apply(df, s);
-        return placed.mapPartitions(new PartitionGenerator(s, placed.schema(), metrics, hadoopConf), Encoders.row(out));
+        TokenBalance balance = tokenBalance();
+        if (balance.on() && s.affinity() != GeneratorOptions.Affinity.NONE) {
+            // both decide which task a row goes to; one placement has to win, and the user should say which
+            throw new IllegalArgumentException("sparkmm: balance=tokens and affinity="
+                    + s.affinity().name().toLowerCase(java.util.Locale.ROOT) + " both place rows in partitions; set one of them");
+        }
+        Dataset<Row> placed = balance.on() ? balance.apply(df, s) : AffinityOrder.apply(df, s);
+        return placed.mapPartitions(new PartitionGenerator(s, placed.schema(), metrics, hadoopConf, balance.on()),
+                Encoders.row(out));
     }
 
     @Override
@@ -141,6 +150,11 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
             }
         }
         return GeneratorSettings.from(values);
+    }
+
+    /** The balance options (token-aware partitions), validated. */
+    private TokenBalance tokenBalance() {
+        return new TokenBalance(get(BALANCE), get(BALANCE_PARTITIONS), get(WIDTH_COL), get(HEIGHT_COL));
     }
 
     /** Sets any option by name from its string form (the same names as mm_generate's options map). */
@@ -266,4 +280,12 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
     public String getDevice() { return get(DEVICE); }
     public MultimodalGenerator setRowTimeoutSeconds(long v) { return put(ROW_TIMEOUT_SECONDS, v); }
     public long getRowTimeoutSeconds() { return get(ROW_TIMEOUT_SECONDS); }
+    public MultimodalGenerator setBalance(String v) { return v == null ? put(BALANCE, null) : set(BALANCE.name(), v); }
+    public String getBalance() { return get(BALANCE); }
+    public MultimodalGenerator setBalancePartitions(int v) { return put(BALANCE_PARTITIONS, v); }
+    public int getBalancePartitions() { return get(BALANCE_PARTITIONS); }
+    public MultimodalGenerator setWidthCol(String v) { return put(WIDTH_COL, v); }
+    public String getWidthCol() { return get(WIDTH_COL); }
+    public MultimodalGenerator setHeightCol(String v) { return put(HEIGHT_COL, v); }
+    public String getHeightCol() { return get(HEIGHT_COL); }
 }

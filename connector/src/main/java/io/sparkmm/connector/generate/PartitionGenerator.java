@@ -22,13 +22,16 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private final GeneratorMetrics metrics;
     /** The session's Hadoop configuration, broadcast by the driver: media paths are read with the job's settings. */
     private final Broadcast<SerializableConfiguration> hadoopConf;
+    /** Rows carry TokenBalance's two added columns: a row priced with an error skips the engine, and they are dropped. */
+    private final boolean priced;
 
     PartitionGenerator(GeneratorSettings settings, StructType inputSchema, GeneratorMetrics metrics,
-                       Broadcast<SerializableConfiguration> hadoopConf) {
+                       Broadcast<SerializableConfiguration> hadoopConf, boolean priced) {
         this.settings = settings;
         this.columns = new InputColumns(settings, inputSchema);
         this.metrics = metrics;
         this.hadoopConf = hadoopConf;
+        this.priced = priced;
     }
 
     @Override
@@ -38,16 +41,21 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                 new OrderedWindow.RowHandler<>() {
                     @Override
                     public RowInput input(Row row, long index) {
+                        String refused = priced ? TokenBalance.error(row) : null;
+                        if (refused != null) {
+                            throw new IllegalArgumentException(refused);   // the row's error; the engine never sees it
+                        }
                         return columns.read(row, index, partition);
                     }
 
                     @Override
                     public Row output(Row row, Object[] result) {
-                        Object[] values = new Object[row.length() + 1];
-                        for (int i = 0; i < row.length(); i++) {
+                        int n = row.length() - (priced ? TokenBalance.ADDED_COLUMNS : 0);
+                        Object[] values = new Object[n + 1];
+                        for (int i = 0; i < n; i++) {
                             values[i] = row.get(i);
                         }
-                        values[row.length()] = RowFactory.create(result);
+                        values[n] = RowFactory.create(result);
                         return RowFactory.create(values);
                     }
                 });

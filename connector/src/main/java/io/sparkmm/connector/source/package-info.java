@@ -40,5 +40,7 @@
  * the session's {@code spark.sql.files.*} settings. An existing empty directory gives an empty
  * DataFrame; a path or glob that names nothing fails on {@code load()} with Spark's
  * {@code PATH_NOT_FOUND}. All options: {@link io.sparkmm.connector.source.MultimodalReadOptions}.
+ * Partitions of equal generation work (tokens, not bytes) come from the generator's
+ * {@code balance=tokens}, which prices rows from this source's probe columns.
  */
 package io.sparkmm.connector.source;

@@ -9,6 +9,7 @@ import io.sparkmm.processors.prompt.PromptReplacement;
 
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -57,6 +58,17 @@ public interface FamilyProcessor {
 
     /** What one item's placeholder becomes: tokens and is-embed mask (its size may depend on the item). */
     ItemReplacement replacement(ProcessedItem item);
+
+    /**
+     * How many tokens the placeholder of one image of {@code width} x {@code height} pixels becomes
+     * (the length of its {@link #replacement}), from the size alone, without decoding: what lets a
+     * caller price a row before reading its pixels (the connector's token-aware partitions). Empty
+     * when the family cannot tell from the size; {@code kwargs} are the request's settings, already
+     * checked against {@link #processorKwargs()}.
+     */
+    default OptionalInt imageTokens(int width, int height, ProcessorKwargs kwargs) {
+        return OptionalInt.empty();
+    }
 
     /** The entry of a chat message's content list that stands for one item (HF's form, e.g. {"type": "image"}). */
     default Map<String, Object> chatContentEntry(String modality) {

@@ -73,7 +73,9 @@ public final class MultimodalProcessor {
             }
             items.put(e.getKey(), processed);
         }
-        int[] ids = tokens(input, items);
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        items.forEach((modality, list) -> counts.put(modality, list.size()));
+        int[] ids = tokens(input, counts);
         if (items.isEmpty()) {
             return new EngineRequest(requestId, ids, sampling, null, List.of());
         }
@@ -122,7 +124,44 @@ public final class MultimodalProcessor {
         return cache.get(hash, () -> family.process(hash, modality, MediaSource.ofBytes(src.name(), bytes), limits, kwargs));
     }
 
-    private int[] tokens(PromptInput input, Map<String, List<ProcessedItem>> items) {
+    /**
+     * The prompt length {@link #build} would give {@code input} (text or chat, images only) when its
+     * images have these sizes ({width, height} each), without reading or decoding them: the
+     * rendered prompt's tokens, with each image placeholder counted as the family's
+     * {@link FamilyProcessor#imageTokens} for its size. Lets a caller price a row before its pixels
+     * are read (token-aware partitions, rows that cannot fit the context). A null size (not known)
+     * counts its placeholder as one token, so the result is then a lower bound.
+     *
+     * @throws IllegalArgumentException when the model takes no images, a setting is not the
+     *     processor's, or the size is one the processor refuses
+     * @throws UnsupportedOperationException when the model's family cannot count an image's tokens from its size
+     */
+    public int promptTokens(PromptInput input, List<int[]> imageSizes) {
+        input.processorKwargs().requireOnly(family.processorKwargs(), "the processor of " + modelId);
+        if (!input.images().isEmpty() || !input.audio().isEmpty() || !input.video().isEmpty()) {
+            throw new IllegalArgumentException("give the images as sizes, not as media sources");
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        int expansion = 0;
+        if (!imageSizes.isEmpty()) {
+            if (!family.modalities().contains("image")) {
+                throw new IllegalArgumentException("the model in " + modelId + " takes no images");
+            }
+            counts.put("image", imageSizes.size());
+            for (int[] size : imageSizes) {
+                if (size == null) {
+                    continue;
+                }
+                int n = family.imageTokens(size[0], size[1], input.processorKwargs()).orElseThrow(() ->
+                        new UnsupportedOperationException("the processor of " + modelId
+                                + " cannot tell an image's tokens from its size"));
+                expansion += n - 1;   // the placeholder's one token becomes n
+            }
+        }
+        return tokens(input, counts).length + expansion;
+    }
+
+    private int[] tokens(PromptInput input, Map<String, Integer> items) {
         if (input.tokenIds() != null) {
             return input.tokenIds();
         }
@@ -141,7 +180,7 @@ public final class MultimodalProcessor {
             // HF's multimodal message form: media entries first, then the text
             List<Map<String, Object>> content = new ArrayList<>();
             for (String modality : MODALITY_ORDER) {
-                for (int i = 0; i < items.getOrDefault(modality, List.of()).size(); i++) {
+                for (int i = 0; i < items.getOrDefault(modality, 0); i++) {
                     content.add(family.chatContentEntry(modality));
                 }
             }

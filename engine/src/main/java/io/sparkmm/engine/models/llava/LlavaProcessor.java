@@ -3,6 +3,7 @@ package io.sparkmm.engine.models.llava;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkmm.engine.models.FamilyProcessor;
 import io.sparkmm.processors.ConfigReader;
+import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ItemTensor;
 import io.sparkmm.processors.cache.ProcessedItem;
 import io.sparkmm.processors.image.ClipImageProcessor;
@@ -17,6 +18,7 @@ import io.sparkmm.processors.prompt.PromptReplacement;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * LlavaProcessor's behaviour: CLIP resize, crop, rescale and normalize of each image into
@@ -100,6 +102,12 @@ final class LlavaProcessor implements FamilyProcessor {
     public ItemReplacement replacement(ProcessedItem item) {
         requireImage(item.modality());
         return ItemReplacement.repeat(placeholder.featureTokenId(), tokensPerImage);
+    }
+
+    /** Every image becomes the same count whatever its size: CLIP resizes and crops it to the tower's square. */
+    @Override
+    public OptionalInt imageTokens(int width, int height, ProcessorKwargs kwargs) {
+        return OptionalInt.of(tokensPerImage);
     }
 
     private static void requireImage(String modality) {

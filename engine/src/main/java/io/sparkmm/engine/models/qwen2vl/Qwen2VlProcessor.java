@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -226,6 +227,17 @@ final class Qwen2VlProcessor implements FamilyProcessor {
         requireModality(item.modality());
         int[] g = item.tensor(GRID_THW).ints();
         return ItemReplacement.repeat(placeholder(item.modality()).featureTokenId(), config.tokensFor(g[0], g[1], g[2]));
+    }
+
+    /**
+     * smart_resize of the size under the request's pixel budget, then (h / patch) * (w / patch) / merge^2
+     * pad tokens: the count {@link #replacement} gives once the image is processed.
+     */
+    @Override
+    public OptionalInt imageTokens(int width, int height, ProcessorKwargs kwargs) {
+        kwargs.requireOnly(KWARGS, "Qwen2-VL's processor");
+        int[] g = withBudget(images, kwargs).gridThw(width, height);
+        return OptionalInt.of(config.tokensFor(g[0], g[1], g[2]));
     }
 
     /**
