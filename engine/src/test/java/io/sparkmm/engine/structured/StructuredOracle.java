@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * Jackson for JSON, java.util.regex for regexes, plain membership for choices. None of them
  * shares code with the automaton library the constraints are compiled with.
  */
-final class StructuredOracle {
+public final class StructuredOracle {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
@@ -23,7 +23,7 @@ final class StructuredOracle {
     }
 
     /** Null when {@code text} satisfies {@code c}, else why not. */
-    static String violation(StructuredOutputs c, String text) {
+    public static String violation(StructuredOutputs c, String text) {
         switch (c.kind()) {
             case CHOICE:
                 return c.choices().contains(text) ? null : "not one of the choices";
