@@ -1,5 +1,8 @@
 package io.sparkmm.engine;
 
+import io.sparkmm.engine.structured.StructuredOutputIndexes;
+import io.sparkmm.engine.structured.TokenBytes;
+
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.GenerationConfig;
 import io.sparkmm.engine.checkpoint.ModelConfig;
@@ -28,6 +31,8 @@ public final class LoadedModel implements AutoCloseable {
     private final HfTokenizer tokenizer;
     private final Set<Integer> eosTokenIds;
     private final Backend ownedBackend;
+    private final StructuredOutputIndexes structuredOutputs = new StructuredOutputIndexes(
+            () -> TokenBytes.of(tokenizer(), checkpoint().directory()), 64);
 
     private LoadedModel(Checkpoint checkpoint, FamilyModel model, HfTokenizer tokenizer, Set<Integer> eosTokenIds,
                         Backend ownedBackend) {
@@ -118,6 +123,14 @@ public final class LoadedModel implements AutoCloseable {
 
     public boolean hasTokenizer() {
         return tokenizer != null;
+    }
+
+    /**
+     * The compiled structured-output constraints over this model's vocabulary, shared by every
+     * engine over these weights; the vocabulary's bytes are read on first use.
+     */
+    public StructuredOutputIndexes structuredOutputs() {
+        return structuredOutputs;
     }
 
     public Set<Integer> eosTokenIds() {

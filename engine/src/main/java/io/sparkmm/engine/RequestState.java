@@ -9,6 +9,7 @@ import io.sparkmm.engine.sampling.TokenLogprob;
 import io.sparkmm.engine.scheduler.MediaItem;
 import io.sparkmm.engine.scheduler.Sequence;
 import io.sparkmm.engine.scheduler.SequenceStatus;
+import io.sparkmm.engine.structured.ConstraintCursor;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -36,6 +37,8 @@ final class RequestState {
     private final int[] eosIds;
     private final List<List<TokenLogprob>> logprobs = new ArrayList<>();
     private final StopStrings stopStrings;
+    /** The request's structured-output position, null for free text. */
+    private final ConstraintCursor constraint;
     private Sequence seq;
     private RequestPositions positions = RequestPositions.LINEAR;
     private FinishReason finishReason;
@@ -56,6 +59,10 @@ final class RequestState {
         }
         this.eosIds = model.eosTokenIds().stream().mapToInt(Integer::intValue).toArray();
         this.stopStrings = p.stop().isEmpty() ? null : new StopStrings(model.tokenizer(), request.promptTokenIds(), p.stop());
+        // compiled here, in the submitting thread: a bad constraint fails the submit, and a new one's
+        // index is built off the engine loop
+        this.constraint = p.structuredOutputs() == null ? null
+                : new ConstraintCursor(model.structuredOutputs().index(p.structuredOutputs()));
     }
 
     String id() {
@@ -163,12 +170,31 @@ final class RequestState {
         int step = seq.numOutputTokens();
         TokenHistory history = p.hasPenalties() || p.minTokens() > 0
                 ? TokenHistory.of(request.promptTokenIds(), seq.outputTokenIds()) : TokenHistory.EMPTY;
-        int token = Sampler.sample(logits, p, seed, step, history, eosIds);
+        float[] allowed = logits;
+        if (constraint != null) {
+            allowed = logits.clone();
+            if (constraint.mask(allowed, eosIds) == 0) {
+                fail("structured output: no token of the vocabulary continues the output after " + step
+                        + " tokens (the constraint needs bytes no token has)");
+                return eosIds.length > 0 ? eosIds[0] : 0;
+            }
+        }
+        int token = Sampler.sample(allowed, p, seed, step, history, eosIds);
         if (p.logprobs() > 0) {
             logprobs.add(Sampler.topLogprobs(logits, p.logprobs()));
         }
         int generated = step + 1;
         boolean minReached = generated >= p.minTokens();
+        if (constraint != null && constraint.canEnd() && isEos(token)) {
+            // the output is complete: end here even with ignore_eos, which would leave nothing valid to add
+            finishReason = FinishReason.STOP;
+            return token;
+        }
+        if (constraint != null && !constraint.advance(token)) {
+            fail("structured output: min_tokens " + p.minTokens() + " kept the output from ending where the constraint"
+                    + " ends it, after " + step + " tokens");
+            return token;
+        }
         if (minReached && stopIds.contains(token)) {
             finishReason = FinishReason.STOP;
         } else if (stopStrings != null && stopStrings.accept(token, minReached)) {
@@ -177,6 +203,15 @@ final class RequestState {
             finishReason = FinishReason.LENGTH;
         }
         return token;
+    }
+
+    private boolean isEos(int token) {
+        for (int id : eosIds) {
+            if (id == token) {
+                return true;
+            }
+        }
+        return false;
     }
 
     boolean isFinished() {

@@ -50,7 +50,7 @@ public record SamplingOptions(int maxTokens, double temperature, double topP, in
                                          boolean ignoreEos, int logprobs) {
         try {
             return new SamplingParams(temperature, topP, topK, minP, repetitionPenalty, presencePenalty,
-                    frequencyPenalty, rowSeed, maxTokens, minTokens, stopTokenIds, stop, ignoreEos, logprobs);
+                    frequencyPenalty, rowSeed, maxTokens, minTokens, stopTokenIds, stop, ignoreEos, logprobs, null);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("sparkmm: bad sampling option: " + e.getMessage(), e);
         }

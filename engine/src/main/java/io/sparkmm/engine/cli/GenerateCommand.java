@@ -15,6 +15,7 @@ import io.sparkmm.engine.multimodal.ProcessorKwargsJson;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.sampling.SamplingParams;
+import io.sparkmm.engine.structured.StructuredOutputs;
 import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ProcessorCache;
 import io.sparkmm.processors.media.MediaSource;
@@ -44,13 +45,18 @@ final class GenerateCommand {
                      [--image PATH]... [--audio PATH]... [--video PATH]... [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--seed S]
                      [--logprobs K] [--max-batched-tokens N] [--max-seqs N] [--kv-blocks N | --kv-cache-bytes B]
                      [--block-size N] [--kv-cache-dtype f32|bf16|f16] [--encoder-cache-rows N] [--no-prefix-cache] [--no-prefix-wait]
-                     [--naive] [--device auto|cpu|cpu-reference] [--mm-processor-kwargs JSON] [--json]
+                     [--naive] [--device auto|cpu|cpu-reference] [--mm-processor-kwargs JSON]
+                     [--structured-outputs JSON | --response-format JSON] [--json]
               Sampling defaults come from the model's generation_config.json, else temperature 1,
               top-p 1, top-k off; --temperature 0 is greedy. max-tokens defaults to 16.
               A prompts file has one JSON object per line: {"prompt": TEXT} or {"prompt_ids": [..]}, with
               optional "chat", "system", "images", "audio", "video" (a path or a list of paths) and sampling fields (temperature, top_p, top_k, min_p, seed,
               max_tokens, min_tokens, stop, stop_token_ids, ignore_eos, logprobs, repetition_penalty,
-              presence_penalty, frequency_penalty).
+              presence_penalty, frequency_penalty, structured_outputs, response_format).
+              --structured-outputs '{"json": SCHEMA}' | '{"regex": "..."}' | '{"choice": ["a", "b"]}' |
+              '{"json_object": true}' (vLLM's structured_outputs) or --response-format '{"type": "json_schema",
+              "json_schema": {"name": "x", "schema": SCHEMA}}' | '{"type": "json_object"}' (OpenAI's) constrain
+              every request's output; a line's own "structured_outputs" or "response_format" replaces it.
               --mm-processor-kwargs '{"min_pixels": 3136, "max_pixels": 200704}' sets the model's media
               processor (vLLM's mm_processor_kwargs; a flat object of numbers, strings, booleans) for every
               request; a prompts-file line's own "mm_processor_kwargs" is merged over it (the line's keys
@@ -62,7 +68,7 @@ final class GenerateCommand {
             "image", "audio", "video",
             "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "logprobs", "device",
             "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size", "kv-cache-dtype", "encoder-cache-rows",
-            "mm-processor-kwargs");
+            "mm-processor-kwargs", "structured-outputs", "response-format");
     private static final Set<String> FLAGS = Set.of("chat", "json", "no-prefix-cache", "no-prefix-wait", "naive");
 
     private GenerateCommand() {
@@ -214,6 +220,9 @@ final class GenerateCommand {
             }
             int[] prompt = null;
             try {
+                if (line.sampling().structuredOutputs() != null) {
+                    throw new IllegalArgumentException("structured output runs in the paged engine; drop --naive");
+                }
                 EngineRequest req = request(processor, line);
                 prompt = req.promptTokenIds();
                 GenerationResult r = gen.generate(prompt, req.media(), line.sampling());
@@ -260,6 +269,23 @@ final class GenerateCommand {
         return c;
     }
 
+    /** The run's constraint from --structured-outputs or --response-format (not both); a bad one is a usage error. */
+    static StructuredOutputs structuredOutputs(CliArgs a) {
+        String vllm = a.get("structured-outputs");
+        String openAi = a.get("response-format");
+        if (vllm != null && openAi != null) {
+            throw new CliArgs.UsageException("give --structured-outputs or --response-format, not both");
+        }
+        try {
+            if (vllm != null) {
+                return StructuredOutputs.parseVllm(vllm);
+            }
+            return openAi == null ? null : StructuredOutputs.fromOpenAi(new com.fasterxml.jackson.databind.ObjectMapper().readTree(openAi));
+        } catch (IllegalArgumentException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new CliArgs.UsageException((vllm != null ? "--structured-outputs: " : "--response-format: ") + e.getMessage());
+        }
+    }
+
     static SamplingParams samplingParams(CliArgs a, GenerationConfig gen) {
         Double t = a.number("temperature");
         Double p = a.number("top-p");
@@ -275,6 +301,7 @@ final class GenerateCommand {
                 .seed(a.longValue("seed"))
                 .maxTokens(max != null ? max : 16)
                 .logprobs(logprobs != null ? logprobs : 0)
+                .structuredOutputs(structuredOutputs(a))
                 .build();
     }
 }

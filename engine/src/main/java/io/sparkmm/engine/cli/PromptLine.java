@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.engine.multimodal.ProcessorKwargsJson;
 import io.sparkmm.engine.sampling.SamplingParams;
+import io.sparkmm.engine.structured.StructuredOutputs;
 import io.sparkmm.processors.ProcessorKwargs;
 
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ record PromptLine(int lineNumber, String prompt, int[] promptIds, boolean chat, 
     static final Set<String> FIELDS = Set.of("prompt", "prompt_ids", "chat", "system", "images", "audio", "video",
             "mm_processor_kwargs", "temperature", "top_p", "top_k",
             "min_p", "seed", "max_tokens", "min_tokens", "stop", "stop_token_ids", "ignore_eos", "logprobs",
-            "repetition_penalty", "presence_penalty", "frequency_penalty");
+            "repetition_penalty", "presence_penalty", "frequency_penalty", "structured_outputs", "response_format");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -81,6 +82,11 @@ record PromptLine(int lineNumber, String prompt, int[] promptIds, boolean chat, 
             if (node.has("repetition_penalty")) b.repetitionPenalty(number(node, "repetition_penalty"));
             if (node.has("presence_penalty")) b.presencePenalty(number(node, "presence_penalty"));
             if (node.has("frequency_penalty")) b.frequencyPenalty(number(node, "frequency_penalty"));
+            if (node.has("structured_outputs") && node.has("response_format")) {
+                throw new IllegalArgumentException("give \"structured_outputs\" or \"response_format\", not both");
+            }
+            if (node.has("structured_outputs")) b.structuredOutputs(StructuredOutputs.fromVllm(node.get("structured_outputs")));
+            if (node.has("response_format")) b.structuredOutputs(StructuredOutputs.fromOpenAi(node.get("response_format")));
             String system = node.hasNonNull("system") ? text(node, "system") : null;
             List<String> images = node.has("images") ? strings(node, "images") : List.of();
             List<String> audio = node.has("audio") ? strings(node, "audio") : List.of();

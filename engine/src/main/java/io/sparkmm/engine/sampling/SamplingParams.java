@@ -1,5 +1,7 @@
 package io.sparkmm.engine.sampling;
 
+import io.sparkmm.engine.structured.StructuredOutputs;
+
 import java.util.List;
 
 /**
@@ -20,11 +22,12 @@ import java.util.List;
  * @param stop strings that end generation when they appear in the text; they are cut from it
  * @param ignoreEos keep generating past EOS (stop token ids and strings still stop)
  * @param logprobs how many top log-probabilities to return per generated token (0 = none)
+ * @param structuredOutputs what the output must match (vLLM's structured_outputs), or null for free text
  */
 public record SamplingParams(double temperature, double topP, int topK, double minP,
                              double repetitionPenalty, double presencePenalty, double frequencyPenalty,
                              Long seed, int maxTokens, int minTokens, List<Integer> stopTokenIds,
-                             List<String> stop, boolean ignoreEos, int logprobs) {
+                             List<String> stop, boolean ignoreEos, int logprobs, StructuredOutputs structuredOutputs) {
 
     /** The largest {@code logprobs} a request may ask for. */
     public static final int MAX_LOGPROBS = 20;
@@ -89,7 +92,7 @@ public record SamplingParams(double temperature, double topP, int topK, double m
         return new Builder().temperature(temperature).topP(topP).topK(topK).minP(minP)
                 .repetitionPenalty(repetitionPenalty).presencePenalty(presencePenalty).frequencyPenalty(frequencyPenalty)
                 .seed(seed).maxTokens(maxTokens).minTokens(minTokens).stopTokenIds(stopTokenIds).stop(stop)
-                .ignoreEos(ignoreEos).logprobs(logprobs);
+                .ignoreEos(ignoreEos).logprobs(logprobs).structuredOutputs(structuredOutputs);
     }
 
     public SamplingParams withSeed(long newSeed) {
@@ -112,6 +115,7 @@ public record SamplingParams(double temperature, double topP, int topK, double m
         private List<String> stop = List.of();
         private boolean ignoreEos;
         private int logprobs;
+        private StructuredOutputs structuredOutputs;
 
         public Builder temperature(double v) { temperature = v; return this; }
         public Builder topP(double v) { topP = v; return this; }
@@ -127,10 +131,11 @@ public record SamplingParams(double temperature, double topP, int topK, double m
         public Builder stop(List<String> v) { stop = v; return this; }
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
         public Builder logprobs(int v) { logprobs = v; return this; }
+        public Builder structuredOutputs(StructuredOutputs v) { structuredOutputs = v; return this; }
 
         public SamplingParams build() {
             return new SamplingParams(temperature, topP, topK, minP, repetitionPenalty, presencePenalty,
-                    frequencyPenalty, seed, maxTokens, minTokens, stopTokenIds, stop, ignoreEos, logprobs);
+                    frequencyPenalty, seed, maxTokens, minTokens, stopTokenIds, stop, ignoreEos, logprobs, structuredOutputs);
         }
     }
 }
