@@ -121,6 +121,10 @@ public final class GeneratorOptions {
     public static final Option<Integer> LOGPROBS = option("logprobs", 0,
             "top log-probabilities returned per generated token, 0..20; when > 0 the output struct gets a "
                     + "logprobs field (array per token of {token_id, logprob}), absent otherwise", Integer::valueOf);
+    public static final Option<String> STRUCTURED_OUTPUTS = option("structuredOutputs", null,
+            "constrains every row's text (vLLM's structured_outputs, as JSON): '{\"json\": SCHEMA}', "
+                    + "'{\"regex\": \"...\"}', '{\"choice\": [\"a\", \"b\"]}' or '{\"json_object\": true}'; the text then "
+                    + "matches it, or the row ends with finish_reason length", GeneratorOptions::structuredOutputs);
     public static final Option<String> OUTPUT_COL = str("outputCol", "generation",
             "name of the struct column added: {text, finish_reason, prompt_tokens, completion_tokens, "
                     + "cached_tokens, error} (+ logprobs when logprobs > 0)");
@@ -220,6 +224,15 @@ public final class GeneratorOptions {
         Option<T> o = new Option<>(name, def, doc, parser, kind);
         BY_NAME.put(name, o);
         return o;
+    }
+
+    /** Checked when set, so a bad constraint fails on the driver naming the problem. */
+    private static String structuredOutputs(String v) {
+        if (v.isEmpty()) {
+            return null;
+        }
+        io.sparkmm.engine.structured.StructuredOutputs.parseVllm(v);
+        return v;
     }
 
     private static Option<String> str(String name, String def, String doc) {

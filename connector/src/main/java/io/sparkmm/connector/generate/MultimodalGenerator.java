@@ -245,6 +245,9 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
     public int getLogprobs() { return get(LOGPROBS); }
     public MultimodalGenerator setSeed(long v) { return put(SEED, v); }
     public long getSeed() { return get(SEED); }
+    /** vLLM's structured_outputs as JSON, e.g. {@code {"json": {...schema...}}}; checked when set. */
+    public MultimodalGenerator setStructuredOutputs(String v) { return put(STRUCTURED_OUTPUTS, v == null ? null : STRUCTURED_OUTPUTS.parse(v)); }
+    public String getStructuredOutputs() { return get(STRUCTURED_OUTPUTS); }
     public MultimodalGenerator setStop(String... v) { return put(STOP, List.of(v)); }
     public List<String> getStop() { return get(STOP); }
     public MultimodalGenerator setOutputCol(String v) { return put(OUTPUT_COL, v); }

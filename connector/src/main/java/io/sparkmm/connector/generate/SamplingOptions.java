@@ -1,6 +1,7 @@
 package io.sparkmm.connector.generate;
 
 import io.sparkmm.engine.sampling.SamplingParams;
+import io.sparkmm.engine.structured.StructuredOutputs;
 
 import java.io.Serializable;
 import java.util.List;
@@ -16,14 +17,14 @@ import static io.sparkmm.connector.generate.GeneratorOptions.*;
 public record SamplingOptions(int maxTokens, double temperature, double topP, int topK, double minP,
                               double repetitionPenalty, double presencePenalty, double frequencyPenalty,
                               long seed, int minTokens, List<String> stop, List<Integer> stopTokenIds,
-                              boolean ignoreEos, int logprobs) implements Serializable {
+                              boolean ignoreEos, int logprobs, String structuredOutputs) implements Serializable {
 
     public SamplingOptions {
         stop = List.copyOf(stop);
         stopTokenIds = List.copyOf(stopTokenIds);
         // builds once so a bad value fails on the driver, naming the field, before any task starts
         params(maxTokens, temperature, topP, topK, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
-                0L, minTokens, stop, stopTokenIds, ignoreEos, logprobs);
+                0L, minTokens, stop, stopTokenIds, ignoreEos, logprobs, structuredOutputs);
     }
 
     /** Reads the sampling options from {@code values} (typed values keyed by option name), defaults for the rest. */
@@ -34,23 +35,25 @@ public record SamplingOptions(int maxTokens, double temperature, double topP, in
                 GeneratorSettings.get(values, PRESENCE_PENALTY), GeneratorSettings.get(values, FREQUENCY_PENALTY),
                 GeneratorSettings.get(values, SEED), GeneratorSettings.get(values, MIN_TOKENS),
                 GeneratorSettings.get(values, STOP), GeneratorSettings.get(values, STOP_TOKEN_IDS),
-                GeneratorSettings.get(values, IGNORE_EOS), GeneratorSettings.get(values, LOGPROBS));
+                GeneratorSettings.get(values, IGNORE_EOS), GeneratorSettings.get(values, LOGPROBS),
+                GeneratorSettings.get(values, STRUCTURED_OUTPUTS));
     }
 
     /** The engine's parameters for one row, with that row's derived seed. */
     public SamplingParams params(long rowSeed) {
         return params(maxTokens, temperature, topP, topK, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
-                rowSeed, minTokens, stop, stopTokenIds, ignoreEos, logprobs);
+                rowSeed, minTokens, stop, stopTokenIds, ignoreEos, logprobs, structuredOutputs);
     }
 
     // static and fed the parameters: a compact constructor has not assigned the fields yet
     private static SamplingParams params(int maxTokens, double temperature, double topP, int topK, double minP,
                                          double repetitionPenalty, double presencePenalty, double frequencyPenalty,
                                          long rowSeed, int minTokens, List<String> stop, List<Integer> stopTokenIds,
-                                         boolean ignoreEos, int logprobs) {
+                                         boolean ignoreEos, int logprobs, String structuredOutputs) {
         try {
             return new SamplingParams(temperature, topP, topK, minP, repetitionPenalty, presencePenalty,
-                    frequencyPenalty, rowSeed, maxTokens, minTokens, stopTokenIds, stop, ignoreEos, logprobs, null);
+                    frequencyPenalty, rowSeed, maxTokens, minTokens, stopTokenIds, stop, ignoreEos, logprobs,
+                    structuredOutputs == null ? null : StructuredOutputs.parseVllm(structuredOutputs));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("sparkmm: bad sampling option: " + e.getMessage(), e);
         }

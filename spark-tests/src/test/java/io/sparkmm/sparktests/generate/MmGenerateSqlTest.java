@@ -147,6 +147,24 @@ class MmGenerateSqlTest {
                 .collectAsList()).hasStackTraceContaining("unknown option 'maxTokenz'");
     }
 
+    @Test
+    void structuredOutputsConstrainEveryRowInSqlAndTheDataFrameApi() {
+        List<Row> sql = spark.sql("SELECT id, mm_generate(prompt, image, map('maxTokens', '16', 'temperature', '1', "
+                + "'structuredOutputs', '{\"choice\": [\"yes\", \"no\", \"not sure\"]}')) AS g FROM pictures "
+                + "WHERE prompt IS NOT NULL").collectAsList();
+        assertThat(sql).hasSize(12).allSatisfy(r -> {
+            assertThat(r.getStruct(1).getString(1)).isEqualTo("stop");
+            assertThat(r.getStruct(1).getString(0)).isIn("yes", "no", "not sure");
+        });
+        List<Row> frame = new io.sparkmm.connector.generate.MultimodalGenerator().setModelPath(model.toString())
+                .setPromptCol("prompt").setImageCol("image").setMaxTokens(12).setTemperature(1)
+                .setStructuredOutputs("{\"regex\": \"[0-9]{2}-[a-f]{2,3}\"}")
+                .transform(spark.table("pictures").filter("prompt IS NOT NULL")).collectAsList();
+        assertThat(frame).hasSize(12).allSatisfy(r -> assertThat(r.getStruct(3).getString(0)).matches("[0-9]{2}-[a-f]{2,3}"));
+        assertThatThrownBy(() -> new io.sparkmm.connector.generate.MultimodalGenerator().setStructuredOutputs("{\"regex\": 3}"))
+                .hasMessageContaining("structured_outputs.regex must be a string");
+    }
+
     /** The MmGenerateExec operators of an executed query, adaptive plans included. */
     private static List<MmGenerateExec> operators(Dataset<Row> df) {
         List<MmGenerateExec> out = new ArrayList<>();
