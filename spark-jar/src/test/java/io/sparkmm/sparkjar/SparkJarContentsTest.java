@@ -161,6 +161,11 @@ class SparkJarContentsTest {
         List<String> natives = names.stream().filter(n -> nativeLib.matcher(n).matches()).toList();
         assertThat(natives).hasSizeGreaterThan(20)
                 .allMatch(n -> n.contains("/linux-x86_64/") || n.contains("/linux-x86-64/"), "under a linux-x86_64 folder");
+        // JavaCPP checks each preset's version against its pom.properties when it loads the natives
+        // (and warns on every load without them), so the Maven metadata of the presets stays
+        for (String preset : List.of("javacpp", "ffmpeg", "opencv", "openblas", "cuda")) {
+            assertThat(names).contains("META-INF/maven/org.bytedeco/" + preset + "/pom.properties");
+        }
     }
 
     @Test
