@@ -56,14 +56,16 @@ class SparkSubmitShadedJarTest {
         // JavaCPP's and DJL's native caches start empty, so the natives they load can only come from the jar
         Path javacppCache = work.resolve("javacpp-cache");
         Path djlCache = work.resolve("djl-cache");
-        String jvmProps = "-Djava.io.tmpdir=" + tmp + " -Dorg.bytedeco.javacpp.cachedir=" + javacppCache
-                + " -DENGINE_CACHE_DIR=" + djlCache + " -DDJL_CACHE_DIR=" + djlCache + " -Dai.djl.offline=true";
+        List<String> jvmProps = List.of("-Djava.io.tmpdir=" + tmp, "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache,
+                "-DENGINE_CACHE_DIR=" + djlCache, "-DDJL_CACHE_DIR=" + djlCache, "-Dai.djl.offline=true");
+        // Spark splits extraJavaOptions at spaces
+        assertThat(work.toString()).as("a work folder without spaces").doesNotContain(" ");
 
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // what bin/spark-submit's launcher gives the driver JVM (client mode: SparkSubmit runs the job in it)
         command.addAll(List.of(JavaModuleOptions.defaultModuleOptionArray()));
-        command.addAll(List.of(jvmProps.split(" ")));
+        command.addAll(jvmProps);
         command.addAll(List.of("-Xmx1g", "-cp", sparkHome.resolve("conf") + File.pathSeparator + sparkHome.resolve("jars")
                 + File.separator + "*", "org.apache.spark.deploy.SparkSubmit"));
         command.addAll(List.of("--master", "local-cluster[2,1,1024]",
@@ -71,7 +73,7 @@ class SparkSubmitShadedJarTest {
                 "--conf", "spark.ui.enabled=false",
                 "--conf", "spark.local.dir=" + Files.createDirectories(work.resolve("local")),
                 "--conf", "spark.sql.shuffle.partitions=4",
-                "--conf", "spark.executor.extraJavaOptions=" + jvmProps,
+                "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", jvmProps),
                 "--conf", "spark.executorEnv.OPENCV_LOG_LEVEL=OFF",
                 "--jars", sparkmmJar.toString(),
                 "--class", "io.sparkmm.examples.ShapeQuestionsJob", appJar.toString(),
