@@ -37,7 +37,7 @@ class SparkJarContentsTest {
     /** Packages of libraries Spark (or a Databricks runtime) also ships: they must be relocated. */
     private static final List<String> RELOCATED = List.of("com/google/common/", "com/google/thirdparty/",
             "com/google/protobuf/", "com/google/gson/", "com/google/re2j/", "com/fasterxml/jackson/",
-            "org/apache/commons/", "org/yaml/snakeyaml/", "javassist/");
+            "org/apache/commons/", "org/yaml/snakeyaml/", "javassist/", "org/apache/lucene/");
 
     /**
      * Every class in the jar is in one of these. Each was a decision: ours (and what we relocated),
