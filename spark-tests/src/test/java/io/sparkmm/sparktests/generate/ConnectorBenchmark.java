@@ -14,7 +14,6 @@ import io.sparkmm.processors.media.MediaSource;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -49,13 +48,13 @@ public final class ConnectorBenchmark {
         StructType schema = new StructType().add("prompt", DataTypes.StringType).add("image", DataTypes.BinaryType);
         try {
             // warm-up: loads the executor's engine and JITs both paths on content not used later
-            runFrame(spark, schema, model, config, rows(16, -1), maxTokens, lookAhead);
-            runAlone(model, config, rows(16, -2), maxTokens);
+            runFrame(spark, schema, model, config, SparkTestSupport.benchmarkRows(16, -1), maxTokens, lookAhead);
+            runAlone(model, config, SparkTestSupport.benchmarkRows(16, -2), maxTokens);
             double aloneSeconds = 0;
             double frameSeconds = 0;
             List<Double> overheads = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
-                List<Row> data = rows(n, r);
+                List<Row> data = SparkTestSupport.benchmarkRows(n, r);
                 double[] alone = runAlone(model, config, data, maxTokens);
                 double[] frame = runFrame(spark, schema, model, config, data, maxTokens, lookAhead);
                 System.out.printf(Locale.ROOT, "round %d: %d rows x %d max tokens | engine alone %.2f rows/s %.1f tok/s"
@@ -75,16 +74,6 @@ public final class ConnectorBenchmark {
         } finally {
             spark.stop();
         }
-    }
-
-    /** Two thirds with a distinct image, one third text-only; prompts distinct per round. */
-    private static List<Row> rows(int n, int round) {
-        List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            byte[] img = i % 3 == 2 ? null : SparkTestSupport.png(10_000 * (round + 3) + i);
-            rows.add(RowFactory.create("Round " + round + ": what is in picture " + i + "?", img));
-        }
-        return rows;
     }
 
     /** {seconds, generated tokens}. */

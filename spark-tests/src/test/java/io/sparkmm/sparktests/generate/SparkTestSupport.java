@@ -72,6 +72,19 @@ final class SparkTestSupport {
         return out.toByteArray();
     }
 
+    /**
+     * Benchmark rows (prompt, image): two thirds with a distinct image, one third text-only; prompts
+     * and images distinct per round, so no round gets cache hits from another.
+     */
+    static List<org.apache.spark.sql.Row> benchmarkRows(int n, int round) {
+        List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            byte[] img = i % 3 == 2 ? null : png(10_000 * (round + 3) + i);
+            rows.add(org.apache.spark.sql.RowFactory.create("Round " + round + ": what is in picture " + i + "?", img));
+        }
+        return rows;
+    }
+
     /** One input of the engine-alone oracle: prompt text and optional image bytes. */
     record Input(String prompt, byte[] image) {
     }

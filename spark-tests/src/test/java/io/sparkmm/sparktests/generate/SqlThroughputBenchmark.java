@@ -4,7 +4,6 @@ import io.sparkmm.connector.generate.MultimodalGenerator;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -40,14 +39,14 @@ public final class SqlThroughputBenchmark {
         StructType schema = new StructType().add("prompt", DataTypes.StringType).add("image", DataTypes.BinaryType);
         try {
             // warm-up: loads the engine and JITs both paths on content not used later
-            frame(spark, schema, rows(16, -1), model, maxTokens);
-            sql(spark, schema, rows(16, -2), maxTokens);
+            frame(spark, schema, SparkTestSupport.benchmarkRows(16, -1), model, maxTokens);
+            sql(spark, schema, SparkTestSupport.benchmarkRows(16, -2), maxTokens);
             double frameSeconds = 0;
             double sqlSeconds = 0;
             List<Double> ratios = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
-                List<Row> a = rows(n, 2 * r);
-                List<Row> b = rows(n, 2 * r + 1);
+                List<Row> a = SparkTestSupport.benchmarkRows(n, 2 * r);
+                List<Row> b = SparkTestSupport.benchmarkRows(n, 2 * r + 1);
                 double f;
                 double s;
                 if (r % 2 == 0) {
@@ -63,7 +62,7 @@ public final class SqlThroughputBenchmark {
                 System.out.printf(Locale.ROOT, "round %d: %d rows x %d max tokens | DataFrame %.2f rows/s | SQL %.2f rows/s"
                         + " | SQL/DataFrame %.3f%n", r, n, maxTokens, n / f, n / s, f / s);
             }
-            double rowAtATime = sqlRowAtATime(spark, schema, rows(n, 2 * rounds), maxTokens);
+            double rowAtATime = sqlRowAtATime(spark, schema, SparkTestSupport.benchmarkRows(n, 2 * rounds), maxTokens);
             System.out.printf(Locale.ROOT, "row-at-a-time SQL (the unbatched evaluation): %.2f rows/s%n", n / rowAtATime);
             ratios.sort(null);
             System.out.printf(Locale.ROOT, "total: DataFrame %.2f rows/s, SQL %.2f rows/s, SQL/DataFrame %.3f (median round %.3f)%n",
@@ -72,16 +71,6 @@ public final class SqlThroughputBenchmark {
         } finally {
             spark.stop();
         }
-    }
-
-    /** Two thirds with a distinct image, one third text-only; prompts distinct per round. */
-    private static List<Row> rows(int n, int round) {
-        List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            byte[] img = i % 3 == 2 ? null : SparkTestSupport.png(10_000 * (round + 3) + i);
-            rows.add(RowFactory.create("Round " + round + ": what is in picture " + i + "?", img));
-        }
-        return rows;
     }
 
     private static Dataset<Row> cached(SparkSession spark, StructType schema, List<Row> data) {
