@@ -71,6 +71,44 @@ public final class GenerationSchema {
         return out;
     }
 
+    /** {@link #result(boolean)}, plus a field {@code parsed} of type {@code parsed} when that is not null. */
+    public static StructType result(boolean withLogprobs, StructType parsed) {
+        StructType t = result(withLogprobs);
+        return parsed == null ? t : t.add("parsed", parsed, true);
+    }
+
+    /**
+     * The values of {@link #result(boolean, StructType)}: with a parsed type, the text of a response
+     * that ended by itself parsed into that struct; a response cut by the length limit (or one that
+     * does not parse) has a null {@code parsed} and says why in {@code error}.
+     */
+    public static Object[] values(EngineResult r, boolean withLogprobs, StructType parsed) {
+        Object[] v = values(r, withLogprobs);
+        if (parsed == null) {
+            return v;
+        }
+        Object[] out = Arrays.copyOf(v, v.length + 1);
+        if (!r.ok()) {
+            return out;
+        }
+        if (r.finishReason() != io.sparkmm.engine.generate.FinishReason.STOP) {
+            out[5] = "the response hit the length limit after " + r.completionTokens()
+                    + " tokens before its JSON was complete; raise maxTokens";
+            return out;
+        }
+        try {
+            out[v.length] = ResponseSchemas.parse(r.text(), parsed);
+        } catch (IllegalArgumentException e) {
+            out[5] = "the response does not parse as responseSchema: " + e.getMessage();
+        }
+        return out;
+    }
+
+    public static Object[] errorValues(String error, boolean withLogprobs, StructType parsed) {
+        Object[] v = errorValues(error, withLogprobs);
+        return parsed == null ? v : Arrays.copyOf(v, v.length + 1);
+    }
+
     /** The struct of a row that failed before it reached the engine. */
     public static Object[] errorValues(String error) {
         return new Object[] {null, null, null, null, null, error};

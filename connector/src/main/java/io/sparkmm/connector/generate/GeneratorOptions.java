@@ -125,6 +125,18 @@ public final class GeneratorOptions {
             "constrains every row's text (vLLM's structured_outputs, as JSON): '{\"json\": SCHEMA}', "
                     + "'{\"regex\": \"...\"}', '{\"choice\": [\"a\", \"b\"]}' or '{\"json_object\": true}'; the text then "
                     + "matches it, or the row ends with finish_reason length", GeneratorOptions::structuredOutputs);
+    public static final Option<String> RESPONSE_SCHEMA = option("responseSchema", null,
+            "a Spark DDL struct, e.g. 'label STRING, confidence DOUBLE, tags ARRAY<STRING>': the text is constrained to "
+                    + "a JSON object with exactly those fields, and the output struct gets a field 'parsed' of that type "
+                    + "(null, with the error set, when the response could not be completed)", GeneratorOptions::responseSchema);
+    public static final Option<String> RESPONSE_JSON_SCHEMA = option("responseJsonSchema", null,
+            "a JSON Schema the text must match (vLLM's structured_outputs json); the text stays a string",
+            GeneratorOptions::jsonSchema);
+    public static final Option<List<String>> RESPONSE_CHOICES = option("responseChoices", List.of(),
+            "the text must be one of these strings; string form: items separated by '|'", GeneratorOptions::list,
+            Kind.STRING_LIST);
+    public static final Option<String> RESPONSE_REGEX = str("responseRegex", null,
+            "a regular expression the whole text must match (Python/Java syntax, no back-references or look-around)");
     public static final Option<String> OUTPUT_COL = str("outputCol", "generation",
             "name of the struct column added: {text, finish_reason, prompt_tokens, completion_tokens, "
                     + "cached_tokens, error} (+ logprobs when logprobs > 0)");
@@ -224,6 +236,22 @@ public final class GeneratorOptions {
         Option<T> o = new Option<>(name, def, doc, parser, kind);
         BY_NAME.put(name, o);
         return o;
+    }
+
+    private static String responseSchema(String v) {
+        if (v.isEmpty()) {
+            return null;
+        }
+        ResponseSchemas.jsonSchema(ResponseFormat.parsedType(v));
+        return v;
+    }
+
+    private static String jsonSchema(String v) {
+        if (v.isEmpty()) {
+            return null;
+        }
+        io.sparkmm.engine.structured.StructuredOutputs.json(v).automaton();
+        return v;
     }
 
     /** Checked when set, so a bad constraint fails on the driver naming the problem. */

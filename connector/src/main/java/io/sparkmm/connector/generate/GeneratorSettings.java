@@ -22,7 +22,7 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
                                 boolean chatTemplate, String imageCol, String audioCol, String videoCol,
                                 String mmProcessorKwargs, SamplingOptions samplingOptions, String outputCol, Mode mode, String keyCol, int lookAhead,
                                 long processorCacheBytes, List<String> allowedRoots, long rowTimeoutSeconds,
-                                Affinity affinity)
+                                Affinity affinity, String responseSchema)
         implements Serializable {
 
     public GeneratorSettings {
@@ -61,7 +61,8 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
                 get(values, SYSTEM_PROMPT), get(values, CHAT_TEMPLATE), get(values, IMAGE_COL), get(values, AUDIO_COL),
                 get(values, VIDEO_COL), get(values, MM_PROCESSOR_KWARGS), SamplingOptions.from(values), get(values, OUTPUT_COL), get(values, MODE),
                 get(values, KEY_COL), get(values, LOOK_AHEAD), get(values, PROCESSOR_CACHE_BYTES),
-                get(values, ALLOWED_ROOTS), get(values, ROW_TIMEOUT_SECONDS), get(values, AFFINITY));
+                get(values, ALLOWED_ROOTS), get(values, ROW_TIMEOUT_SECONDS), get(values, AFFINITY),
+                get(values, RESPONSE_SCHEMA));
     }
 
     /** The media processor's settings of every row; none when the option is unset. */
@@ -82,6 +83,11 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
     /** The sampling parameters of one row, with its derived seed. */
     public SamplingParams sampling(long rowSeed) {
         return samplingOptions.params(rowSeed);
+    }
+
+    /** The type of the output struct's {@code parsed} field (the responseSchema), or null when there is none. */
+    public org.apache.spark.sql.types.StructType parsedType() {
+        return responseSchema == null ? null : ResponseFormat.parsedType(responseSchema);
     }
 
     /** Whether the output struct carries the logprobs field. */

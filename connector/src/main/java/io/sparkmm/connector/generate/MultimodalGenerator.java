@@ -100,7 +100,7 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
         GeneratorSettings s = settings();
         new InputColumns(s, schema);
         tokenBalance().check(s, schema);
-        return schema.add(s.outputCol(), GenerationSchema.result(s.withLogprobs()), false);
+        return schema.add(s.outputCol(), GenerationSchema.result(s.withLogprobs(), s.parsedType()), false);
     }
 
     /** Validates on the driver, then generates lazily: nothing runs until an action. */
@@ -248,6 +248,15 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
     /** vLLM's structured_outputs as JSON, e.g. {@code {"json": {...schema...}}}; checked when set. */
     public MultimodalGenerator setStructuredOutputs(String v) { return put(STRUCTURED_OUTPUTS, v == null ? null : STRUCTURED_OUTPUTS.parse(v)); }
     public String getStructuredOutputs() { return get(STRUCTURED_OUTPUTS); }
+    /** A Spark DDL struct the response must fill, e.g. {@code "label STRING, confidence DOUBLE"}; adds the field {@code parsed}. */
+    public MultimodalGenerator setResponseSchema(String v) { return putValue(RESPONSE_SCHEMA, v == null ? null : RESPONSE_SCHEMA.parse(v)); }
+    public String getResponseSchema() { return get(RESPONSE_SCHEMA); }
+    public MultimodalGenerator setResponseJsonSchema(String v) { return putValue(RESPONSE_JSON_SCHEMA, v == null ? null : RESPONSE_JSON_SCHEMA.parse(v)); }
+    public String getResponseJsonSchema() { return get(RESPONSE_JSON_SCHEMA); }
+    public MultimodalGenerator setResponseChoices(String... v) { return put(RESPONSE_CHOICES, List.of(v)); }
+    public List<String> getResponseChoices() { return get(RESPONSE_CHOICES); }
+    public MultimodalGenerator setResponseRegex(String v) { return put(RESPONSE_REGEX, v); }
+    public String getResponseRegex() { return get(RESPONSE_REGEX); }
     public MultimodalGenerator setStop(String... v) { return put(STOP, List.of(v)); }
     public List<String> getStop() { return get(STOP); }
     public MultimodalGenerator setOutputCol(String v) { return put(OUTPUT_COL, v); }

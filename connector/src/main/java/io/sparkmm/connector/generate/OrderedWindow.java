@@ -43,6 +43,8 @@ public final class OrderedWindow<I, O> implements Iterator<O> {
     private final GeneratorMetrics metrics;
     private final RowWaiter waiter;
     private final ArrayDeque<Pending<I>> window = new ArrayDeque<>();
+    private final boolean withLogprobs;
+    private final org.apache.spark.sql.types.StructType parsed;
     private Runnable onEnd = () -> { };
     private long index;
 
@@ -56,6 +58,8 @@ public final class OrderedWindow<I, O> implements Iterator<O> {
         this.mode = mode;
         this.metrics = metrics;
         this.waiter = waiter;
+        this.withLogprobs = factory.settings().withLogprobs();
+        this.parsed = factory.settings().parsedType();
     }
 
     /**
@@ -98,9 +102,8 @@ public final class OrderedWindow<I, O> implements Iterator<O> {
             cancelAll();
             throw new IllegalStateException("sparkmm: row " + head.name + " failed (mode FAILFAST): " + error);
         }
-        boolean withLogprobs = factory.settings().withLogprobs();
-        Object[] values = result != null ? GenerationSchema.values(result, withLogprobs)
-                : GenerationSchema.errorValues(error, withLogprobs);
+        Object[] values = result != null ? GenerationSchema.values(result, withLogprobs, parsed)
+                : GenerationSchema.errorValues(error, withLogprobs, parsed);
         return handler.output(head.row, values);
     }
 

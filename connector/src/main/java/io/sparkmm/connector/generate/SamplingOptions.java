@@ -36,7 +36,7 @@ public record SamplingOptions(int maxTokens, double temperature, double topP, in
                 GeneratorSettings.get(values, SEED), GeneratorSettings.get(values, MIN_TOKENS),
                 GeneratorSettings.get(values, STOP), GeneratorSettings.get(values, STOP_TOKEN_IDS),
                 GeneratorSettings.get(values, IGNORE_EOS), GeneratorSettings.get(values, LOGPROBS),
-                GeneratorSettings.get(values, STRUCTURED_OUTPUTS));
+                ResponseFormat.structuredOutputs(values));
     }
 
     /** The engine's parameters for one row, with that row's derived seed. */

@@ -30,6 +30,8 @@ import org.apache.spark.sql.types.MapType;
 import org.apache.spark.sql.types.NullType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StringType$;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.util.TaskCompletionListener;
 import scala.collection.immutable.IndexedSeq;
@@ -59,6 +61,8 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
     private final String defaultModel;
     private transient Map<PreparedKey, Prepared> prepared;
     private transient volatile Boolean withLogprobs;
+    private transient volatile StructType responseType;
+    private transient volatile boolean responseTypeKnown;
 
     /** Per task attempt, so one task's end never releases an engine another task still waits on. */
     private record PreparedKey(long taskAttemptId, Map<String, String> options) {
@@ -130,7 +134,7 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
             long submitted = System.nanoTime();
             handle = p.engine().engine().submit(request);
             result = p.waiter.await(name, handle, submitted);
-            values = GenerationSchema.values(result, withLogprobs());
+            values = GenerationSchema.values(result, withLogprobs(), responseType());
         } catch (InterruptedException e) {
             // Spark kills a task by interrupting it: give the engine the row's slot back
             handle.cancel();
@@ -138,13 +142,14 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
             throw new IllegalStateException("sparkmm: interrupted in mm_generate while waiting for row " + name, e);
         } catch (RuntimeException e) {
             result = null;
-            values = GenerationSchema.errorValues(e.getMessage() != null ? e.getMessage() : e.toString(), withLogprobs());
+            values = GenerationSchema.errorValues(e.getMessage() != null ? e.getMessage() : e.toString(), withLogprobs(),
+                    responseType());
         }
         p.engine().recordRow(result);
         if (values[5] != null && p.settings.mode() == Mode.FAILFAST) {
             throw new IllegalStateException("sparkmm: row " + name + " failed (mode FAILFAST): " + values[5]);
         }
-        return internalResult(values);
+        return internalResult(values, withLogprobs(), responseType());
     }
 
     /**
@@ -162,13 +167,17 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
     }
 
     /** GenerationSchema's external values of one result as the struct's Catalyst row. */
-    static InternalRow internalResult(Object[] values) {
+    static InternalRow internalResult(Object[] values, boolean withLogprobs, StructType parsed) {
         Object[] out = values.clone();
         for (int i : new int[] {0, 1, 5}) {
             out[i] = out[i] == null ? null : UTF8String.fromString((String) out[i]);
         }
-        if (out.length > 6 && out[6] != null) {
+        if (withLogprobs && out[6] != null) {
             out[6] = internalLogprobs(CollectionConverters.asJava((scala.collection.Seq<?>) out[6]));
+        }
+        int last = out.length - 1;
+        if (parsed != null && out[last] != null) {
+            out[last] = CatalystTypeConverters.createToCatalystConverter(parsed).apply(out[last]);
         }
         return new GenericInternalRow(out);
     }
@@ -193,6 +202,10 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
      * map (the usual {@code map('logprobs', '5')}); options computed per row cannot change the type,
      * so they get no logprobs field.
      */
+    boolean withLogprobsField() {
+        return withLogprobs();
+    }
+
     private boolean withLogprobs() {
         Boolean w = withLogprobs;
         if (w == null) {
@@ -204,6 +217,23 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
             withLogprobs = w;
         }
         return w;
+    }
+
+    /**
+     * The type of the struct's {@code parsed} field: decided at analysis like the logprobs field, so
+     * only from a constant options map with {@code responseSchema}; null otherwise.
+     */
+    StructType responseType() {
+        StructType t = responseType;
+        if (t == null && !responseTypeKnown) {
+            if (args.size() == 3 && args.get(2).foldable()) {
+                String ddl = options((MapData) args.get(2).eval(null)).get(GeneratorOptions.RESPONSE_SCHEMA.name());
+                t = ddl == null || ddl.isEmpty() ? null : org.apache.spark.sql.types.StructType.fromDDL(ddl);
+            }
+            responseType = t;
+            responseTypeKnown = true;
+        }
+        return t;
     }
 
     /**
@@ -341,7 +371,7 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
 
     @Override
     public DataType dataType() {
-        return GenerationSchema.result(withLogprobs());
+        return GenerationSchema.result(withLogprobs(), responseType());
     }
 
     @Override

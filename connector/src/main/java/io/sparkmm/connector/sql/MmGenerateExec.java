@@ -94,6 +94,8 @@ public final class MmGenerateExec extends SparkPlan {
         Seq<Attribute> input = child.output();
         DataType mediaType = generate.mediaArgument().dataType();
         StructType outSchema = schema();
+        boolean withLogprobs = generate.withLogprobsField();
+        StructType parsed = generate.responseType();
         FlatMapFunction<Iterator<InternalRow>, InternalRow> task = rows -> {
             UnsafeProjection evalArguments = UnsafeProjection.create(CollectionConverters.asScala(arguments).toSeq(), input);
             UnsafeProjection toUnsafe = UnsafeProjection.create(outSchema);
@@ -124,7 +126,7 @@ public final class MmGenerateExec extends SparkPlan {
                         public InternalRow output(InternalRow row, Object[] values) {
                             outputRows.add(1);
                             return toUnsafe.apply(new JoinedRow(row,
-                                    new GenericInternalRow(new Object[] {MmGenerate.internalResult(values)})));
+                                    new GenericInternalRow(new Object[] {MmGenerate.internalResult(values, withLogprobs, parsed)})));
                         }
                     });
         };
