@@ -32,7 +32,8 @@ class ShapeQuestionsJobTest {
         spark = SparkSession.builder().master("local[2]").appName("ShapeQuestionsJobTest")
                 .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
-                .config("spark.local.dir", TARGET.resolve("spark-local").toString()).getOrCreate();
+                .config("spark.local.dir", TARGET.resolve("spark-local").toString())
+                .config("spark.sql.extensions", "io.sparkmm.connector.sql.SparkmmExtensions").getOrCreate();
     }
 
     @AfterAll
@@ -59,6 +60,36 @@ class ShapeQuestionsJobTest {
             assertThat(report.accuracy(p)).as(p).isGreaterThanOrEqualTo(ShapeQuestionsJob.MIN_ACCURACY);
         }
         assertThat(report.meetsBar()).isTrue();
+    }
+
+    /**
+     * Structured output on the default model through Spark: the DataFrame API and SQL constrain the
+     * shape answer to the four shapes at temperature 1, and the answers stay right.
+     */
+    @Test
+    void constrainedAnswersThroughTheDataFrameApiAndSql() throws Exception {
+        int images = 24;
+        Path dir = TARGET.resolve("shape-questions-test/constrained");
+        ShapeQuestionsJob.writeImages(dir, images, 0xFACEL, false);
+        Dataset<Row> shapes = spark.read().format("multimodal").option("modality", "image").load(dir.toString())
+                .select("path", "content").withColumn("prompt", org.apache.spark.sql.functions.lit("What shape is this?"));
+        List<Row> frame = new io.sparkmm.connector.generate.MultimodalGenerator().setModelPath(DefaultModel.LOCATION)
+                .setPromptCol("prompt").setImageCol("content").setChatTemplate(true).setTemperature(1).setMaxTokens(4)
+                .setResponseChoices(ShapeImages.SHAPES.toArray(new String[0])).transform(shapes)
+                .select("path", "generation.text", "generation.finish_reason").collectAsList();
+        shapes.createOrReplaceTempView("shapes");
+        spark.conf().set("spark.sparkmm.model", DefaultModel.LOCATION);
+        List<Row> sql = spark.sql("SELECT path, g.text, g.finish_reason FROM (SELECT path, mm_generate(prompt, "
+                + "content, map('temperature', '1', 'maxTokens', '4', 'chatTemplate', 'true', 'responseChoices', '"
+                + String.join("|", ShapeImages.SHAPES) + "')) AS g FROM shapes)").collectAsList();
+        for (List<Row> rows : List.of(frame, sql)) {
+            assertThat(rows).hasSize(images).allSatisfy(r -> {
+                assertThat(r.getString(2)).isEqualTo("stop");
+                assertThat(ShapeImages.SHAPES).contains(r.getString(1));
+            });
+            long right = rows.stream().filter(r -> r.getString(0).matches(".*-" + r.getString(1) + "-[a-z]+\\.png$")).count();
+            assertThat(right).isGreaterThanOrEqualTo(images - 1);
+        }
     }
 
     @Test
