@@ -155,35 +155,6 @@ final class JsonAutomata {
         return Operations.union(sameLength, longer);
     }
 
-    /**
-     * Numbers in [min, max] (null: unbounded; both integers): no exponent, the integer part bounded,
-     * any fraction except at the upper end of each side, where only zeros may follow.
-     */
-    static Automaton numberRange(Long min, Long max) {
-        Automaton fraction = Operations.optional(cat(lit("."), DIGITS));
-        Automaton zeros = Operations.optional(cat(lit("."), Operations.repeat(lit("0"), 1)));
-        List<Automaton> parts = new ArrayList<>();
-        if (min == null || min < 0) {
-            long lo = max == null || max >= 0 ? 0 : -max;
-            Long hi = min == null ? null : -min;
-            parts.add(cat(lit("-"), side(lo, hi, fraction, zeros)));
-        }
-        if (max == null || max >= 0) {
-            long lo = min == null || min < 0 ? 0 : min;
-            parts.add(side(lo, max, fraction, zeros));
-        }
-        return Operations.union(parts);
-    }
-
-    /** Magnitudes in [lo, hi]: integer part in [lo, hi - 1] with any fraction, or hi with only zeros after it. */
-    private static Automaton side(long lo, Long hi, Automaton fraction, Automaton zeros) {
-        if (hi == null) {
-            return cat(magnitude(lo, null), fraction);
-        }
-        Automaton top = cat(magnitude(hi, hi), zeros);
-        return lo <= hi - 1 ? Operations.union(cat(magnitude(lo, hi - 1), fraction), top) : top;
-    }
-
     private static void checkInt(long v) {
         if (v > Integer.MAX_VALUE || v < 0) {
             throw new IllegalArgumentException("numeric bounds beyond " + Integer.MAX_VALUE + " are not supported");

@@ -21,8 +21,8 @@ import static io.sparkmm.engine.structured.JsonAutomata.lit;
  * their declared properties in declaration order, required ones always, optional ones or not; no
  * other keys. Supported keywords: type (one or a list), properties, required, additionalProperties
  * (false, or a schema for a map without declared properties), items, minItems, maxItems, enum,
- * const, minLength, maxLength, pattern (matched in full), minimum/maximum (integers; numbers with
- * integer bounds), exclusiveMinimum/exclusiveMaximum (integers), anyOf, oneOf (when its branches
+ * const, minLength, maxLength, pattern (matched in full), minimum/maximum/exclusiveMinimum/
+ * exclusiveMaximum (any decimal bound; numbers within bounds are written without exponent), anyOf, oneOf (when its branches
  * are of different types, so at most one matches), allOf of one schema, $ref to #/$defs or
  * #/definitions (not recursive), and the annotations title, description, default, examples,
  * $schema, $id. A nullable value is {@code "type": ["string", "null"]} or an anyOf with
@@ -209,40 +209,51 @@ public final class JsonSchemaCompiler {
     }
 
     private Automaton integer(JsonNode s, String path) {
-        Long min = bound(s, "minimum", path);
-        Long max = bound(s, "maximum", path);
-        Long exMin = bound(s, "exclusiveMinimum", path);
-        Long exMax = bound(s, "exclusiveMaximum", path);
-        if (exMin != null) {
-            min = min == null ? exMin + 1 : Math.max(min, exMin + 1);
-        }
-        if (exMax != null) {
-            max = max == null ? exMax - 1 : Math.min(max, exMax - 1);
-        }
+        NumberRanges.Bound lower = tighter(decimal(s, "minimum", path, true), decimal(s, "exclusiveMinimum", path, false), 1);
+        NumberRanges.Bound upper = tighter(decimal(s, "maximum", path, true), decimal(s, "exclusiveMaximum", path, false), -1);
+        Long min = lower == null ? null : integerAtOrAbove(lower);
+        Long max = upper == null ? null : -integerAtOrAbove(new NumberRanges.Bound(upper.value().negate(), upper.inclusive()));
         return min == null && max == null ? JsonAutomata.INTEGER : JsonAutomata.integerRange(min, max);
     }
 
-    private Automaton number(JsonNode s, String path) {
-        if (s.has("exclusiveMinimum") || s.has("exclusiveMaximum")) {
-            throw unsupported(path, "exclusiveMinimum/exclusiveMaximum on a number (use minimum/maximum)");
-        }
-        Long min = bound(s, "minimum", path);
-        Long max = bound(s, "maximum", path);
-        if (min != null && max != null && min > max) {
-            throw new IllegalArgumentException(path + ": minimum " + min + " is above maximum " + max);
-        }
-        return min == null && max == null ? JsonAutomata.NUMBER : JsonAutomata.numberRange(min, max);
+    /** The least integer the bound lets in: its ceiling, one more when it is itself an excluded integer. */
+    private static long integerAtOrAbove(NumberRanges.Bound b) {
+        java.math.BigDecimal ceiling = b.value().setScale(0, java.math.RoundingMode.CEILING);
+        long v = ceiling.longValueExact();
+        return !b.inclusive() && ceiling.compareTo(b.value()) == 0 ? v + 1 : v;
     }
 
-    private static Long bound(JsonNode s, String key, String path) {
+    private Automaton number(JsonNode s, String path) {
+        NumberRanges.Bound lower = tighter(decimal(s, "minimum", path, true), decimal(s, "exclusiveMinimum", path, false), 1);
+        NumberRanges.Bound upper = tighter(decimal(s, "maximum", path, true), decimal(s, "exclusiveMaximum", path, false), -1);
+        if (lower == null && upper == null) {
+            return JsonAutomata.NUMBER;
+        }
+        try {
+            return NumberRanges.between(lower, upper);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static NumberRanges.Bound decimal(JsonNode s, String key, String path, boolean inclusive) {
         JsonNode v = s.get(key);
         if (v == null) {
             return null;
         }
-        if (!v.isNumber() || v.asDouble() != Math.rint(v.asDouble())) {
-            throw unsupported(path + "/" + key, "a non-integer bound (" + v + ")");
+        if (!v.isNumber()) {
+            throw new IllegalArgumentException(path + "/" + key + " must be a number, got " + v);
         }
-        return v.asLong();
+        return new NumberRanges.Bound(v.decimalValue(), inclusive);
+    }
+
+    /** Of two lower (direction 1) or upper (-1) bounds, the one that excludes more; exclusive wins a tie. */
+    private static NumberRanges.Bound tighter(NumberRanges.Bound a, NumberRanges.Bound b, int direction) {
+        if (a == null || b == null) {
+            return a == null ? b : a;
+        }
+        int c = a.value().compareTo(b.value()) * direction;
+        return c > 0 ? a : c < 0 ? b : (a.inclusive() ? b : a);
     }
 
     private static void checkBounds(String path, String minKey, int min, String maxKey, int max) {
