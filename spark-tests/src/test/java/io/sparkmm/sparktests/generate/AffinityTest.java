@@ -42,10 +42,7 @@ class AffinityTest {
     static void start() {
         // a checkpoint of its own: its engine's caches see only this class's rows
         model = SparkTestSupport.checkpoint("affinity-test");
-        spark = SparkTestSupport.session("local[2]", "AffinityTest")
-                .config("spark.sql.extensions", "io.sparkmm.connector.sql.SparkmmExtensions")
-                .config("spark.sparkmm.model", model.toString())
-                .getOrCreate();
+        spark = SparkTestSupport.sqlSession("AffinityTest", model);
     }
 
     @AfterAll

@@ -49,10 +49,7 @@ class GeneratorSamplingTest {
     @BeforeAll
     static void start() {
         model = SparkTestSupport.checkpoint("sampling-test");
-        spark = SparkTestSupport.session("local[2]", "GeneratorSamplingTest")
-                .config("spark.sql.extensions", "io.sparkmm.connector.sql.SparkmmExtensions")
-                .config("spark.sparkmm.model", model.toString())
-                .getOrCreate();
+        spark = SparkTestSupport.sqlSession("GeneratorSamplingTest", model);
         StructType schema = new StructType().add("id", DataTypes.StringType, false)
                 .add("prompt", DataTypes.StringType, true).add("image", DataTypes.BinaryType, true);
         List<Row> rows = new ArrayList<>();

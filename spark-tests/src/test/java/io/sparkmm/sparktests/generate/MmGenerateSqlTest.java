@@ -39,10 +39,7 @@ class MmGenerateSqlTest {
     @BeforeAll
     static void start() {
         model = SparkTestSupport.checkpoint("mm-generate-sql");
-        spark = SparkTestSupport.session("local[2]", "MmGenerateSqlTest")
-                .config("spark.sql.extensions", "io.sparkmm.connector.sql.SparkmmExtensions")
-                .config("spark.sparkmm.model", model.toString())
-                .getOrCreate();
+        spark = SparkTestSupport.sqlSession("MmGenerateSqlTest", model);
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             rows.add(RowFactory.create(String.format("r%02d", i), "What is in picture " + i + "?",

@@ -37,10 +37,7 @@ class MultimodalGeneratorTest {
     @BeforeAll
     static void start() {
         model = SparkTestSupport.checkpoint("generator-test");
-        spark = SparkTestSupport.session("local[2]", "MultimodalGeneratorTest")
-                .config("spark.sql.extensions", "io.sparkmm.connector.sql.SparkmmExtensions")
-                .config("spark.sparkmm.model", model.toString())
-                .getOrCreate();
+        spark = SparkTestSupport.sqlSession("MultimodalGeneratorTest", model);
     }
 
     @AfterAll

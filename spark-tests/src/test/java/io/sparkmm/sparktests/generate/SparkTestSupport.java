@@ -51,6 +51,14 @@ final class SparkTestSupport {
                 .config("spark.test.home", TARGET.resolve("spark-home").toString());
     }
 
+    /** A local[2] session with sparkmm's SQL extensions and {@code model} as mm_generate's default model. */
+    static SparkSession sqlSession(String name, Path model) {
+        return session("local[2]", name)
+                .config("spark.sql.extensions", "io.sparkmm.connector.sql.SparkmmExtensions")
+                .config("spark.sparkmm.model", model.toString())
+                .getOrCreate();
+    }
+
     static Path checkpoint(String name) {
         return TinyLlavaCheckpoint.write(TARGET.resolve("checkpoints").resolve(name), TinyLlavaCheckpoint.Spec.llama());
     }

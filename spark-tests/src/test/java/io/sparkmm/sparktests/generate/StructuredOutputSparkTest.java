@@ -40,10 +40,7 @@ class StructuredOutputSparkTest {
     @BeforeAll
     static void start() {
         model = SparkTestSupport.checkpoint("structured-output");
-        spark = SparkTestSupport.session("local[2]", "StructuredOutputSparkTest")
-                .config("spark.sql.extensions", "io.sparkmm.connector.sql.SparkmmExtensions")
-                .config("spark.sparkmm.model", model.toString())
-                .getOrCreate();
+        spark = SparkTestSupport.sqlSession("StructuredOutputSparkTest", model);
         List<Row> data = new ArrayList<>();
         for (int i = 0; i < 24; i++) {
             data.add(RowFactory.create("r" + i, "Fill the form for picture " + i + ".", i % 2 == 0 ? SparkTestSupport.png(300 + i) : null));
