@@ -76,23 +76,38 @@ public record LlavaOnevisionTokenCount(int numImageTokens, int maxNumPatches, bo
     }
 
     /**
+     * The tiles' feature grid before the anyres_max downscale, {fullRows, fullCols, top, left, rows, cols}:
+     * the grid of all tiles is fullRows x fullCols features; the part showing the image (the canvas
+     * padding cropped away, symmetrically) starts at (top, left) and is rows x cols.
+     */
+    public int[] unpadded(int imageHeight, int imageWidth) {
+        int[] best = AnyResGrid.selectBestResolution(imageHeight, imageWidth, pinpoints);
+        int side = patchSide();
+        int fullRows = side * (best[0] / patchHeight);
+        int fullCols = side * (best[1] / patchWidth);
+        int top = 0;
+        int left = 0;
+        double originalAspect = (double) imageWidth / imageHeight;
+        double currentAspect = (double) fullCols / fullRows;
+        if (originalAspect > currentAspect) {
+            int newHeight = truncRound7(imageHeight * ((double) fullCols / imageWidth));
+            top = Math.floorDiv(fullRows - newHeight, 2);
+        } else {
+            int newWidth = truncRound7(imageWidth * ((double) fullRows / imageHeight));
+            left = Math.floorDiv(fullCols - newWidth, 2);
+        }
+        return new int[] {fullRows, fullCols, top, left, fullRows - 2 * top, fullCols - 2 * left};
+    }
+
+    /**
      * {rows, cols} of the tiles' feature grid for an image alone in its prompt, after cropping to the
      * aspect ratio and the anyres_max downscale; each row is followed by one image_newline feature.
      */
     public int[] grid(int imageHeight, int imageWidth) {
-        int[] best = AnyResGrid.selectBestResolution(imageHeight, imageWidth, pinpoints);
+        int[] u = unpadded(imageHeight, imageWidth);
+        int rows = u[4];
+        int cols = u[5];
         int side = patchSide();
-        int rows = side * (best[0] / patchHeight);
-        int cols = side * (best[1] / patchWidth);
-        double originalAspect = (double) imageWidth / imageHeight;
-        double currentAspect = (double) cols / rows;
-        if (originalAspect > currentAspect) {
-            int newHeight = truncRound7(imageHeight * ((double) cols / imageWidth));
-            rows -= Math.floorDiv(rows - newHeight, 2) * 2;
-        } else {
-            int newWidth = truncRound7(imageWidth * ((double) rows / imageHeight));
-            cols -= Math.floorDiv(cols - newWidth, 2) * 2;
-        }
         double ratio = Math.sqrt((double) ((long) rows * cols) / ((long) maxNumPatches * side * side));
         if (ratio > 1.1) {
             return new int[] {(int) pyFloorDiv(rows, ratio), (int) pyFloorDiv(cols, ratio)};
