@@ -22,15 +22,6 @@ import java.util.List;
  */
 public final class ClipVisionTower implements AutoCloseable {
 
-    /** One pre-norm encoder layer; every Linear has a bias in CLIP. */
-    private record Layer(Tensor norm1W, Tensor norm1B, Tensor q, Tensor qB, Tensor k, Tensor kB, Tensor v, Tensor vB,
-                         Tensor o, Tensor oB, Tensor norm2W, Tensor norm2B, Tensor fc1, Tensor fc1B, Tensor fc2,
-                         Tensor fc2B) {
-        Tensor[] all() {
-            return new Tensor[] {norm1W, norm1B, q, qB, k, kB, v, vB, o, oB, norm2W, norm2B, fc1, fc1B, fc2, fc2B};
-        }
-    }
-
     private final ClipVisionConfig config;
     private final Backend backend;
     private final Tensor patchWeight;       // [d, C*p*p]: the conv kernel, each row flattened (c, ky, kx)
@@ -38,12 +29,11 @@ public final class ClipVisionTower implements AutoCloseable {
     private final Tensor positionEmbedding; // [T, d]
     private final Tensor preNormW;
     private final Tensor preNormB;
-    private final List<Layer> layers;
+    private final List<VitEncoderLayer> layers;
     private final Activation act;
-    private final float attentionScale;
 
     private ClipVisionTower(ClipVisionConfig config, Backend backend, Tensor patchWeight, Tensor classEmbedding,
-                            Tensor positionEmbedding, Tensor preNormW, Tensor preNormB, List<Layer> layers) {
+                            Tensor positionEmbedding, Tensor preNormW, Tensor preNormB, List<VitEncoderLayer> layers) {
         this.config = config;
         this.backend = backend;
         this.patchWeight = patchWeight;
@@ -53,7 +43,6 @@ public final class ClipVisionTower implements AutoCloseable {
         this.preNormB = preNormB;
         this.layers = layers;
         this.act = config.activation();
-        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     }
 
     /**
@@ -76,26 +65,9 @@ public final class ClipVisionTower implements AutoCloseable {
                     new int[] {c.numPositions(), d}, c.numPositions(), d);
             Tensor preW = w.get(prefix + "pre_layrnorm.weight", new int[] {d}, d);
             Tensor preB = w.get(prefix + "pre_layrnorm.bias", new int[] {d}, d);
-            List<Layer> layers = new ArrayList<>();
+            List<VitEncoderLayer> layers = new ArrayList<>();
             for (int i = 0; i < c.numLayers(); i++) {
-                String l = prefix + "encoder.layers." + i + ".";
-                layers.add(new Layer(
-                        w.vec(l + "layer_norm1.weight", d),
-                        w.vec(l + "layer_norm1.bias", d),
-                        w.mat(l + "self_attn.q_proj.weight", d, d),
-                        w.vec(l + "self_attn.q_proj.bias", d),
-                        w.mat(l + "self_attn.k_proj.weight", d, d),
-                        w.vec(l + "self_attn.k_proj.bias", d),
-                        w.mat(l + "self_attn.v_proj.weight", d, d),
-                        w.vec(l + "self_attn.v_proj.bias", d),
-                        w.mat(l + "self_attn.out_proj.weight", d, d),
-                        w.vec(l + "self_attn.out_proj.bias", d),
-                        w.vec(l + "layer_norm2.weight", d),
-                        w.vec(l + "layer_norm2.bias", d),
-                        w.mat(l + "mlp.fc1.weight", f, d),
-                        w.vec(l + "mlp.fc1.bias", f),
-                        w.mat(l + "mlp.fc2.weight", d, f),
-                        w.vec(l + "mlp.fc2.bias", d)));
+                layers.add(VitEncoderLayer.load(w, prefix + "encoder.layers." + i + ".", d, f));
             }
             return new ClipVisionTower(c, backend, patch, cls, pos, preW, preB, List.copyOf(layers));
         } catch (RuntimeException e) {
@@ -138,7 +110,7 @@ public final class ClipVisionTower implements AutoCloseable {
             // Layers past the deepest selected one cannot change the features, so they are skipped.
             for (int state = 0; state <= deepest; state++) {
                 if (state > 0) {
-                    runLayer(layers.get(state - 1), hidden);
+                    layers.get(state - 1).run(backend, hidden, config.numHeads(), config.layerNormEps(), act);
                 }
                 for (int j = 0; j < featureLayers.length; j++) {
                     if (featureLayers[j] == state) {
@@ -236,44 +208,11 @@ public final class ClipVisionTower implements AutoCloseable {
         return out;
     }
 
-    /** One encoder layer in place on hidden[T, d]: x += attn(ln1(x)); x += fc2(act(fc1(ln2(x)))). */
-    private void runLayer(Layer layer, Tensor hidden) {
-        int n = hidden.rows();
-        int d = config.hiddenSize();
-        int heads = config.numHeads();
-        try (Tensor x = backend.zeros(n, d);
-             Tensor q = backend.zeros(n, d);
-             Tensor k = backend.zeros(n, d);
-             Tensor v = backend.zeros(n, d);
-             Tensor attn = backend.zeros(n, d);
-             Tensor proj = backend.zeros(n, d);
-             Tensor up = backend.zeros(n, config.intermediateSize())) {
-            backend.layerNorm(hidden, layer.norm1W(), layer.norm1B(), config.layerNormEps(), x);
-            backend.matmul(x, layer.q(), layer.qB(), q);
-            backend.matmul(x, layer.k(), layer.kB(), k);
-            backend.matmul(x, layer.v(), layer.vB(), v);
-            // Every image token sees every other: the encoder is bidirectional.
-            backend.attention(q, k, v, attn, heads, heads, config.headDim(), attentionScale, false);
-            backend.matmul(attn, layer.o(), layer.oB(), proj);
-            backend.add(hidden, proj, hidden);
-
-            backend.layerNorm(hidden, layer.norm2W(), layer.norm2B(), config.layerNormEps(), x);
-            backend.matmul(x, layer.fc1(), layer.fc1B(), up);
-            backend.activation(act, up, up);
-            backend.matmul(up, layer.fc2(), layer.fc2B(), proj);
-            backend.add(hidden, proj, hidden);
-        }
-    }
-
     @Override
     public void close() {
         for (Tensor t : new Tensor[] {patchWeight, classEmbedding, positionEmbedding, preNormW, preNormB}) {
             t.close();
         }
-        for (Layer layer : layers) {
-            for (Tensor t : layer.all()) {
-                t.close();
-            }
-        }
+        layers.forEach(VitEncoderLayer::close);
     }
 }
