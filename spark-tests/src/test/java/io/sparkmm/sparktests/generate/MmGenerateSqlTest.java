@@ -119,6 +119,17 @@ class MmGenerateSqlTest {
     }
 
     @Test
+    void anAggregateOverTheResultsPlansAdaptivelyAndCountsEveryRow() {
+        // a shuffle after the operator: adaptive execution canonicalizes and copies the plan nodes
+        List<Row> byReason = spark.sql("SELECT g.finish_reason AS reason, count(*) AS n FROM (SELECT mm_generate(prompt, "
+                + "image, " + options(44) + ") AS g FROM pictures) GROUP BY g.finish_reason ORDER BY reason NULLS FIRST")
+                .collectAsList();
+        assertThat(byReason.stream().mapToLong(r -> r.getLong(1)).sum()).isEqualTo(13);
+        assertThat(byReason.get(0).isNullAt(0)).as("the row without a prompt has no finish reason").isTrue();
+        assertThat(byReason.get(0).getLong(1)).isEqualTo(1);
+    }
+
+    @Test
     void callsInConditionalBranchesOrWithPerRowOptionsStayRowAtATime() {
         String call = "mm_generate(prompt, image, " + options(43) + ")";
         Dataset<Row> branch = spark.sql("SELECT id, CASE WHEN id = 'r01' THEN " + call + ".text END AS t FROM pictures");
