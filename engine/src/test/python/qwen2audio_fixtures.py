@@ -13,7 +13,10 @@ What it records (engine/src/test/resources/qwen2audio/qwen2audio_fixtures.json):
   for a few clips; a forward hook on multi_modal_projector catches the audio tower's output and the
   projector's output exactly as the model computes them (feature mask, padding mask, avg-pool); the
   valid rows (the first num_audio_tokens) are recorded as rows 0, 1, n-2, n-1 in full plus 64 evenly
-  spaced values of the valid block.
+  spaced values of the valid block; and the whole model's logits at the first and last prompt
+  positions (the audio rows merged into the Qwen2 decoder's input embeddings).
+- the checkpoint's tensor names (transformers 5 saves the decoder under
+  language_model.model.model.* and the head as language_model.lm_head.weight).
 
 The clips are generated, not stored: sample i of clip(n, seed) is
 0.4 sin(2 pi 440 i / 16000) + 0.2 (u_i - 0.5), u_i = (s_i >> 8) / 2^24 with the 32-bit LCG
@@ -131,6 +134,9 @@ def main():
 
     model = tiny_model(vocab)
     model.save_pretrained(CKPT)
+    from safetensors import safe_open
+    with safe_open(os.path.join(CKPT, "model.safetensors"), "np") as f:
+        tensor_names = sorted(f.keys())
     model = Qwen2AudioForConditionalGeneration.from_pretrained(CKPT, attn_implementation="eager",
                                                                dtype=torch.float32).eval()
     caught = {}
@@ -140,10 +146,11 @@ def main():
     for n in ENCODER_SAMPLES:
         out = processor(text=PROMPT, audio=[clip(n, n)], sampling_rate=RATE, return_tensors="pt")
         with torch.no_grad():
-            model(**out)
+            logits = model(**out).logits[0]
         k = int((out["input_ids"][0] == audio_id).sum())
-        case = {"samples": n, "seed": n, "audio_tokens": k,
-                "pooled_rows": int(caught["encoder"].shape[1])}
+        case = {"samples": n, "seed": n, "audio_tokens": k, "input_ids": out["input_ids"][0].tolist(),
+                "pooled_rows": int(caught["encoder"].shape[1]), "last_logits": f32(logits[-1].numpy()),
+                "first_logits": f32(logits[0].numpy())}
         for key in ("encoder", "projected"):
             valid = caught[key][0, :k].numpy()
             case[key] = {"shape": list(valid.shape),
@@ -154,7 +161,7 @@ def main():
     doc = {"generator": "engine/src/test/python/qwen2audio_fixtures.py",
            "versions": {"transformers": transformers.__version__, "torch": torch.__version__,
                         "numpy": np.__version__},
-           "feature_config": FEATURE_CONFIG, "prompt": PROMPT, "vocab": vocab,
+           "feature_config": FEATURE_CONFIG, "tensor_names": tensor_names, "prompt": PROMPT, "vocab": vocab,
            "processor": processor_cases, "encoder_cases": encoder_cases}
     with open(os.path.join(OUT, "qwen2audio_fixtures.json"), "w") as f:
         json.dump(doc, f, sort_keys=True, indent=1)
