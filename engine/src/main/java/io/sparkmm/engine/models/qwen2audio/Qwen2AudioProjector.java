@@ -20,11 +20,19 @@ public final class Qwen2AudioProjector implements AutoCloseable {
         this.b = b;
     }
 
-    /** Loads {@code prefix + "linear.weight"} and {@code "linear.bias"} (prefix e.g. "multi_modal_projector."). */
+    /**
+     * Loads {@code prefix + "linear.weight"} and {@code "linear.bias"} (prefix e.g. "multi_modal_projector.");
+     * on failure it closes everything the loader holds.
+     */
     public static Qwen2AudioProjector load(WeightLoader loader, String prefix, int dModel, int textHidden) {
-        Tensor w = loader.mat(prefix + "linear.weight", textHidden, dModel);
-        Tensor b = loader.vec(prefix + "linear.bias", textHidden);
-        return new Qwen2AudioProjector(loader.backend(), w, b);
+        try {
+            Tensor w = loader.mat(prefix + "linear.weight", textHidden, dModel);
+            Tensor b = loader.vec(prefix + "linear.bias", textHidden);
+            return new Qwen2AudioProjector(loader.backend(), w, b);
+        } catch (RuntimeException e) {
+            loader.closeAll();
+            throw e;
+        }
     }
 
     /** [n, dModel] -&gt; a new [n, textHidden]; the caller owns the result. */
