@@ -9,12 +9,14 @@ What it records (engine/src/test/resources/qwen2audio/qwen2audio_fixtures.json):
   the input_features shape and some of their values (the first 8 of mel row 0, 64 evenly spaced
   values of the whole [128, 3000] block, and the mean).
 - encoder: a tiny random Qwen2AudioForConditionalGeneration (saved under
-  engine/src/test/resources/checkpoints-qwen2audio/qwen2_audio_tiny) run on the processor's output
+  engine/src/test/resources/checkpoints-qwen2audio/qwen2_audio_tiny, with the processor's
+  save_pretrained files: tokenizer, processor_config.json) run on the processor's output
   for a few clips; a forward hook on multi_modal_projector catches the audio tower's output and the
   projector's output exactly as the model computes them (feature mask, padding mask, avg-pool); the
   valid rows (the first num_audio_tokens) are recorded as rows 0, 1, n-2, n-1 in full plus 64 evenly
   spaced values of the valid block; and the whole model's logits at the first and last prompt
-  positions (the audio rows merged into the Qwen2 decoder's input embeddings).
+  positions (the audio rows merged into the Qwen2 decoder's input embeddings), and 6 greedy tokens
+  (eos disabled) with the smallest top-2 logit gap on the way.
 - the checkpoint's tensor names (transformers 5 saves the decoder under
   language_model.model.model.* and the head as language_model.lm_head.weight).
 
@@ -53,6 +55,7 @@ ENCODER_SAMPLES = [16000, 16160, 116800, 560000]
 WORDS = ["what", "is", "this", "sound", "?", "hello"]
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|audio_bos|>", "<|AUDIO|>", "<|audio_eos|>"]
 PROMPT = "<|audio_bos|><|AUDIO|><|audio_eos|> what is this sound ?"
+GREEDY_STEPS = 6
 
 
 def clip(n, seed):
@@ -134,6 +137,8 @@ def main():
 
     model = tiny_model(vocab)
     model.save_pretrained(CKPT)
+    # The tokenizer and the feature extractor's settings beside the weights, as a user's download has them.
+    processor.save_pretrained(CKPT)
     from safetensors import safe_open
     with safe_open(os.path.join(CKPT, "model.safetensors"), "np") as f:
         tensor_names = sorted(f.keys())
@@ -156,6 +161,13 @@ def main():
             case[key] = {"shape": list(valid.shape),
                          "rows": {str(r): f32(valid[r]) for r in sorted({0, 1, k - 2, k - 1})},
                          "spaced": spaced(valid)}
+        with torch.no_grad():
+            gen = model.generate(**out, max_new_tokens=GREEDY_STEPS, do_sample=False, output_scores=True,
+                                 return_dict_in_generate=True, eos_token_id=None, pad_token_id=vocab["<|endoftext|>"])
+        case["greedy_tokens"] = gen.sequences[0, out["input_ids"].shape[1]:].tolist()
+        # The smallest top-1 / top-2 logit gap over the steps: a near-tie would make the tokens fragile.
+        case["greedy_min_gap"] = float(min((sc[0].topk(2).values[0] - sc[0].topk(2).values[1]).item()
+                                           for sc in gen.scores))
         encoder_cases.append(case)
 
     doc = {"generator": "engine/src/test/python/qwen2audio_fixtures.py",
