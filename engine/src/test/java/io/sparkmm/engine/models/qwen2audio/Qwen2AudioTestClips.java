@@ -1,0 +1,23 @@
+package io.sparkmm.engine.models.qwen2audio;
+
+/**
+ * The synthetic clips of qwen2audio_fixtures.py, regenerated bit for bit: sample i is
+ * {@code 0.4 sin(2 pi 440 i / 16000) + 0.2 (u_i - 0.5)}, u_i = (s_i >>> 8) / 2^24 with the 32-bit LCG
+ * s_{i+1} = 1664525 s_i + 1013904223 from s_0 = seed, in double, rounded to float32.
+ */
+final class Qwen2AudioTestClips {
+
+    private Qwen2AudioTestClips() {
+    }
+
+    static float[] clip(int samples, long seed) {
+        float[] out = new float[samples];
+        long s = seed & 0xFFFFFFFFL;
+        for (int i = 0; i < samples; i++) {
+            double u = (s >>> 8) / (double) (1 << 24);
+            out[i] = (float) (0.4 * Math.sin(2 * Math.PI * 440.0 * i / 16000) + 0.2 * (u - 0.5));
+            s = (1664525L * s + 1013904223L) & 0xFFFFFFFFL;
+        }
+        return out;
+    }
+}
