@@ -1,0 +1,80 @@
+package io.sparkmm.engine.models.llavaonevision;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkmm.engine.checkpoint.CheckpointException;
+import io.sparkmm.engine.checkpoint.JsonFields;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * config.json of LlavaOnevisionForConditionalGeneration: transformers' class defaults for absent keys
+ * (read from transformers 5.18's LlavaOnevisionConfig: image_token_index 151646, vision_feature_layer
+ * -1, "full", anyres_max_9, the 36 pinpoints of 384 px; a Qwen2 text_config), and clear refusals of
+ * what the model cannot run.
+ */
+class LlavaOnevisionConfigTest {
+
+    private static final Path FILE = Path.of("config.json");
+
+    private static ObjectNode minimal() {
+        ObjectNode root = JsonFields.MAPPER.createObjectNode();
+        root.putArray("architectures").add(LlavaOnevisionConfig.ARCHITECTURE);
+        return root;
+    }
+
+    private static LlavaOnevisionConfig parse(ObjectNode root) {
+        return LlavaOnevisionConfig.parseChecked(new JsonFields(root, FILE, ""));
+    }
+
+    @Test
+    void absentKeysTakeTransformersDefaults() {
+        LlavaOnevisionConfig c = parse(minimal());
+        assertThat(c.imageTokenIndex()).isEqualTo(151646);
+        assertThat(c.visionFeatureLayer()).isEqualTo(-1);
+        assertThat(c.maxNumPatches()).isEqualTo(9);
+        assertThat(c.pinpoints()).hasDimensions(36, 2);
+        assertThat(c.pinpoints()[1]).containsExactly(384, 768);
+        assertThat(c.textConfig().architecture()).isEqualTo("Qwen2ForCausalLM");
+        assertThat(c.projectorHiddenAct()).isEqualTo("gelu");
+        assertThat(c.multimodalProjectorBias()).isTrue();
+    }
+
+    @Test
+    void theDefaultStrategyIsRefusedBecauseSiglipHasNoClassToken() {
+        ObjectNode root = minimal();
+        root.put("vision_feature_select_strategy", "default");
+        assertThatThrownBy(() -> parse(root)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("vision_feature_select_strategy").hasMessageContaining("only \"full\"");
+    }
+
+    @Test
+    void severalFeatureLayersAndBadAspectRatiosAreRefused() {
+        ObjectNode layers = minimal();
+        layers.putArray("vision_feature_layer").add(-2).add(-1);
+        assertThatThrownBy(() -> parse(layers)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("vision_feature_layer");
+        ObjectNode one = minimal();
+        one.putArray("vision_feature_layer").add(-2);
+        assertThat(parse(one).visionFeatureLayer()).isEqualTo(-2);
+        ObjectNode aspect = minimal();
+        aspect.put("vision_aspect_ratio", "anyres");
+        assertThatThrownBy(() -> parse(aspect)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("vision_aspect_ratio");
+        ObjectNode outside = minimal();
+        outside.put("vision_feature_layer", -14); // the default SigLIP has 12 layers: 13 hidden states
+        assertThatThrownBy(() -> parse(outside)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("vision_feature_layer");
+    }
+
+    @Test
+    void anotherArchitectureIsNotParsedAsOneVision() {
+        ObjectNode root = minimal();
+        root.putArray("architectures").add("LlavaForConditionalGeneration");
+        assertThatThrownBy(() -> parse(root)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining(LlavaOnevisionConfig.ARCHITECTURE);
+    }
+}
