@@ -130,6 +130,26 @@ public record LlavaOnevisionConfig(ModelConfig textConfig, SiglipVisionConfig vi
         return visionConfig.numPatches();
     }
 
+    /**
+     * An upper bound of the image tokens of one image, over all sizes (the encoder budget must hold
+     * one image): for each pinpoint of R x C features, the unpadded grid has at most R rows and C
+     * columns; past the anyres_max threshold (ratio 1.1, i.e. 1.21 N side^2 features) it is shrunk to
+     * at most N side^2 features, under it it holds at most that threshold. Plus a newline a row and
+     * the base patch.
+     */
+    public long maxImageTokens() {
+        int side = visionConfig.gridSize();
+        int tile = visionConfig.imageSize();
+        long cap = (long) Math.ceil(1.21 * maxNumPatches * side * side) + 1;
+        long most = 0;
+        for (int[] p : pinpoints) {
+            long rows = (long) side * (p[0] / tile);
+            long cols = (long) side * (p[1] / tile);
+            most = Math.max(most, Math.min(rows * cols, cap) + rows);
+        }
+        return most + (long) side * side;
+    }
+
     public Activation projectorActivation() {
         return Activation.fromHf(projectorHiddenAct);
     }

@@ -103,24 +103,9 @@ public final class LlavaOnevisionModel implements FamilyModel {
         return processor;
     }
 
-    /**
-     * An upper bound over image sizes: for each pinpoint of R x C features, the unpadded grid has at
-     * most R rows and C columns; past the anyres_max threshold (ratio 1.1, i.e. 1.21 N side^2 features)
-     * it is shrunk to about N side^2; under it, it holds at most that many. Plus one newline a row and
-     * the base patch.
-     */
     @Override
     public int maxEmbeddingsPerItem() {
-        int side = config.visionConfig().gridSize();
-        int tile = config.visionConfig().imageSize();
-        long cap = (long) Math.ceil(1.21 * config.maxNumPatches() * side * side) + 1;
-        long most = 0;
-        for (int[] p : config.pinpoints()) {
-            long rows = (long) side * (p[0] / tile);
-            long cols = (long) side * (p[1] / tile);
-            most = Math.max(most, Math.min(rows * cols, cap) + rows);
-        }
-        return (int) Math.min(most + (long) side * side, languageModel.config().maxPositionEmbeddings());
+        return (int) Math.min(config.maxImageTokens(), languageModel.config().maxPositionEmbeddings());
     }
 
     @Override

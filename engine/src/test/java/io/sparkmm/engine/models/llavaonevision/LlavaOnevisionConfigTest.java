@@ -3,6 +3,7 @@ package io.sparkmm.engine.models.llavaonevision;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkmm.engine.checkpoint.CheckpointException;
 import io.sparkmm.engine.checkpoint.JsonFields;
+import io.sparkmm.processors.image.LlavaOnevisionTokenCount;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -76,5 +77,32 @@ class LlavaOnevisionConfigTest {
         root.putArray("architectures").add("LlavaForConditionalGeneration");
         assertThatThrownBy(() -> parse(root)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining(LlavaOnevisionConfig.ARCHITECTURE);
+    }
+
+    /**
+     * The encoder budget's bound holds every image: LlavaOnevisionTokenCount (checked against HF's
+     * processor over hundreds of sizes) never counts more, for the Hub's default geometry (SigLIP
+     * 384/14, 36 pinpoints, anyres_max_9) over sizes from 1 pixel to 2 x the largest canvas, and
+     * the bound is not loose by more than the rows of one canvas.
+     */
+    @Test
+    void theLargestImageBoundHoldsEveryImageSize() {
+        ObjectNode root = minimal();
+        root.putObject("vision_config").put("image_size", 384).put("patch_size", 14);
+        LlavaOnevisionConfig c = parse(root);
+        LlavaOnevisionTokenCount count = new LlavaOnevisionTokenCount(c.tokensPerPatch(), c.maxNumPatches(), false,
+                c.pinpoints(), 384, 384);
+        long bound = c.maxImageTokens();
+        int most = 0;
+        for (int h = 1; h <= 4608; h += 37) {
+            for (int w = 1; w <= 4608; w += 41) {
+                most = Math.max(most, count.imageTokens(h, w));
+            }
+        }
+        for (int[] extreme : new int[][] {{1, 4608}, {4608, 1}, {2304, 2304}, {2304, 384}, {384, 2304}}) {
+            most = Math.max(most, count.imageTokens(extreme[0], extreme[1]));
+        }
+        assertThat(most).isLessThanOrEqualTo((int) bound);
+        assertThat(bound - most).isLessThan(27 * 6 + 729);
     }
 }
