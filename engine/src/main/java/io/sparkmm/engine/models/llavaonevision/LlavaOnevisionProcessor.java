@@ -30,9 +30,9 @@ import java.util.OptionalInt;
  * unpadding need it), and each {@code <image>} expanded to {@link LlavaOnevisionTokenCount#imageTokens}
  * image tokens, every one of them embedded.
  *
- * <p>Every image is processed as an image alone in its prompt. HF processes the images of a prompt
- * with several of them differently (one padded square patch each, side^2 + 1 tokens); a processor
- * here sees one item at a time and cannot tell, so multi-image prompts follow the single-image path.
+ * <p>Only prompts with one image are taken: HF processes each image of a prompt with several of them
+ * differently (one padded square patch, side^2 + 1 tokens), which this processor does not do yet, so
+ * such prompts are refused rather than answered from other features than HF's.
  */
 final class LlavaOnevisionProcessor implements FamilyProcessor {
 
@@ -123,6 +123,16 @@ final class LlavaOnevisionProcessor implements FamilyProcessor {
         return new ProcessedItem(hash, modality, Map.of(
                 PIXEL_VALUES, new ItemTensor(p.pixelValues(), new int[] {p.numPatches(), 3, p.height(), p.width()}),
                 IMAGE_SIZES, ItemTensor.ofInts(new int[] {p.imageHeight(), p.imageWidth()}, 2)));
+    }
+
+    @Override
+    public void checkItemCounts(Map<String, Integer> counts) {
+        int images = counts.getOrDefault("image", 0);
+        if (images > 1) {
+            throw new IllegalArgumentException("this LLaVA-OneVision model takes one image a prompt, got " + images
+                    + ": transformers turns each image of a multi-image prompt into one padded square patch, which"
+                    + " sparkmm does not do yet");
+        }
     }
 
     @Override
