@@ -53,6 +53,14 @@ public interface FamilyProcessor {
         return process(hash, modality, bytes, limits);
     }
 
+    /**
+     * Checks the number of items of each modality in one prompt before any is processed; throws
+     * IllegalArgumentException (that request's error) for a combination the family cannot process
+     * as HF does. Every count is accepted by default.
+     */
+    default void checkItemCounts(Map<String, Integer> counts) {
+    }
+
     /** The placeholder the user writes for a modality, and its token id after tokenization. */
     PromptReplacement placeholder(String modality);
 

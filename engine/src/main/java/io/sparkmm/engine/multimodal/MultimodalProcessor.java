@@ -58,6 +58,13 @@ public final class MultimodalProcessor {
         byModality.put("video", input.video());
         Map<String, List<ProcessedItem>> items = new LinkedHashMap<>();
         input.processorKwargs().requireOnly(family.processorKwargs(), "the processor of " + modelId);
+        Map<String, Integer> given = new LinkedHashMap<>();
+        byModality.forEach((modality, list) -> {
+            if (!list.isEmpty()) {
+                given.put(modality, list.size());
+            }
+        });
+        family.checkItemCounts(given);
         for (Map.Entry<String, List<MediaSource>> e : byModality.entrySet()) {
             if (e.getValue().isEmpty()) {
                 continue;

@@ -1,0 +1,154 @@
+package io.sparkmm.engine.models.llavaonevision;
+
+import io.sparkmm.engine.MediaInput;
+import io.sparkmm.engine.checkpoint.Checkpoint;
+import io.sparkmm.engine.checkpoint.CheckpointException;
+import io.sparkmm.engine.checkpoint.SafeTensor;
+import io.sparkmm.engine.models.DecoderModel;
+import io.sparkmm.engine.models.DecoderWeights;
+import io.sparkmm.engine.models.FamilyModel;
+import io.sparkmm.engine.models.FamilyProcessor;
+import io.sparkmm.engine.models.ModelFamily;
+import io.sparkmm.engine.models.llava.LlavaProjector;
+import io.sparkmm.engine.models.llava.SiglipVisionTower;
+import io.sparkmm.kernels.Backend;
+import io.sparkmm.kernels.Tensor;
+import io.sparkmm.processors.cache.ItemTensor;
+
+import java.util.Arrays;
+
+/**
+ * LlavaOnevisionForConditionalGeneration for images: each AnyRes patch of an image (base view, then
+ * tiles) through the SigLIP tower and LLaVA's projector, the patches' features packed by
+ * {@link AnyResFeatures} (unpadding, anyres_max downscale, image_newline per row), and the rows
+ * replacing the image tokens' embeddings in a Qwen2 {@link DecoderModel}.
+ */
+public final class LlavaOnevisionModel implements FamilyModel {
+
+    private final ModelFamily family;
+    private final LlavaOnevisionConfig config;
+    private final Backend backend;
+    private final DecoderModel languageModel;
+    private final SiglipVisionTower visionTower;
+    private final LlavaProjector projector;
+    private final float[] newline;
+    private final AnyResFeatures packer;
+    private final LlavaOnevisionProcessor processor;
+
+    private LlavaOnevisionModel(ModelFamily family, LlavaOnevisionConfig config, Backend backend,
+                                DecoderModel languageModel, SiglipVisionTower visionTower, LlavaProjector projector,
+                                float[] newline, LlavaOnevisionProcessor processor) {
+        this.family = family;
+        this.config = config;
+        this.backend = backend;
+        this.languageModel = languageModel;
+        this.visionTower = visionTower;
+        this.projector = projector;
+        this.newline = newline;
+        this.processor = processor;
+        this.packer = new AnyResFeatures(config.pinpoints(), config.visionConfig().imageSize(),
+                config.visionConfig().patchSize(), config.maxNumPatches());
+    }
+
+    static LlavaOnevisionModel load(ModelFamily family, Checkpoint ckpt, Backend backend) {
+        LlavaOnevisionConfig c = LlavaOnevisionConfig.parseChecked(ckpt.configJson());
+        if (!DecoderModel.ARCHITECTURES.contains(c.textConfig().architecture())) {
+            throw new CheckpointException(ckpt.directory().resolve(Checkpoint.CONFIG) + ": text_config architecture "
+                    + c.textConfig().architecture() + " is not one we run; supported: " + DecoderModel.ARCHITECTURES);
+        }
+        LlavaOnevisionNaming naming = LlavaOnevisionNaming.detect(ckpt);
+        LlavaOnevisionProcessor processor = LlavaOnevisionProcessor.load(ckpt.directory(), c);
+        int hidden = c.textConfig().hiddenSize();
+        DecoderModel text = null;
+        SiglipVisionTower vision = null;
+        try {
+            text = new DecoderModel(c.textConfig(), backend,
+                    DecoderWeights.load(ckpt, c.textConfig(), backend, naming.text(), naming.lmHead()));
+            vision = SiglipVisionTower.load(ckpt, c.visionConfig(), backend, naming.vision());
+            LlavaProjector projector = LlavaProjector.load(ckpt, backend, naming.projector(),
+                    c.visionConfig().hiddenSize(), hidden, c.multimodalProjectorBias(), c.projectorActivation());
+            float[] newline;
+            SafeTensor nl = ckpt.tensor(naming.newline()).requireShape(hidden);
+            try (Tensor t = backend.weight(nl.dtype(), nl.data(), nl.shape())) {
+                newline = backend.download(t);
+            }
+            return new LlavaOnevisionModel(family, c, backend, text, vision, projector, newline, processor);
+        } catch (RuntimeException e) {
+            if (text != null) {
+                text.close();
+            }
+            if (vision != null) {
+                vision.close();
+            }
+            throw e;
+        }
+    }
+
+    public LlavaOnevisionConfig config() {
+        return config;
+    }
+
+    @Override
+    public ModelFamily family() {
+        return family;
+    }
+
+    @Override
+    public DecoderModel languageModel() {
+        return languageModel;
+    }
+
+    @Override
+    public FamilyProcessor processor() {
+        return processor;
+    }
+
+    @Override
+    public int maxEmbeddingsPerItem() {
+        return (int) Math.min(config.maxImageTokens(), languageModel.config().maxPositionEmbeddings());
+    }
+
+    @Override
+    public Tensor encode(MediaInput item) {
+        if (!item.modality().equals("image")) {
+            throw new IllegalArgumentException("this LLaVA-OneVision model takes images, not " + item.modality());
+        }
+        ItemTensor pixels = item.tensor(LlavaOnevisionProcessor.PIXEL_VALUES);
+        int[] size = item.tensor(LlavaOnevisionProcessor.IMAGE_SIZES).ints();
+        int s = config.visionConfig().imageSize();
+        int c = config.visionConfig().numChannels();
+        int perPatch = c * s * s;
+        int n = pixels.shape()[0];
+        if (pixels.data().length != n * perPatch) {
+            throw new IllegalArgumentException("image " + item.hash() + " has " + pixels.data().length
+                    + " pixel values; this model's vision tower takes patches of " + c + " x " + s + " x " + s);
+        }
+        int rows = packer.rows(size[0], size[1]);
+        if (item.numEmbeddings() != rows) {
+            throw new IllegalArgumentException("image " + item.hash() + " of " + size[1] + "x" + size[0] + " makes "
+                    + rows + " features but has " + item.numEmbeddings() + " placeholder positions");
+        }
+        int hidden = languageModel.config().hiddenSize();
+        int tokens = config.tokensPerPatch();
+        float[] features = new float[n * tokens * hidden];
+        for (int p = 0; p < n; p++) {
+            float[] patch = Arrays.copyOfRange(pixels.data(), p * perPatch, (p + 1) * perPatch);
+            try (Tensor state = visionTower.hiddenState(patch, config.visionFeatureLayer());
+                 Tensor projected = projector.forward(state)) {
+                System.arraycopy(backend.download(projected), 0, features, p * tokens * hidden, tokens * hidden);
+            }
+        }
+        float[] packed = packer.pack(features, n, hidden, size[0], size[1], newline);
+        return backend.upload(packed, rows, hidden);
+    }
+
+    @Override
+    public void close() {
+        try {
+            projector.close();
+            visionTower.close();
+        } finally {
+            languageModel.close();
+        }
+    }
+}
