@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.engine.cli.Main;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +35,7 @@ class Qwen2AudioCliTest {
         int n = c.get("samples").asInt();
         // 32-bit float PCM: the decoder hands back HF's very samples, so the features are HF's.
         Path wav = tmp.resolve("clip.wav");
-        Files.write(wav, floatWav(Qwen2AudioTestClips.clip(n, c.get("seed").asLong()), 16000));
+        Files.write(wav, Qwen2AudioTestClips.floatWav(Qwen2AudioTestClips.clip(n, c.get("seed").asLong()), 16000));
         String[] args = {"generate", "--model", CKPT.toString(), "--prompt", fx.get("prompt").asText(),
             "--audio", wav.toString(), "--max-tokens", String.valueOf(c.get("greedy_tokens").size()),
             "--temperature", "0", "--logprobs", "1", "--json"};
@@ -67,20 +65,6 @@ class Qwen2AudioCliTest {
         assertThat(Math.abs(got - hf)).as("first logprob %s, transformers %s", got, hf).isLessThanOrEqualTo(1e-5);
         System.out.printf(java.util.Locale.ROOT, "Qwen2-Audio CLI first logprob |diff| vs transformers %.3g%n",
                 Math.abs(got - hf));
-    }
-
-    private static byte[] floatWav(float[] samples, int rate) {
-        ByteBuffer b = ByteBuffer.allocate(44 + 4 * samples.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + 4 * samples.length)
-                .put("WAVE".getBytes(StandardCharsets.US_ASCII));
-        // format 3 = IEEE float, mono, 4 bytes a sample
-        b.put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16).putShort((short) 3).putShort((short) 1)
-                .putInt(rate).putInt(4 * rate).putShort((short) 4).putShort((short) 32);
-        b.put("data".getBytes(StandardCharsets.US_ASCII)).putInt(4 * samples.length);
-        for (float s : samples) {
-            b.putFloat(s);
-        }
-        return b.array();
     }
 
     private static String[] concat(String[] a, String... more) {
