@@ -67,6 +67,20 @@ class Qwen2AudioCliTest {
                 Math.abs(got - hf));
     }
 
+    @Test
+    void chatFlagRendersTheClipThroughTheChatTemplate() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        JsonNode c = json.readTree(RES.resolve("qwen2audio_chat_fixtures.json").toFile()).get("cases").get(0);
+        int n = c.get("samples").get(0).asInt();
+        Path wav = tmp.resolve("chat.wav");
+        Files.write(wav, Qwen2AudioTestClips.floatWav(Qwen2AudioTestClips.clip(n, c.get("seeds").get(0).asLong()), 16000));
+        String[] r = run("generate", "--model", CKPT.toString(), "--prompt", c.get("text").asText(), "--chat",
+                "--audio", wav.toString(), "--max-tokens", "2", "--temperature", "0", "--json");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        // transformers' apply_chat_template + processor on the same message (qwen2audio_chat_fixtures.py)
+        assertThat(json.readTree(r[1]).get("prompt_tokens").asInt()).isEqualTo(c.get("input_ids").size());
+    }
+
     private static String[] concat(String[] a, String... more) {
         String[] out = java.util.Arrays.copyOf(a, a.length + more.length);
         System.arraycopy(more, 0, out, a.length, more.length);
