@@ -91,15 +91,20 @@ final class Qwen2AudioProcessor implements FamilyProcessor {
     public ProcessedItem process(String hash, String modality, MediaSource bytes, MediaLimits limits) {
         requireAudio(modality);
         AudioClip clip = MediaIO.readAudio(bytes, extractor.config().samplingRate(), limits);
-        return processed(hash, clip.samples());
+        // named by its source (a path, or the row's media name), not the content hash: the user must find the file
+        return processed(hash, bytes.name(), clip.samples());
     }
 
     /** The item of already decoded mono samples at the extractor's rate. */
     ProcessedItem processed(String hash, float[] samples) {
+        return processed(hash, hash, samples);
+    }
+
+    private ProcessedItem processed(String hash, String name, float[] samples) {
         int valid = extractor.numValidFrames(samples.length);
         if (Qwen2AudioLengths.audioTokens(valid) <= 0) {
             // transformers would write no <|AUDIO|> token at all and leave the prompt's one unmatched.
-            throw new IllegalArgumentException("audio " + hash + " is too short: " + samples.length + " samples make "
+            throw new IllegalArgumentException("audio " + name + " is too short: " + samples.length + " samples make "
                     + valid + " mel frames, and Qwen2-Audio needs at least 3 for one audio token");
         }
         return new ProcessedItem(hash, "audio", Map.of(

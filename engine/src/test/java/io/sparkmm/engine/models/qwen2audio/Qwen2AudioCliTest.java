@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.engine.cli.Main;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +35,7 @@ class Qwen2AudioCliTest {
         int n = c.get("samples").asInt();
         // 32-bit float PCM: the decoder hands back HF's very samples, so the features are HF's.
         Path wav = tmp.resolve("clip.wav");
-        Files.write(wav, floatWav(Qwen2AudioTestClips.clip(n, c.get("seed").asLong()), 16000));
+        Files.write(wav, Qwen2AudioTestClips.floatWav(Qwen2AudioTestClips.clip(n, c.get("seed").asLong()), 16000));
         String[] args = {"generate", "--model", CKPT.toString(), "--prompt", fx.get("prompt").asText(),
             "--audio", wav.toString(), "--max-tokens", String.valueOf(c.get("greedy_tokens").size()),
             "--temperature", "0", "--logprobs", "1", "--json"};
@@ -69,18 +67,18 @@ class Qwen2AudioCliTest {
                 Math.abs(got - hf));
     }
 
-    private static byte[] floatWav(float[] samples, int rate) {
-        ByteBuffer b = ByteBuffer.allocate(44 + 4 * samples.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + 4 * samples.length)
-                .put("WAVE".getBytes(StandardCharsets.US_ASCII));
-        // format 3 = IEEE float, mono, 4 bytes a sample
-        b.put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16).putShort((short) 3).putShort((short) 1)
-                .putInt(rate).putInt(4 * rate).putShort((short) 4).putShort((short) 32);
-        b.put("data".getBytes(StandardCharsets.US_ASCII)).putInt(4 * samples.length);
-        for (float s : samples) {
-            b.putFloat(s);
-        }
-        return b.array();
+    @Test
+    void chatFlagRendersTheClipThroughTheChatTemplate() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        JsonNode c = json.readTree(RES.resolve("qwen2audio_chat_fixtures.json").toFile()).get("cases").get(0);
+        int n = c.get("samples").get(0).asInt();
+        Path wav = tmp.resolve("chat.wav");
+        Files.write(wav, Qwen2AudioTestClips.floatWav(Qwen2AudioTestClips.clip(n, c.get("seeds").get(0).asLong()), 16000));
+        String[] r = run("generate", "--model", CKPT.toString(), "--prompt", c.get("text").asText(), "--chat",
+                "--audio", wav.toString(), "--max-tokens", "2", "--temperature", "0", "--json");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        // transformers' apply_chat_template + processor on the same message (qwen2audio_chat_fixtures.py)
+        assertThat(json.readTree(r[1]).get("prompt_tokens").asInt()).isEqualTo(c.get("input_ids").size());
     }
 
     private static String[] concat(String[] a, String... more) {

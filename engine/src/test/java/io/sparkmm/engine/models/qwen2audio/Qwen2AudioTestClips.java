@@ -20,4 +20,20 @@ final class Qwen2AudioTestClips {
         }
         return out;
     }
+
+    /** 32-bit float mono PCM WAV: the decoder hands back these very samples, so the features are HF's. */
+    static byte[] floatWav(float[] samples, int rate) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(44 + 4 * samples.length)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("RIFF".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(36 + 4 * samples.length)
+                .put("WAVE".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        // format 3 = IEEE float, mono, 4 bytes a sample
+        b.put("fmt ".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(16).putShort((short) 3)
+                .putShort((short) 1).putInt(rate).putInt(4 * rate).putShort((short) 4).putShort((short) 32);
+        b.put("data".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(4 * samples.length);
+        for (float s : samples) {
+            b.putFloat(s);
+        }
+        return b.array();
+    }
 }
