@@ -28,6 +28,8 @@ public final class RequestFactory {
     private final List<String> roots;
     private final ProcessorKwargs processorKwargs;
     private final RemoteFiles remoteFiles;
+    /** The rows' parameters but the seed, built once: they parse the structured-output JSON, if any. */
+    private final io.sparkmm.engine.sampling.SamplingParams baseSampling;
 
     /**
      * {@code remoteFiles} reads non-local media paths: it should carry the job's Hadoop
@@ -40,6 +42,7 @@ public final class RequestFactory {
         this.processor = processor;
         this.roots = settings.allowedRoots().stream().map(RequestFactory::canonical).toList();
         this.processorKwargs = settings.processorKwargs();
+        this.baseSampling = settings.sampling(0L);
     }
 
     public GeneratorSettings settings() {
@@ -57,7 +60,7 @@ public final class RequestFactory {
         PromptInput input = new PromptInput(row.prompt(), null, settings.chatTemplate(), settings.systemPrompt(),
                 images, audio, video, processorKwargs);
         // no request id: the engine numbers requests, and row names need not be unique across tasks
-        return processor.build(null, input, settings.sampling(seed));
+        return processor.build(null, input, baseSampling.withSeed(seed));
     }
 
     /** Null media is no media; an array's null element is an error (a row should not silently lose an item). */

@@ -202,11 +202,7 @@ public final class MmGenerate extends Expression implements CodegenFallback, jav
      * map (the usual {@code map('logprobs', '5')}); options computed per row cannot change the type,
      * so they get no logprobs field.
      */
-    boolean withLogprobsField() {
-        return withLogprobs();
-    }
-
-    private boolean withLogprobs() {
+    boolean withLogprobs() {
         Boolean w = withLogprobs;
         if (w == null) {
             w = false;

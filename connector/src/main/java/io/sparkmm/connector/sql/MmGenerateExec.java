@@ -94,7 +94,7 @@ public final class MmGenerateExec extends SparkPlan {
         Seq<Attribute> input = child.output();
         DataType mediaType = generate.mediaArgument().dataType();
         StructType outSchema = schema();
-        boolean withLogprobs = generate.withLogprobsField();
+        boolean withLogprobs = generate.withLogprobs();
         StructType parsed = generate.responseType();
         FlatMapFunction<Iterator<InternalRow>, InternalRow> task = rows -> {
             UnsafeProjection evalArguments = UnsafeProjection.create(CollectionConverters.asScala(arguments).toSeq(), input);

@@ -26,6 +26,8 @@ public final class TokenBytes {
     private final byte[][] first;
     private final byte[][] later;
     private final Scheme scheme;
+    /** [first byte] -> ids whose later bytes start with it (non-empty only): every index build walks these. */
+    private final int[][] laterByFirstByte;
     /** The tokenizer file this came from: the cache key of indexes built over it. */
     private final String source;
 
@@ -34,6 +36,34 @@ public final class TokenBytes {
         this.later = later;
         this.scheme = scheme;
         this.source = source;
+        this.laterByFirstByte = groupByFirstByte(later);
+    }
+
+    private static int[][] groupByFirstByte(byte[][] tokens) {
+        int[] counts = new int[256];
+        for (byte[] b : tokens) {
+            if (b != null && b.length > 0) {
+                counts[b[0] & 0xff]++;
+            }
+        }
+        int[][] groups = new int[256][];
+        for (int i = 0; i < 256; i++) {
+            groups[i] = new int[counts[i]];
+        }
+        int[] filled = new int[256];
+        for (int id = 0; id < tokens.length; id++) {
+            byte[] b = tokens[id];
+            if (b != null && b.length > 0) {
+                int first = b[0] & 0xff;
+                groups[first][filled[first]++] = id;
+            }
+        }
+        return groups;
+    }
+
+    /** [byte] -> the ids, ascending, whose {@link #later} bytes start with that byte; shared, do not modify. */
+    int[][] laterByFirstByte() {
+        return laterByFirstByte;
     }
 
     /** Reads the decoder of {@code modelDir/tokenizer.json} and maps every id of {@code tokenizer}. */

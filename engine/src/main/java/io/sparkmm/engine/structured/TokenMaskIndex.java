@@ -1,15 +1,14 @@
 package io.sparkmm.engine.structured;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * For one constraint over one vocabulary: at each automaton state a generation can be in between
  * tokens, the set of tokens whose bytes keep the output inside the language. Built once, in the
  * thread that submits the first request with the constraint, never in the engine loop: states are
  * discovered breadth-first from the start by walking every token's bytes (tokens grouped by first
- * byte, so a state only walks tokens whose first byte it can take).
+ * byte once per vocabulary, {@link TokenBytes#laterByFirstByte()}, so a state only walks tokens
+ * whose first byte it can take).
  *
  * <p>The start is a state of its own ({@link #START}) because an output's first token can add
  * other bytes than the same token later (see {@link TokenBytes}).
@@ -44,20 +43,7 @@ public final class TokenMaskIndex {
     public static TokenMaskIndex build(ByteDfa dfa, TokenBytes vocab, String what) {
         long t0 = System.nanoTime();
         int v = vocab.size();
-        List<List<Integer>> byFirstByte = new ArrayList<>(256);
-        for (int b = 0; b < 256; b++) {
-            byFirstByte.add(new ArrayList<>());
-        }
-        for (int id = 0; id < v; id++) {
-            byte[] bytes = vocab.later(id);
-            if (bytes != null && bytes.length > 0) {
-                byFirstByte.get(bytes[0] & 0xff).add(id);
-            }
-        }
-        int[][] groups = new int[256][];
-        for (int b = 0; b < 256; b++) {
-            groups[b] = byFirstByte.get(b).stream().mapToInt(Integer::intValue).toArray();
-        }
+        int[][] groups = vocab.laterByFirstByte();
         long[][] allowed = new long[dfa.states()][];
         ArrayDeque<Integer> queue = new ArrayDeque<>();
         long[] start = new long[(v + 63) >>> 6];

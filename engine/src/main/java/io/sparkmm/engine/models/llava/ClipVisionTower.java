@@ -1,5 +1,6 @@
 package io.sparkmm.engine.models.llava;
 
+import io.sparkmm.engine.models.EncoderLayer;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 
 import io.sparkmm.engine.models.WeightLoader;
@@ -29,11 +30,11 @@ public final class ClipVisionTower implements AutoCloseable {
     private final Tensor positionEmbedding; // [T, d]
     private final Tensor preNormW;
     private final Tensor preNormB;
-    private final List<VitEncoderLayer> layers;
+    private final List<EncoderLayer> layers;
     private final Activation act;
 
     private ClipVisionTower(ClipVisionConfig config, Backend backend, Tensor patchWeight, Tensor classEmbedding,
-                            Tensor positionEmbedding, Tensor preNormW, Tensor preNormB, List<VitEncoderLayer> layers) {
+                            Tensor positionEmbedding, Tensor preNormW, Tensor preNormB, List<EncoderLayer> layers) {
         this.config = config;
         this.backend = backend;
         this.patchWeight = patchWeight;
@@ -65,9 +66,9 @@ public final class ClipVisionTower implements AutoCloseable {
                     new int[] {c.numPositions(), d}, c.numPositions(), d);
             Tensor preW = w.get(prefix + "pre_layrnorm.weight", new int[] {d}, d);
             Tensor preB = w.get(prefix + "pre_layrnorm.bias", new int[] {d}, d);
-            List<VitEncoderLayer> layers = new ArrayList<>();
+            List<EncoderLayer> layers = new ArrayList<>();
             for (int i = 0; i < c.numLayers(); i++) {
-                layers.add(VitEncoderLayer.load(w, prefix + "encoder.layers." + i + ".", d, f));
+                layers.add(EncoderLayer.loadVit(w, prefix + "encoder.layers." + i + ".", d, f));
             }
             return new ClipVisionTower(c, backend, patch, cls, pos, preW, preB, List.copyOf(layers));
         } catch (RuntimeException e) {
@@ -183,29 +184,9 @@ public final class ClipVisionTower implements AutoCloseable {
         }
     }
 
-    /**
-     * [P, C*p*p]: row py*g + px is the patch at grid cell (py, px), row-major like the conv output
-     * flattened; within a row the order is (channel, ky, kx), the order of the kernel's elements.
-     */
+    /** [P, C*p*p]: the patches as {@link ConvPatches#flatten} lays them out for the patch matmul. */
     float[] patchify(float[] chw) {
-        int c = config.numChannels();
-        int s = config.imageSize();
-        int p = config.patchSize();
-        int g = config.gridSize();
-        int width = c * p * p;
-        float[] out = new float[g * g * width];
-        for (int py = 0; py < g; py++) {
-            for (int px = 0; px < g; px++) {
-                int row = (py * g + px) * width;
-                for (int ch = 0; ch < c; ch++) {
-                    for (int ky = 0; ky < p; ky++) {
-                        System.arraycopy(chw, ch * s * s + (py * p + ky) * s + px * p,
-                                out, row + (ch * p + ky) * p, p);
-                    }
-                }
-            }
-        }
-        return out;
+        return ConvPatches.flatten(chw, config.numChannels(), config.imageSize(), config.patchSize());
     }
 
     @Override
@@ -213,6 +194,6 @@ public final class ClipVisionTower implements AutoCloseable {
         for (Tensor t : new Tensor[] {patchWeight, classEmbedding, positionEmbedding, preNormW, preNormB}) {
             t.close();
         }
-        layers.forEach(VitEncoderLayer::close);
+        layers.forEach(EncoderLayer::close);
     }
 }

@@ -1,8 +1,8 @@
 package io.sparkmm.engine.models.llava;
 
+import io.sparkmm.engine.models.ProcessorSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkmm.engine.models.FamilyProcessor;
-import io.sparkmm.processors.ConfigReader;
 import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ItemTensor;
 import io.sparkmm.processors.cache.ProcessedItem;
@@ -15,7 +15,6 @@ import io.sparkmm.processors.media.RgbImage;
 import io.sparkmm.processors.prompt.ItemReplacement;
 import io.sparkmm.processors.prompt.PromptReplacement;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalInt;
@@ -28,8 +27,6 @@ import java.util.OptionalInt;
 final class LlavaProcessor implements FamilyProcessor {
 
     static final String PIXEL_VALUES = "pixel_values";
-    static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
-    static final String PROCESSOR_CONFIG = "processor_config.json";
 
     private final ClipImageProcessor images;
     private final String fingerprint;
@@ -49,24 +46,9 @@ final class LlavaProcessor implements FamilyProcessor {
      * where 5.x saves them (it writes no preprocessor_config.json for a processor).
      */
     static LlavaProcessor load(Path dir, LlavaConfig config) {
-        Path pre = dir.resolve(PREPROCESSOR_CONFIG);
-        Path proc = dir.resolve(PROCESSOR_CONFIG);
-        JsonNode settings = null;
-        String source = null;
-        if (Files.isRegularFile(pre)) {
-            settings = ConfigReader.read(pre);
-            source = pre.toString();
-        } else if (Files.isRegularFile(proc)) {
-            JsonNode entry = ConfigReader.read(proc).path("image_processor");
-            if (entry.isObject()) {
-                settings = entry;
-                source = proc + " image_processor";
-            }
-        }
-        if (settings == null) {
-            throw new IllegalArgumentException("multimodal model " + dir + " has no " + PREPROCESSOR_CONFIG
-                    + " and no " + PROCESSOR_CONFIG + " with an image_processor entry");
-        }
+        ProcessorSettings found = ProcessorSettings.read(dir, "image_processor", "multimodal");
+        JsonNode settings = found.node();
+        String source = found.source();
         int image = config.imageTokenIndex();
         return new LlavaProcessor(new ClipImageProcessor(ClipImageProcessorConfig.fromJson(settings, source)),
                 settings.toString(), new PromptReplacement("image", "<image>", image, image),

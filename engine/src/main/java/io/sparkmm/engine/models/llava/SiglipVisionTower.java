@@ -1,5 +1,6 @@
 package io.sparkmm.engine.models.llava;
 
+import io.sparkmm.engine.models.EncoderLayer;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.models.WeightLoader;
 import io.sparkmm.kernels.Backend;
@@ -25,12 +26,12 @@ public final class SiglipVisionTower implements AutoCloseable {
     private final Tensor patchWeight;       // [d, C*p*p]: the conv kernel, each row flattened (c, ky, kx)
     private final Tensor patchBias;         // [d]
     private final Tensor positionEmbedding; // [P, d]
-    private final List<VitEncoderLayer> layers;
+    private final List<EncoderLayer> layers;
     private final Tensor postNormW;         // null when the checkpoint has no post_layernorm
     private final Tensor postNormB;
 
     private SiglipVisionTower(SiglipVisionConfig config, Backend backend, Tensor patchWeight, Tensor patchBias,
-                              Tensor positionEmbedding, List<VitEncoderLayer> layers, Tensor postNormW,
+                              Tensor positionEmbedding, List<EncoderLayer> layers, Tensor postNormW,
                               Tensor postNormB) {
         this.config = config;
         this.backend = backend;
@@ -59,9 +60,9 @@ public final class SiglipVisionTower implements AutoCloseable {
                     new int[] {d, c.numChannels(), c.patchSize(), c.patchSize()}, d, patchIn);
             Tensor bias = w.vec(prefix + "embeddings.patch_embedding.bias", d);
             Tensor pos = w.mat(prefix + "embeddings.position_embedding.weight", c.numPatches(), d);
-            List<VitEncoderLayer> layers = new ArrayList<>();
+            List<EncoderLayer> layers = new ArrayList<>();
             for (int i = 0; i < c.numLayers(); i++) {
-                layers.add(VitEncoderLayer.load(w, prefix + "encoder.layers." + i + ".", d, c.intermediateSize()));
+                layers.add(EncoderLayer.loadVit(w, prefix + "encoder.layers." + i + ".", d, c.intermediateSize()));
             }
             Tensor postW = null;
             Tensor postB = null;
@@ -141,29 +142,9 @@ public final class SiglipVisionTower implements AutoCloseable {
         }
     }
 
-    /**
-     * [P, C*p*p]: row py*g + px is the patch at grid cell (py, px), row-major like the conv output
-     * flattened; within a row the order is (channel, ky, kx), the order of the kernel's elements.
-     * Pixels beyond g*p at the right and bottom are never read, as the convolution never reads them.
-     */
+    /** [P, C*p*p]: the patches as {@link ConvPatches#flatten} lays them out for the patch matmul. */
     float[] patchify(float[] chw) {
-        int c = config.numChannels();
-        int s = config.imageSize();
-        int p = config.patchSize();
-        int g = config.gridSize();
-        int width = c * p * p;
-        float[] out = new float[g * g * width];
-        for (int py = 0; py < g; py++) {
-            for (int px = 0; px < g; px++) {
-                int row = (py * g + px) * width;
-                for (int ch = 0; ch < c; ch++) {
-                    for (int ky = 0; ky < p; ky++) {
-                        System.arraycopy(chw, ch * s * s + (py * p + ky) * s + px * p, out, row + (ch * p + ky) * p, p);
-                    }
-                }
-            }
-        }
-        return out;
+        return ConvPatches.flatten(chw, config.numChannels(), config.imageSize(), config.patchSize());
     }
 
     @Override
@@ -173,6 +154,6 @@ public final class SiglipVisionTower implements AutoCloseable {
                 t.close();
             }
         }
-        layers.forEach(VitEncoderLayer::close);
+        layers.forEach(EncoderLayer::close);
     }
 }

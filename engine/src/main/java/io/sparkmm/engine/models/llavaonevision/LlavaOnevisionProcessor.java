@@ -1,8 +1,8 @@
 package io.sparkmm.engine.models.llavaonevision;
 
+import io.sparkmm.engine.models.ProcessorSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkmm.engine.models.FamilyProcessor;
-import io.sparkmm.processors.ConfigReader;
 import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ItemTensor;
 import io.sparkmm.processors.cache.ProcessedItem;
@@ -17,7 +17,6 @@ import io.sparkmm.processors.media.RgbImage;
 import io.sparkmm.processors.prompt.ItemReplacement;
 import io.sparkmm.processors.prompt.PromptReplacement;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -38,8 +37,6 @@ final class LlavaOnevisionProcessor implements FamilyProcessor {
 
     static final String PIXEL_VALUES = "pixel_values";
     static final String IMAGE_SIZES = "image_sizes";
-    static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
-    static final String PROCESSOR_CONFIG = "processor_config.json";
 
     private final LlavaOnevisionImageProcessor images;
     private final LlavaOnevisionTokenCount count;
@@ -61,21 +58,11 @@ final class LlavaOnevisionProcessor implements FamilyProcessor {
      * would make HF's own model fail, so it is refused here rather than followed.
      */
     static LlavaOnevisionProcessor load(Path dir, LlavaOnevisionConfig config) {
-        Path pre = dir.resolve(PREPROCESSOR_CONFIG);
-        Path proc = dir.resolve(PROCESSOR_CONFIG);
-        JsonNode processor = Files.isRegularFile(proc) ? ConfigReader.read(proc) : null;
-        JsonNode settings;
-        String source;
-        if (Files.isRegularFile(pre)) {
-            settings = ConfigReader.read(pre);
-            source = pre.toString();
-        } else if (processor != null && processor.path("image_processor").isObject()) {
-            settings = processor.path("image_processor");
-            source = proc + " image_processor";
-        } else {
-            throw new IllegalArgumentException("multimodal model " + dir + " has no " + PREPROCESSOR_CONFIG
-                    + " and no " + PROCESSOR_CONFIG + " with an image_processor entry");
-        }
+        ProcessorSettings found = ProcessorSettings.read(dir, "image_processor", "multimodal");
+        JsonNode settings = found.node();
+        String source = found.source();
+        Path proc = dir.resolve(ProcessorSettings.PROCESSOR_CONFIG);
+        JsonNode processor = ProcessorSettings.processorConfig(dir);
         LlavaOnevisionImageProcessorConfig image = LlavaOnevisionImageProcessorConfig.fromJson(settings, source);
         int tile = config.visionConfig().imageSize();
         if (image.sizeHeight() != tile || image.sizeWidth() != tile || image.tileSize() != tile) {

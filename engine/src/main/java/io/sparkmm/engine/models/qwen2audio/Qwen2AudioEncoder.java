@@ -1,5 +1,6 @@
 package io.sparkmm.engine.models.qwen2audio;
 
+import io.sparkmm.engine.models.EncoderLayer;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.models.WeightLoader;
 import io.sparkmm.kernels.Activation;
@@ -35,13 +36,13 @@ public final class Qwen2AudioEncoder implements AutoCloseable {
     private final Tensor conv2W; // [d, d*3]
     private final Tensor conv2B;
     private final Tensor positions; // [max_source_positions, d]
-    private final List<WhisperEncoderLayer> layers;
+    private final List<EncoderLayer> layers;
     private final Tensor normW;
     private final Tensor normB;
     private final Activation act;
 
     private Qwen2AudioEncoder(Qwen2AudioEncoderConfig config, Backend backend, Tensor[] w,
-                              List<WhisperEncoderLayer> layers) {
+                              List<EncoderLayer> layers) {
         this.config = config;
         this.backend = backend;
         this.conv1W = w[0];
@@ -77,9 +78,9 @@ public final class Qwen2AudioEncoder implements AutoCloseable {
                 w.vec(prefix + "layer_norm.weight", d),
                 w.vec(prefix + "layer_norm.bias", d),
             };
-            List<WhisperEncoderLayer> layers = new ArrayList<>();
+            List<EncoderLayer> layers = new ArrayList<>();
             for (int i = 0; i < c.numLayers(); i++) {
-                layers.add(WhisperEncoderLayer.load(w, prefix + "layers." + i + ".", d, c.ffnDim()));
+                layers.add(EncoderLayer.loadWhisper(w, prefix + "layers." + i + ".", d, c.ffnDim()));
             }
             return new Qwen2AudioEncoder(c, w.backend(), t, List.copyOf(layers));
         } catch (RuntimeException e) {
@@ -120,7 +121,7 @@ public final class Qwen2AudioEncoder implements AutoCloseable {
         int real = Qwen2AudioLengths.encoderPositions(validFrames);
         int d = config.dModel();
         try (Tensor hidden = convolutions(features, real)) {
-            for (WhisperEncoderLayer layer : layers) {
+            for (EncoderLayer layer : layers) {
                 layer.run(backend, hidden, config.numHeads(), Qwen2AudioEncoderConfig.LAYER_NORM_EPS, act);
             }
             float[] h = backend.download(hidden);
@@ -202,6 +203,6 @@ public final class Qwen2AudioEncoder implements AutoCloseable {
         for (Tensor t : new Tensor[] {conv1W, conv1B, conv2W, conv2B, positions, normW, normB}) {
             t.close();
         }
-        layers.forEach(WhisperEncoderLayer::close);
+        layers.forEach(EncoderLayer::close);
     }
 }

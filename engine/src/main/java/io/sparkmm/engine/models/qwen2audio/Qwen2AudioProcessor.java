@@ -1,8 +1,8 @@
 package io.sparkmm.engine.models.qwen2audio;
 
+import io.sparkmm.engine.models.ProcessorSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkmm.engine.models.FamilyProcessor;
-import io.sparkmm.processors.ConfigReader;
 import io.sparkmm.processors.audio.WhisperFeatureExtractor;
 import io.sparkmm.processors.audio.WhisperFeatureExtractorConfig;
 import io.sparkmm.processors.cache.ItemTensor;
@@ -13,7 +13,6 @@ import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
 import io.sparkmm.processors.prompt.ItemReplacement;
 import io.sparkmm.processors.prompt.PromptReplacement;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +28,6 @@ final class Qwen2AudioProcessor implements FamilyProcessor {
 
     static final String INPUT_FEATURES = "input_features";
     static final String VALID_FRAMES = "feature_attention_mask_sum";
-    static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
-    static final String PROCESSOR_CONFIG = "processor_config.json";
 
     private final WhisperFeatureExtractor extractor;
     private final String fingerprint;
@@ -48,24 +45,9 @@ final class Qwen2AudioProcessor implements FamilyProcessor {
      * (transformers 5 writes only that one). The mel count must be the tower's.
      */
     static Qwen2AudioProcessor load(Path dir, Qwen2AudioConfig config) {
-        Path pre = dir.resolve(PREPROCESSOR_CONFIG);
-        Path proc = dir.resolve(PROCESSOR_CONFIG);
-        JsonNode settings = null;
-        String source = null;
-        if (Files.isRegularFile(pre)) {
-            settings = ConfigReader.read(pre);
-            source = pre.toString();
-        } else if (Files.isRegularFile(proc)) {
-            JsonNode entry = ConfigReader.read(proc).path("feature_extractor");
-            if (entry.isObject()) {
-                settings = entry;
-                source = proc + " feature_extractor";
-            }
-        }
-        if (settings == null) {
-            throw new IllegalArgumentException("Qwen2-Audio model " + dir + " has no " + PREPROCESSOR_CONFIG
-                    + " and no " + PROCESSOR_CONFIG + " with a feature_extractor entry");
-        }
+        ProcessorSettings found = ProcessorSettings.read(dir, "feature_extractor", "Qwen2-Audio");
+        JsonNode settings = found.node();
+        String source = found.source();
         WhisperFeatureExtractorConfig fc = WhisperFeatureExtractorConfig.fromJson(settings, source);
         if (fc.featureSize() != config.audio().numMelBins() || fc.numFrames() != config.audio().inputFrames()) {
             throw new IllegalArgumentException(source + ": the feature extractor makes " + fc.featureSize() + " mels x "

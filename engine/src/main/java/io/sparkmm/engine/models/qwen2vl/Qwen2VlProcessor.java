@@ -1,9 +1,9 @@
 package io.sparkmm.engine.models.qwen2vl;
 
+import io.sparkmm.engine.models.ProcessorSettings;
 import io.sparkmm.processors.image.Qwen2VlPatches;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkmm.engine.models.FamilyProcessor;
-import io.sparkmm.processors.ConfigReader;
 import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ItemTensor;
 import io.sparkmm.processors.cache.ProcessedItem;
@@ -19,7 +19,6 @@ import io.sparkmm.processors.video.Qwen2VlVideoProcessorConfig;
 import io.sparkmm.processors.prompt.ItemReplacement;
 import io.sparkmm.processors.prompt.PromptReplacement;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -71,10 +70,6 @@ final class Qwen2VlProcessor implements FamilyProcessor {
         this.videoPad = new PromptReplacement("video", "<|video_pad|>", config.videoTokenId(), config.videoTokenId());
     }
 
-    /** One processor's settings and where they came from (for error messages). */
-    private record Settings(JsonNode node, String source) {
-    }
-
     /**
      * The image processor's settings from {@code preprocessor_config.json} (transformers 4.x and the
      * Hub), else the {@code image_processor} entry of {@code processor_config.json} (transformers 5);
@@ -82,33 +77,22 @@ final class Qwen2VlProcessor implements FamilyProcessor {
      * {@code video_processor} entry, else the image processor's, as HF's video processor falls back.
      */
     static Qwen2VlProcessor load(Path dir, Qwen2VlConfig config) {
-        Path processorFile = dir.resolve(PROCESSOR_CONFIG);
-        JsonNode processor = Files.isRegularFile(processorFile) ? ConfigReader.read(processorFile) : null;
-        Settings imageSettings = settings(dir, PREPROCESSOR_CONFIG, processor, "image_processor", null);
+        JsonNode processor = ProcessorSettings.processorConfig(dir);
+        ProcessorSettings imageSettings = ProcessorSettings.find(dir, PREPROCESSOR_CONFIG, processor, "image_processor");
         if (imageSettings == null) {
             throw new IllegalArgumentException("multimodal model " + dir + " has no " + PREPROCESSOR_CONFIG + " and no "
                     + PROCESSOR_CONFIG + " with an image_processor entry");
         }
-        Settings videoSettings = settings(dir, VIDEO_PREPROCESSOR_CONFIG, processor, "video_processor", imageSettings);
+        ProcessorSettings video = ProcessorSettings.find(dir, VIDEO_PREPROCESSOR_CONFIG, processor, "video_processor");
+        ProcessorSettings videoSettings = video != null ? video : imageSettings;
         Qwen2VlImageProcessorConfig image = Qwen2VlImageProcessorConfig.fromJson(imageSettings.node(), imageSettings.source());
-        Qwen2VlVideoProcessorConfig video = Qwen2VlVideoProcessorConfig.fromJson(videoSettings.node(), videoSettings.source());
+        Qwen2VlVideoProcessorConfig videoConfig = Qwen2VlVideoProcessorConfig.fromJson(videoSettings.node(), videoSettings.source());
         requireTowerGeometry(imageSettings.source(), image.patchSize(), image.mergeSize(), image.temporalPatchSize(),
                 config.vision());
-        requireTowerGeometry(videoSettings.source(), video.patchSize(), video.mergeSize(), video.temporalPatchSize(),
+        requireTowerGeometry(videoSettings.source(), videoConfig.patchSize(), videoConfig.mergeSize(), videoConfig.temporalPatchSize(),
                 config.vision());
-        return new Qwen2VlProcessor(config, new Qwen2VlImageProcessor(image), new Qwen2VlVideoProcessor(video),
+        return new Qwen2VlProcessor(config, new Qwen2VlImageProcessor(image), new Qwen2VlVideoProcessor(videoConfig),
                 imageSettings.node() + "|" + videoSettings.node());
-    }
-
-    private static Settings settings(Path dir, String ownFile, JsonNode processor, String entry, Settings fallback) {
-        Path own = dir.resolve(ownFile);
-        if (Files.isRegularFile(own)) {
-            return new Settings(ConfigReader.read(own), own.toString());
-        }
-        if (processor != null && processor.path(entry).isObject()) {
-            return new Settings(processor.path(entry), dir.resolve(PROCESSOR_CONFIG) + " " + entry);
-        }
-        return fallback;
     }
 
     /** The processor's patches must be the ones the vision tower was built for. */

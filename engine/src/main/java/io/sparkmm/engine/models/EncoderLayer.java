@@ -1,22 +1,23 @@
-package io.sparkmm.engine.models.llava;
+package io.sparkmm.engine.models;
 
-import io.sparkmm.engine.models.WeightLoader;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Tensor;
 
 /**
- * One pre-norm ViT encoder layer with biased Linears and LayerNorms, the layer of CLIP and SigLIP
- * vision towers (same tensor names under {@code encoder.layers.i.}):
- * {@code x += out_proj(attn(ln1(x))); x += fc2(act(fc1(ln2(x))))}, attention bidirectional.
+ * One pre-norm transformer encoder layer with biased Linears and LayerNorms, bidirectional
+ * attention: {@code x += out_proj(attn(ln1(x))); x += fc2(act(fc1(ln2(x))))}. The layer of the CLIP
+ * and SigLIP vision towers ({@link #loadVit}) and of Whisper-style audio towers ({@link #loadWhisper}:
+ * other tensor names, and no k_proj bias, since a bias on the keys adds the same score to every key
+ * of a query, which softmax cancels).
  */
-record VitEncoderLayer(Tensor norm1W, Tensor norm1B, Tensor q, Tensor qB, Tensor k, Tensor kB, Tensor v, Tensor vB,
+public record EncoderLayer(Tensor norm1W, Tensor norm1B, Tensor q, Tensor qB, Tensor k, Tensor kB, Tensor v, Tensor vB,
                        Tensor o, Tensor oB, Tensor norm2W, Tensor norm2B, Tensor fc1, Tensor fc1B, Tensor fc2,
                        Tensor fc2B) implements AutoCloseable {
 
-    /** Loads the layer at {@code prefix} (ending in "."), d = hidden size, f = MLP size. */
-    static VitEncoderLayer load(WeightLoader w, String prefix, int d, int f) {
-        return new VitEncoderLayer(
+    /** Loads a CLIP/SigLIP layer at {@code prefix} (ending in "."), d = hidden size, f = MLP size. */
+    public static EncoderLayer loadVit(WeightLoader w, String prefix, int d, int f) {
+        return new EncoderLayer(
                 w.vec(prefix + "layer_norm1.weight", d), w.vec(prefix + "layer_norm1.bias", d),
                 w.mat(prefix + "self_attn.q_proj.weight", d, d), w.vec(prefix + "self_attn.q_proj.bias", d),
                 w.mat(prefix + "self_attn.k_proj.weight", d, d), w.vec(prefix + "self_attn.k_proj.bias", d),
@@ -27,8 +28,25 @@ record VitEncoderLayer(Tensor norm1W, Tensor norm1B, Tensor q, Tensor qB, Tensor
                 w.mat(prefix + "mlp.fc2.weight", d, f), w.vec(prefix + "mlp.fc2.bias", d));
     }
 
-    /** Runs the layer in place on hidden [T, d]. */
-    void run(Backend backend, Tensor hidden, int heads, float eps, Activation act) {
+    /** Loads a Whisper layer at {@code prefix} (ending in "."), d = d_model, f = encoder_ffn_dim. */
+    public static EncoderLayer loadWhisper(WeightLoader w, String prefix, int d, int f) {
+        return new EncoderLayer(
+                w.vec(prefix + "self_attn_layer_norm.weight", d), w.vec(prefix + "self_attn_layer_norm.bias", d),
+                w.mat(prefix + "self_attn.q_proj.weight", d, d), w.vec(prefix + "self_attn.q_proj.bias", d),
+                w.mat(prefix + "self_attn.k_proj.weight", d, d), null,
+                w.mat(prefix + "self_attn.v_proj.weight", d, d), w.vec(prefix + "self_attn.v_proj.bias", d),
+                w.mat(prefix + "self_attn.out_proj.weight", d, d), w.vec(prefix + "self_attn.out_proj.bias", d),
+                w.vec(prefix + "final_layer_norm.weight", d), w.vec(prefix + "final_layer_norm.bias", d),
+                w.mat(prefix + "fc1.weight", f, d), w.vec(prefix + "fc1.bias", f),
+                w.mat(prefix + "fc2.weight", d, f), w.vec(prefix + "fc2.bias", d));
+    }
+
+    /**
+     * Runs the layer in place on hidden [T, d], every row attending to every row (an audio tower
+     * passes only its real positions: transformers' padding mask without the padded rows, which no
+     * real row reads).
+     */
+    public void run(Backend backend, Tensor hidden, int heads, float eps, Activation act) {
         int n = hidden.rows();
         int d = q.rows();
         int headDim = d / heads;
@@ -59,7 +77,9 @@ record VitEncoderLayer(Tensor norm1W, Tensor norm1B, Tensor q, Tensor qB, Tensor
     @Override
     public void close() {
         for (Tensor t : new Tensor[] {norm1W, norm1B, q, qB, k, kB, v, vB, o, oB, norm2W, norm2B, fc1, fc1B, fc2, fc2B}) {
-            t.close();
+            if (t != null) {
+                t.close();
+            }
         }
     }
 }
