@@ -199,7 +199,7 @@ public final class GeneratorOptions {
     public static final Option<String> BALANCE = option("balance", "none",
             "DataFrame API only. none: rows run in the input's partitions, in input order. tokens: each row is "
                     + "priced before any decoding (prompt tokens with its images' placeholder tokens from widthCol/"
-                    + "heightCol, plus maxTokens) and the rows are shuffled into balancePartitions partitions of "
+                    + "heightCol and its audio clips' from durationCol, plus maxTokens) and the rows are shuffled into balancePartitions partitions of "
                     + "near-equal cost (order within the output is then not the input's); a row whose cost exceeds "
                     + "the model's context gets its error at once, without reaching the engine",
             TokenBalance::parseMode);
@@ -211,6 +211,10 @@ public final class GeneratorOptions {
                     + "source gives with probe=true; a null size counts its image as one token");
     public static final Option<String> HEIGHT_COL = str("heightCol", "height",
             "with balance=tokens: int (or array<int>) column of image heights, like widthCol");
+    public static final Option<String> DURATION_COL = str("durationCol", "duration_s",
+            "with balance=tokens and audioCol: double (or array<double>, one per clip) column of audio durations in "
+                    + "seconds, as the multimodal source gives with probe=true; a null duration counts its clip as one "
+                    + "token");
 
     private GeneratorOptions() {
     }

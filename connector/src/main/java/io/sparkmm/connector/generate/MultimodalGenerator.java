@@ -154,7 +154,8 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
 
     /** The balance options (token-aware partitions), validated. */
     private TokenBalance tokenBalance() {
-        return new TokenBalance(get(BALANCE), get(BALANCE_PARTITIONS), get(WIDTH_COL), get(HEIGHT_COL));
+        return new TokenBalance(get(BALANCE), get(BALANCE_PARTITIONS), get(WIDTH_COL), get(HEIGHT_COL),
+                get(DURATION_COL));
     }
 
     /** Sets any option by name from its string form (the same names as mm_generate's options map). */
@@ -298,6 +299,8 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
     public int getBalancePartitions() { return get(BALANCE_PARTITIONS); }
     public MultimodalGenerator setWidthCol(String v) { return put(WIDTH_COL, v); }
     public String getWidthCol() { return get(WIDTH_COL); }
+    public MultimodalGenerator setDurationCol(String v) { return put(DURATION_COL, v); }
+    public String getDurationCol() { return get(DURATION_COL); }
     public MultimodalGenerator setHeightCol(String v) { return put(HEIGHT_COL, v); }
     public String getHeightCol() { return get(HEIGHT_COL); }
 }

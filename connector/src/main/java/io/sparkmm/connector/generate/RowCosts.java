@@ -20,8 +20,12 @@ import java.util.List;
  * The first stage of {@code balance=tokens}: prices each row before anything is decoded and
  * appends two columns, its cost and, for a row that cannot fit the model's context, its error.
  * Cost = the prompt's tokens after placeholder expansion (chat template and tokenizer as the
- * engine will run them; each image's placeholder tokens from its width and height, by the model
- * family's processor formula) + maxTokens.
+ * engine will run them; each image's placeholder tokens from its width and height, each audio
+ * clip's from its duration, by the model family's processor formula) + maxTokens.
+ *
+ * <p>A container's duration can be rounded up by up to a frame of the codec, so a clip is priced
+ * as {@value #DURATION_MARGIN_S} s shorter than its duration says: at most one token under its
+ * real count, never over, so a row is never refused for a length it does not have.
  *
  * <p>A row that cannot be priced (bad prompt, bad template slot, a size the processor refuses)
  * costs 1 and keeps no error here: the generation stage reports the very error it reports without
@@ -37,12 +41,16 @@ final class RowCosts implements MapPartitionsFunction<Row, Row> {
     private final InputColumns columns;
     private final int width;
     private final int height;
+    private final int duration;
 
-    RowCosts(GeneratorSettings settings, StructType schema, int width, int height) {
+    static final double DURATION_MARGIN_S = 0.02;
+
+    RowCosts(GeneratorSettings settings, StructType schema, int width, int height, int duration) {
         this.settings = settings;
         this.columns = new InputColumns(settings, schema);
         this.width = width;
         this.height = height;
+        this.duration = duration;
     }
 
     @Override
@@ -80,7 +88,7 @@ final class RowCosts implements MapPartitionsFunction<Row, Row> {
                     long total = (long) prompt + settings.samplingOptions().maxTokens();
                     if (total > context) {
                         error = "row " + in.name() + ": needs " + total + " tokens (" + prompt + " prompt tokens with its"
-                                + " images + maxTokens " + settings.samplingOptions().maxTokens() + "), more than the"
+                                + " media + maxTokens " + settings.samplingOptions().maxTokens() + "), more than the"
                                 + " model's context of " + context + " tokens (max_position_embeddings); not sent to the"
                                 + " engine";
                     } else {
@@ -106,7 +114,23 @@ final class RowCosts implements MapPartitionsFunction<Row, Row> {
         }
         PromptInput input = new PromptInput(in.prompt(), null, settings.chatTemplate(), settings.systemPrompt(),
                 List.of(), List.of(), List.of(), kwargs);
-        return processor.promptTokens(input, sizes(in.images(), row));
+        return processor.promptTokens(input, sizes(in.images(), row), lengths(in.audio(), row));
+    }
+
+    /** {milliseconds, 1000} per clip (a lower bound, see the class comment), null where the duration is unknown. */
+    private List<long[]> lengths(Object audio, Row row) {
+        List<long[]> out = new ArrayList<>();
+        if (audio == null) {
+            return out;
+        }
+        int n = audio instanceof List<?> l ? l.size() : 1;
+        List<?> seconds = values(row, duration);
+        for (int i = 0; i < n; i++) {
+            Object d = i < seconds.size() ? seconds.get(i) : null;
+            out.add(d instanceof Double s && s >= 0 && Double.isFinite(s)
+                    ? new long[] {(long) Math.floor(Math.max(0, s - DURATION_MARGIN_S) * 1000), 1000} : null);
+        }
+        return out;
     }
 
     /** {width, height} per image, null where the size is unknown; none for a row without images. */

@@ -11,7 +11,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.IntegerType;
 import org.apache.spark.sql.types.MapType;
 import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
@@ -64,8 +63,9 @@ final class TokenBalance implements Serializable {
     private final int partitions;
     private final String widthCol;
     private final String heightCol;
+    private final String durationCol;
 
-    TokenBalance(String mode, int partitions, String widthCol, String heightCol) {
+    TokenBalance(String mode, int partitions, String widthCol, String heightCol, String durationCol) {
         this.mode = mode == null ? NONE : GeneratorOptions.BALANCE.parse(mode);   // a loaded pipeline's value, too
         if (partitions < 0) {
             throw new IllegalArgumentException("sparkmm: option 'balancePartitions' must be >= 0 (0 = the default "
@@ -74,6 +74,7 @@ final class TokenBalance implements Serializable {
         this.partitions = partitions;
         this.widthCol = widthCol;
         this.heightCol = heightCol;
+        this.durationCol = durationCol;
     }
 
     static String parseMode(String v) {
@@ -89,20 +90,25 @@ final class TokenBalance implements Serializable {
     }
 
     /**
-     * Checks the input for {@code balance=tokens} on the driver: only images have a size-based price,
-     * and an image column needs its size columns (int, or array<int> for an array of images).
+     * Checks the input for {@code balance=tokens} on the driver: images and audio have a size-based
+     * price (video does not yet: its frame count depends on decoding); an image column needs its size
+     * columns (int, or array<int> for an array of images), an audio column its duration column
+     * (double, or array<double>).
      */
     void check(GeneratorSettings s, StructType schema) {
         if (!on()) {
             return;
         }
-        if (s.audioCol() != null || s.videoCol() != null) {
-            throw new IllegalArgumentException("sparkmm: balance=tokens prices images only; unset "
-                    + (s.audioCol() != null ? "audioCol" : "videoCol") + " or use balance=none");
+        if (s.videoCol() != null) {
+            throw new IllegalArgumentException("sparkmm: balance=tokens prices images and audio, not video; unset "
+                    + "videoCol or use balance=none");
         }
         if (s.imageCol() != null) {
-            sizeColumn(schema, widthCol, "widthCol");
-            sizeColumn(schema, heightCol, "heightCol");
+            sizeColumn(schema, widthCol, "widthCol", DataTypes.IntegerType, "the image sizes");
+            sizeColumn(schema, heightCol, "heightCol", DataTypes.IntegerType, "the image sizes");
+        }
+        if (s.audioCol() != null) {
+            sizeColumn(schema, durationCol, "durationCol", DataTypes.DoubleType, "the audio durations");
         }
         for (String c : List.of(COST_COL, ERROR_COL)) {
             if (Arrays.asList(schema.fieldNames()).contains(c)) {
@@ -112,16 +118,16 @@ final class TokenBalance implements Serializable {
         }
     }
 
-    private static void sizeColumn(StructType schema, String name, String option) {
+    private static void sizeColumn(StructType schema, String name, String option, DataType type, String what) {
         if (name == null || !Arrays.asList(schema.fieldNames()).contains(name)) {
-            throw new IllegalArgumentException("sparkmm: balance=tokens needs the image sizes: column '" + name
+            throw new IllegalArgumentException("sparkmm: balance=tokens needs " + what + ": column '" + name
                     + "' named by " + option + " is not in the input (read the images with the multimodal source's "
                     + "probe=true, or name your columns); columns are " + Arrays.toString(schema.fieldNames()));
         }
         DataType t = schema.fields()[schema.fieldIndex(name)].dataType();
-        if (!(t instanceof IntegerType) && !(t instanceof ArrayType a && a.elementType() instanceof IntegerType)) {
+        if (!t.equals(type) && !(t instanceof ArrayType a && a.elementType().equals(type))) {
             throw new IllegalArgumentException("sparkmm: column '" + name + "' named by " + option + " has type "
-                    + t.simpleString() + "; expected int or array<int>");
+                    + t.simpleString() + "; expected " + type.simpleString() + " or array<" + type.simpleString() + ">");
         }
     }
 
@@ -130,8 +136,9 @@ final class TokenBalance implements Serializable {
         StructType in = df.schema();
         int width = s.imageCol() == null ? -1 : in.fieldIndex(widthCol);
         int height = s.imageCol() == null ? -1 : in.fieldIndex(heightCol);
+        int duration = s.audioCol() == null ? -1 : in.fieldIndex(durationCol);
         StructType priced = in.add(COST_COL, DataTypes.LongType, false).add(ERROR_COL, DataTypes.StringType, true);
-        Dataset<Row> costed = df.mapPartitions(new RowCosts(s, in, width, height), Encoders.row(priced));
+        Dataset<Row> costed = df.mapPartitions(new RowCosts(s, in, width, height, duration), Encoders.row(priced));
         // Spark hashes no map (nor variant) values: such columns stay out of the tie-break, which then only
         // fails to order rows equal in cost and in every other column's hash
         Column[] all = Arrays.stream(in.fields()).filter(f -> hashable(f.dataType()))

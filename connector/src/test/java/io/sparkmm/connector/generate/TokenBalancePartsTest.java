@@ -72,7 +72,15 @@ class TokenBalancePartsTest {
         StructType longSizes = new StructType().add("path", DataTypes.StringType).add("prompt", DataTypes.StringType)
                 .add("width", DataTypes.LongType).add("height", DataTypes.IntegerType);
         assertThatThrownBy(() -> g.transformSchema(longSizes)).hasMessageContaining("'width' named by widthCol has type bigint");
-        assertThatThrownBy(() -> g.copy().setVideoCol("path").transformSchema(PROBED)).hasMessageContaining("prices images only");
+        assertThatThrownBy(() -> g.copy().setVideoCol("path").transformSchema(PROBED))
+                .hasMessageContaining("prices images and audio, not video");
+        // an audio column needs its durations: double, or array<double>
+        assertThatThrownBy(() -> g.copy().setAudioCol("path").transformSchema(PROBED))
+                .hasMessageContaining("needs the audio durations: column 'duration_s' named by durationCol");
+        StructType intDurations = PROBED.add("duration_s", DataTypes.IntegerType);
+        assertThatThrownBy(() -> g.copy().setAudioCol("path").transformSchema(intDurations))
+                .hasMessageContaining("'duration_s' named by durationCol has type int; expected double or array<double>");
+        g.copy().setAudioCol("path").transformSchema(PROBED.add("duration_s", DataTypes.DoubleType));
         assertThatThrownBy(() -> g.copy().setBalancePartitions(-1).transformSchema(PROBED))
                 .hasMessageContaining("'balancePartitions' must be >= 0");
         assertThatThrownBy(() -> g.copy().setBalance("bytes")).hasMessageContaining("option 'balance' has a bad value 'bytes'");

@@ -78,6 +78,15 @@ public interface FamilyProcessor {
         return OptionalInt.empty();
     }
 
+    /**
+     * How many tokens the placeholder of one audio clip of {@code samples} samples at the clip's
+     * {@code sampleRate} becomes, from its length alone, without decoding (the audio counterpart of
+     * {@link #imageTokens}). Empty when the family cannot tell from the length.
+     */
+    default OptionalInt audioTokens(long samples, int sampleRate, ProcessorKwargs kwargs) {
+        return OptionalInt.empty();
+    }
+
     /** The entry of a chat message's content list that stands for one item (HF's form, e.g. {"type": "image"}). */
     default Map<String, Object> chatContentEntry(String modality) {
         return Map.of("type", modality);

@@ -133,39 +133,65 @@ public final class MultimodalProcessor {
 
     /**
      * The prompt length {@link #build} would give {@code input} (text or chat, images only) when its
-     * images have these sizes ({width, height} each), without reading or decoding them: the
-     * rendered prompt's tokens, with each image placeholder counted as the family's
-     * {@link FamilyProcessor#imageTokens} for its size. Lets a caller price a row before its pixels
-     * are read (token-aware partitions, rows that cannot fit the context). A null size (not known)
-     * counts its placeholder as one token, so the result is then a lower bound.
-     *
-     * @throws IllegalArgumentException when the model takes no images, a setting is not the
-     *     processor's, or the size is one the processor refuses
-     * @throws UnsupportedOperationException when the model's family cannot count an image's tokens from its size
+     * images have these sizes ({width, height} each); see {@link #promptTokens(PromptInput, List, List)}.
      */
     public int promptTokens(PromptInput input, List<int[]> imageSizes) {
+        return promptTokens(input, imageSizes, List.of());
+    }
+
+    /**
+     * The prompt length {@link #build} would give {@code input} (text or chat) when its images have
+     * these sizes ({width, height} each) and its audio clips these lengths ({samples, sample rate}
+     * each), without reading or decoding them: the rendered prompt's tokens, with each placeholder
+     * counted as the family's {@link FamilyProcessor#imageTokens} or {@link FamilyProcessor#audioTokens}
+     * for that item. Lets a caller price a row before its media are read (token-aware partitions,
+     * rows that cannot fit the context). A null size or length (not known) counts its placeholder as
+     * one token, so the result is then a lower bound.
+     *
+     * @throws IllegalArgumentException when the model takes no such media, a setting is not the
+     *     processor's, or the size is one the processor refuses
+     * @throws UnsupportedOperationException when the model's family cannot count an item's tokens from its size
+     */
+    public int promptTokens(PromptInput input, List<int[]> imageSizes, List<long[]> audioLengths) {
         input.processorKwargs().requireOnly(family.processorKwargs(), "the processor of " + modelId);
         if (!input.images().isEmpty() || !input.audio().isEmpty() || !input.video().isEmpty()) {
-            throw new IllegalArgumentException("give the images as sizes, not as media sources");
+            throw new IllegalArgumentException("give the media as sizes, not as media sources");
         }
         Map<String, Integer> counts = new LinkedHashMap<>();
         int expansion = 0;
         if (!imageSizes.isEmpty()) {
-            if (!family.modalities().contains("image")) {
-                throw new IllegalArgumentException("the model in " + modelId + " takes no images");
-            }
+            requireModality("image", "images");
             counts.put("image", imageSizes.size());
             for (int[] size : imageSizes) {
-                if (size == null) {
-                    continue;
+                if (size != null) {
+                    int n = family.imageTokens(size[0], size[1], input.processorKwargs())
+                            .orElseThrow(() -> cannotCount("an image's tokens from its size"));
+                    expansion += n - 1;   // the placeholder's one token becomes n
                 }
-                int n = family.imageTokens(size[0], size[1], input.processorKwargs()).orElseThrow(() ->
-                        new UnsupportedOperationException("the processor of " + modelId
-                                + " cannot tell an image's tokens from its size"));
-                expansion += n - 1;   // the placeholder's one token becomes n
+            }
+        }
+        if (!audioLengths.isEmpty()) {
+            requireModality("audio", "audio");
+            counts.put("audio", audioLengths.size());
+            for (long[] length : audioLengths) {
+                if (length != null) {
+                    int n = family.audioTokens(length[0], (int) length[1], input.processorKwargs())
+                            .orElseThrow(() -> cannotCount("a clip's tokens from its length"));
+                    expansion += n - 1;
+                }
             }
         }
         return tokens(input, counts).length + expansion;
+    }
+
+    private void requireModality(String modality, String plural) {
+        if (!family.modalities().contains(modality)) {
+            throw new IllegalArgumentException("the model in " + modelId + " takes no " + plural);
+        }
+    }
+
+    private UnsupportedOperationException cannotCount(String what) {
+        return new UnsupportedOperationException("the processor of " + modelId + " cannot tell " + what);
     }
 
     private int[] tokens(PromptInput input, Map<String, Integer> items) {

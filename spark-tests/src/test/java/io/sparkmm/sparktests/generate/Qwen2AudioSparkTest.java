@@ -197,4 +197,86 @@ class Qwen2AudioSparkTest {
         }
         check(ordered, out.get(0).fieldIndex("generation"), engineAlone(), "corrupt.wav", "short.wav");
     }
+
+    /**
+     * balance=tokens on audio read by the multimodal source with probe=true. Eight 20 s clips stored
+     * as 8 kHz 16-bit PCM (16 KB a second, 500 audio tokens each) and 24 clips of 3 s stored as
+     * 16 kHz float (64 KB a second, 75 tokens each): packing the files by bytes puts the long clips
+     * together, so a few tasks carry most of the tokens; priced by duration the partitions even out.
+     * A partition's cost is measured from the output (the engine's own prompt_tokens + maxTokens).
+     * Then an array of seven 30 s clips (7 x 750 tokens) cannot fit the 4096-token context and is
+     * refused by the pricer without reaching the engine, while an array of two runs.
+     */
+    @Test
+    void balanceTokensPricesClipsByTheirDuration() throws IOException {
+        Path media = Files.createDirectories(SparkTestSupport.TARGET.resolve("media/qwen2audio-balance"));
+        for (int i = 0; i < 8; i++) {
+            Files.write(media.resolve("long-" + i + ".wav"), pcm16Wav(clip(20 * 8000, 100 + i), 8000));
+        }
+        for (int i = 0; i < 24; i++) {
+            Files.write(media.resolve("short-" + i + ".wav"), floatWav(clip(3 * 16000, 200 + i), 16000));
+        }
+        Dataset<Row> in = spark.read().format("multimodal").option("probe", "true").option("minPartitions", "4")
+                .load(media.toString()).select(col("path"), col("duration_s"), lit(PROMPT).as("prompt"));
+        MultimodalGenerator g = generator().setAudioCol("path").setKeyCol("path").setMaxTokens(1);
+        long[] byBytes = partitionCosts(g.transform(in));
+        Dataset<Row> balanced = generator().setAudioCol("path").setKeyCol("path").setMaxTokens(1)
+                .setBalance("tokens").setBalancePartitions(4).transform(in);
+        assertThat(balanced.columns()).containsExactly("path", "duration_s", "prompt", "generation");
+        long[] byTokens = partitionCosts(balanced);
+        System.out.printf("Qwen2AudioSparkTest: partition costs byte-packed %s max/mean %.2f; balanced %s max/mean %.2f%n",
+                java.util.Arrays.toString(byBytes), maxOverMean(byBytes), java.util.Arrays.toString(byTokens),
+                maxOverMean(byTokens));
+        assertThat(java.util.Arrays.stream(byTokens).sum()).as("every row ran").isEqualTo(java.util.Arrays.stream(byBytes).sum());
+        assertThat(maxOverMean(byBytes)).as("the set is skewed for byte packing").isGreaterThan(1.5);
+        assertThat(maxOverMean(byTokens)).as("balanced max partition cost over the mean").isLessThan(1.15);
+
+        String thirty = media.resolve("thirty.wav").toString();
+        Files.write(Path.of(thirty), pcm16Wav(clip(30 * 8000, 7), 8000));
+        StructType schema = new StructType().add("id", DataTypes.StringType).add("prompt", DataTypes.StringType)
+                .add("clips", DataTypes.createArrayType(DataTypes.StringType))
+                .add("seconds", DataTypes.createArrayType(DataTypes.DoubleType));
+        Dataset<Row> arrays = spark.createDataFrame(List.of(
+                RowFactory.create("two", PROMPT, List.of(thirty, thirty), List.of(30.0, 30.0)),
+                RowFactory.create("seven", PROMPT, java.util.Collections.nCopies(7, thirty),
+                        java.util.Collections.nCopies(7, 30.0))), schema);
+        List<Row> out = generator().setAudioCol("clips").setKeyCol("id").setDurationCol("seconds").setMaxTokens(1)
+                .setBalance("tokens").setBalancePartitions(2).transform(arrays)
+                .select("id", "generation.text", "generation.error", "generation.prompt_tokens").orderBy("id").collectAsList();
+        assertThat(out).extracting(r -> r.getString(0)).containsExactly("seven", "two");
+        assertThat(out.get(0).getString(2)).startsWith("row seven: needs ").contains("not sent to the engine")
+                .contains("context of 4096 tokens");
+        assertThat(out.get(1).getString(2)).as("the two-clip row's error").isNull();
+        assertThat(out.get(1).getInt(3)).as("two 30 s clips: 2 x 750 audio tokens in the prompt").isGreaterThan(1500);
+    }
+
+    /** Sum over each output partition of the engine's prompt_tokens + maxTokens of its rows that ran. */
+    private static long[] partitionCosts(Dataset<Row> out) {
+        List<Row> rows = out.select(org.apache.spark.sql.functions.spark_partition_id().as("p"),
+                col("generation.prompt_tokens"), col("generation.error")).collectAsList();
+        long[] cost = new long[out.rdd().getNumPartitions()];
+        for (Row r : rows) {
+            assertThat(r.isNullAt(2)).as("error: %s", r.get(2)).isTrue();
+            cost[r.getInt(0)] += r.getInt(1) + 1;
+        }
+        return cost;
+    }
+
+    private static double maxOverMean(long[] costs) {
+        return java.util.Arrays.stream(costs).max().orElseThrow() / java.util.Arrays.stream(costs).average().orElseThrow();
+    }
+
+    /** 16-bit PCM mono. */
+    static byte[] pcm16Wav(float[] samples, int rate) {
+        ByteBuffer b = ByteBuffer.allocate(44 + 2 * samples.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + 2 * samples.length)
+                .put("WAVE".getBytes(StandardCharsets.US_ASCII));
+        b.put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16).putShort((short) 1).putShort((short) 1)
+                .putInt(rate).putInt(2 * rate).putShort((short) 2).putShort((short) 16);
+        b.put("data".getBytes(StandardCharsets.US_ASCII)).putInt(2 * samples.length);
+        for (float s : samples) {
+            b.putShort((short) Math.round(s * 32767));
+        }
+        return b.array();
+    }
 }

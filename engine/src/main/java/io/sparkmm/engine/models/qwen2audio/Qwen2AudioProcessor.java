@@ -16,6 +16,8 @@ import io.sparkmm.processors.prompt.PromptReplacement;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
+import io.sparkmm.processors.ProcessorKwargs;
 
 /**
  * Qwen2AudioProcessor's behaviour: each clip decoded to mono at the feature extractor's rate,
@@ -105,6 +107,24 @@ final class Qwen2AudioProcessor implements FamilyProcessor {
     public ItemReplacement replacement(ProcessedItem item) {
         requireAudio(item.modality());
         return ItemReplacement.repeat(placeholder.featureTokenId(), tokens(item));
+    }
+
+    /**
+     * The clip's length at the extractor's rate (resampling keeps duration: {@code samples * rate /
+     * sampleRate}, rounded down), then the same frames and token formula as {@link #process}. A clip
+     * too short for one token prices as 0; {@link #process} refuses it.
+     */
+    @Override
+    public OptionalInt audioTokens(long samples, int sampleRate, ProcessorKwargs kwargs) {
+        if (samples < 0 || sampleRate <= 0) {
+            throw new IllegalArgumentException("an audio clip's length must be >= 0 samples at a rate > 0, got "
+                    + samples + " at " + sampleRate + " Hz");
+        }
+        // past 30 s the extractor truncates, so a longer clip's exact length does not matter (nor can it overflow)
+        long capped = Math.min(samples, (long) sampleRate * 60 * 60 * 24);
+        long atRate = capped * extractor.config().samplingRate() / sampleRate;
+        int valid = extractor.numValidFrames((int) Math.min(atRate, Integer.MAX_VALUE));
+        return OptionalInt.of(Math.max(0, Qwen2AudioLengths.audioTokens(valid)));
     }
 
     /** Qwen2-Audio's chat template writes an audio entry as {"type": "audio"} (it also accepts audio_url). */
