@@ -21,6 +21,11 @@
 //   node oracle.mjs bench-qwen2vl <manifest.json> <iterations>
 //     times read + decode + Qwen2VLImageProcessor per file of manifest.qwen2vl (one at a time,
 //     after one warm-up pass), and prints { images, seconds, imagesPerSecond }.
+//
+//   node oracle.mjs bench-whisper <manifest.json> <iterations>
+//     reads the raw float32 clips of manifest.audio once (outside the clock), then times the
+//     WhisperFeatureExtractor of manifest.whisperConfig alone, one clip at a time, after one
+//     warm-up pass, and prints { clips, seconds, clipsPerSecond }.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -31,8 +36,8 @@ env.allowRemoteModels = false;
 env.useFSCache = false;
 
 const [mode, manifestPath, iterationsArg] = process.argv.slice(2);
-if (!['run', 'bench', 'bench-qwen2vl'].includes(mode) || !manifestPath) {
-  console.error('usage: node oracle.mjs run|bench|bench-qwen2vl <manifest.json> [iterations]');
+if (!['run', 'bench', 'bench-qwen2vl', 'bench-whisper'].includes(mode) || !manifestPath) {
+  console.error('usage: node oracle.mjs run|bench|bench-qwen2vl|bench-whisper <manifest.json> [iterations]');
   process.exit(2);
 }
 const dir = path.dirname(path.resolve(manifestPath));
@@ -89,6 +94,27 @@ if (mode === 'bench-qwen2vl') {
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   process.stdout.write(JSON.stringify({ images: count, seconds, imagesPerSecond: count / seconds, sink }));
+} else if (mode === 'bench-whisper') {
+  const iterations = Number(iterationsArg ?? 1);
+  const extractor = new WhisperFeatureExtractor(manifest.whisperConfig);
+  const clips = (manifest.audio ?? []).map((item) => {
+    const bytes = readFileSync(at(item.input));
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).slice();
+  });
+  let sink = 0;
+  for (const clip of clips) {
+    sink += (await extractor(clip)).input_features.data[0];
+  }
+  const start = process.hrtime.bigint();
+  let count = 0;
+  for (let i = 0; i < iterations; i++) {
+    for (const clip of clips) {
+      sink += (await extractor(clip)).input_features.data[0];
+      count++;
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  process.stdout.write(JSON.stringify({ clips: count, seconds, clipsPerSecond: count / seconds, sink }));
 } else if (mode === 'run') {
   const summary = { images: [], audio: [], qwen2vl: [] };
   for (const item of manifest.images ?? []) {
