@@ -10,6 +10,7 @@ preprocessor_config.json, and records transformers' numbers on it, per transform
 
 - input_ids of the processor for two clips (text mode, "<|audio_bos|><|AUDIO|><|audio_eos|>" prompt)
   and of apply_chat_template + processor for a chat turn with both clips;
+- the same for 2 s of digital silence (a valid clip: the bad-input tests expect an answer, not an error);
 - the whole model's logits (weights upcast to float32, as sparkmm computes) at the first and last
   prompt positions, and 6 greedy tokens with eos disabled, with the smallest top-2 gap on the way.
 
@@ -47,6 +48,7 @@ PROMPT = "<|audio_bos|><|AUDIO|><|audio_eos|>What is the sound in this audio cli
 CHAT_TEXT = "Describe the sound in this audio clip."
 SAMPLES = [16160, 116800]
 GREEDY_STEPS = 6
+SILENT_SAMPLES = 32000
 
 
 def run(model, processor, text, clips, pad_id):
@@ -89,6 +91,9 @@ def main():
     chat_text = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     chat = run(model, processor, chat_text, [clip(n, n) for n in SAMPLES], pad_id)
     chat.update({"samples": SAMPLES, "seeds": SAMPLES, "text": CHAT_TEXT, "rendered": chat_text})
+    # Bad-input oracle: 2 s of digital silence is a valid clip (the log-mel floor everywhere), not an error.
+    silent = run(model, processor, PROMPT, [np.zeros(SILENT_SAMPLES, dtype=np.float32)], pad_id)
+    silent.update({"samples": SILENT_SAMPLES})
 
     doc = {}
     if os.path.exists(OUT):
@@ -99,7 +104,7 @@ def main():
     doc["prompt"] = PROMPT
     doc[era] = {"versions": {"transformers": transformers.__version__, "torch": torch.__version__,
                              "numpy": np.__version__},
-                "loading_info": loading, "cases": cases, "chat": chat}
+                "loading_info": loading, "cases": cases, "chat": chat, "silent": silent}
     with open(OUT, "w") as f:
         json.dump(doc, f, sort_keys=True, indent=1)
         f.write("\n")
