@@ -1,0 +1,109 @@
+package io.sparkmm.engine.models.qwenvl;
+
+import io.sparkmm.engine.MediaInput;
+import io.sparkmm.engine.checkpoint.Checkpoint;
+import io.sparkmm.engine.checkpoint.GenerationConfig;
+import io.sparkmm.engine.checkpoint.JsonFields;
+import io.sparkmm.engine.models.DecoderModel;
+import io.sparkmm.engine.models.FamilyModel;
+import io.sparkmm.engine.models.FamilyProcessor;
+import io.sparkmm.engine.models.ModelFamily;
+import io.sparkmm.kernels.Backend;
+import io.sparkmm.kernels.Tensor;
+import io.sparkmm.processors.cache.ItemTensor;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The original Qwen-VL ({@code QWenLMHeadModel} with a {@code visual} config): visual.py's ViT and
+ * resampler (the encoder: its 256 rows replace the {@code <imgpad>} embeddings between
+ * {@code <img>} and {@code </img>}) in front of the Qwen (v1) decoder, which runs as the shared
+ * decoder under Qwen's tensor names ({@link QwenDecoderWeights}). Positions are ordinary 1-D rope.
+ */
+public final class QwenVlModel implements FamilyModel {
+
+    private final ModelFamily family;
+    private final QwenVlConfig config;
+    private final DecoderModel languageModel;
+    private final QwenVlVisionTower visionTower;
+    private final QwenVlProcessor processor;
+
+    private QwenVlModel(ModelFamily family, QwenVlConfig config, DecoderModel languageModel, QwenVlVisionTower visionTower) {
+        this.family = family;
+        this.config = config;
+        this.languageModel = languageModel;
+        this.visionTower = visionTower;
+        this.processor = new QwenVlProcessor(config);
+    }
+
+    static QwenVlModel load(ModelFamily family, Checkpoint ckpt, Backend backend) {
+        Path generation = ckpt.directory().resolve(GenerationConfig.FILE_NAME);
+        boolean chatml = Files.isRegularFile(generation)
+                && "chatml".equals(JsonFields.read(generation).node().path("chat_format").asText(null));
+        QwenVlConfig c = QwenVlConfig.parse(ckpt.configJson(), chatml);
+        DecoderModel text = new DecoderModel(c.text(), backend, QwenDecoderWeights.load(ckpt, c.text(), c.noBias(), backend));
+        try {
+            return new QwenVlModel(family, c, text, QwenVlVisionTower.load(ckpt, c.vision(), backend, "transformer.visual."));
+        } catch (RuntimeException e) {
+            text.close();
+            throw e;
+        }
+    }
+
+    public QwenVlConfig config() {
+        return config;
+    }
+
+    @Override
+    public ModelFamily family() {
+        return family;
+    }
+
+    @Override
+    public DecoderModel languageModel() {
+        return languageModel;
+    }
+
+    @Override
+    public FamilyProcessor processor() {
+        return processor;
+    }
+
+    @Override
+    public int maxEmbeddingsPerItem() {
+        return config.vision().nQueries();
+    }
+
+    @Override
+    public Tensor encode(MediaInput item) {
+        if (!item.modality().equals("image")) {
+            throw new IllegalArgumentException("this Qwen-VL model takes images, not " + item.modality());
+        }
+        ItemTensor pixels = item.item().tensors().get(QwenVlProcessor.PIXEL_VALUES);
+        int s = config.vision().imageSize();
+        if (pixels == null || pixels.data().length != 3 * s * s) {
+            throw new IllegalArgumentException("image " + item.hash() + " has no pixel_values of 3 x " + s + " x " + s
+                    + ", the input of this model's vision tower");
+        }
+        if (item.numEmbeddings() != config.vision().nQueries()) {
+            throw new IllegalArgumentException("image " + item.hash() + " has " + item.numEmbeddings()
+                    + " placeholder positions; this model's resampler makes " + config.vision().nQueries());
+        }
+        return visionTower.encode(pixels.data());
+    }
+
+    /** The encoder alone, for oracles: pixel_values [3, S, S] to [n_queries, hidden]. Caller owns it. */
+    public Tensor encodeImage(float[] pixelValues) {
+        return visionTower.encode(pixelValues);
+    }
+
+    @Override
+    public void close() {
+        try {
+            visionTower.close();
+        } finally {
+            languageModel.close();
+        }
+    }
+}
