@@ -8,12 +8,14 @@ import io.sparkmm.engine.models.DecoderModel;
 import io.sparkmm.engine.models.FamilyModel;
 import io.sparkmm.engine.models.FamilyProcessor;
 import io.sparkmm.engine.models.ModelFamily;
+import io.sparkmm.engine.models.RequestPositions;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.processors.cache.ItemTensor;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The original Qwen-VL ({@code QWenLMHeadModel} with a {@code visual} config): visual.py's ViT and
@@ -91,6 +93,33 @@ public final class QwenVlModel implements FamilyModel {
                     + " placeholder positions; this model's resampler makes " + config.vision().nQueries());
         }
         return visionTower.encode(pixels.data());
+    }
+
+    /**
+     * Ordinary positions, after checking the prompt the way modeling_qwen.py reads it: each image
+     * sits between an {@code <img>} and the next {@code </img>}, so every item's range must start
+     * at an {@code <img>} with {@code </img>} right after it, and no {@code <imgpad>} may lie outside
+     * an image (a token prompt with stray pads is refused, not run with text embeddings there).
+     */
+    @Override
+    public RequestPositions positions(int[] promptTokenIds, List<MediaInput> media) {
+        boolean[] inImage = new boolean[promptTokenIds.length];
+        for (MediaInput m : media) {
+            int end = m.offset() + m.length();
+            if (promptTokenIds[m.offset()] != config.imageStartId() || end >= promptTokenIds.length
+                    || promptTokenIds[end] != config.imageEndId()) {
+                throw new IllegalArgumentException("image " + m.hash() + " at prompt position " + m.offset()
+                        + " is not enclosed by <img> and </img> (ids " + config.imageStartId() + ", " + config.imageEndId() + ")");
+            }
+            java.util.Arrays.fill(inImage, m.offset(), end, true);
+        }
+        for (int i = 0; i < promptTokenIds.length; i++) {
+            if (promptTokenIds[i] == config.imagePadId() && !inImage[i]) {
+                throw new IllegalArgumentException("the prompt has an <imgpad> (id " + config.imagePadId() + ") at position "
+                        + i + " outside every image's <img>...</img> span");
+            }
+        }
+        return RequestPositions.LINEAR;
     }
 
     /** The encoder alone, for oracles: pixel_values [3, S, S] to [n_queries, hidden]. Caller owns it. */
