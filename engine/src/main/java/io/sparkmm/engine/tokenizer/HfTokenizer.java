@@ -101,6 +101,9 @@ public final class HfTokenizer implements AutoCloseable {
     private static HfTokenizer loadQwenTiktoken(Path modelDir) throws IOException {
         QwenTiktoken tiktoken = QwenTiktoken.load(modelDir.resolve(QwenTiktoken.FILE));
         TokenizerConfig config = TokenizerConfig.read(modelDir);
+        if (config.chatTemplate().isEmpty() && chatml(modelDir)) {
+            config = config.withChatTemplate(QwenTiktoken.CHATML_TEMPLATE);
+        }
         Codec codec = new Codec() {
             @Override
             public int[] encode(String text, boolean addSpecialTokens) {
@@ -121,6 +124,20 @@ public final class HfTokenizer implements AutoCloseable {
             }
         };
         return new HfTokenizer(codec, true, Vocabulary.ofTiktoken(tiktoken), config);
+    }
+
+    /** Whether generation_config.json names Qwen's chatml format (Qwen-VL-Chat, Qwen-7B-Chat). */
+    private static boolean chatml(Path modelDir) throws IOException {
+        Path generation = modelDir.resolve("generation_config.json");
+        if (!Files.isRegularFile(generation)) {
+            return false;
+        }
+        try {
+            return "chatml".equals(new com.fasterxml.jackson.databind.ObjectMapper().readTree(generation.toFile())
+                    .path("chat_format").asText(null));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException(generation + " is not valid JSON: " + e.getOriginalMessage(), e);
+        }
     }
 
     /** Whether the tokens of {@link #token} are byte-level strings with no tokenizer.json to say so (Qwen's tiktoken). */

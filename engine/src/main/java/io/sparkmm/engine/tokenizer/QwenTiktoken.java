@@ -54,6 +54,21 @@ public final class QwenTiktoken {
     public static final String IMAGE_END = "</img>";
     public static final String IMAGE_PAD = "<imgpad>";
 
+    /**
+     * Qwen-VL-Chat's prompt format as a chat template, for checkpoints that have none: Qwen (v1)
+     * chat models name their format in generation_config.json ({@code chat_format: chatml}) and
+     * build prompts in Python (qwen_generation_utils.make_context, the default system message
+     * "You are a helpful assistant."), writing each image as tokenization_qwen.py's
+     * from_list_format does: "Picture N: &lt;img&gt;...&lt;/img&gt;\n" (vLLM's placeholder too).
+     */
+    public static final String CHATML_TEMPLATE = "{% set image_count = namespace(n=0) %}{% for message in messages %}"
+            + "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+            + "{% endif %}<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}{{ message['content'] }}"
+            + "{% else %}{% for item in message['content'] %}{% if item['type'] == 'image' %}"
+            + "{% set image_count.n = image_count.n + 1 %}Picture {{ image_count.n }}: <img></img>\n"
+            + "{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
+            + "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
     /** The special tokens in id order, starting right after the ordinary ranks. */
     public static final List<String> SPECIAL_TOKENS = specialTokens();
 

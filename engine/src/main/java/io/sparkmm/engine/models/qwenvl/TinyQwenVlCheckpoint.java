@@ -20,7 +20,8 @@ import java.nio.file.StandardCopyOption;
  * Writes tiny random Qwen-VL checkpoints in the real layout of Qwen/Qwen-VL: config.json with the
  * {@code visual} dict, model.safetensors with {@code transformer.wte}, {@code transformer.h.N.attn.c_attn},
  * {@code transformer.visual.*}, {@code lm_head.weight}, a qwen.tiktoken and tokenizer_config.json
- * (plus a ChatML chat template that writes each image as Qwen-VL's "Picture N: &lt;img&gt;&lt;/img&gt;").
+ * and, like Qwen-VL-Chat, no chat template but {@code chat_format: chatml} in generation_config.json
+ * (the tokenizer then takes {@link QwenTiktoken#CHATML_TEMPLATE}).
  * The geometry is the real one (448 px, patch 14, 16 x 16 stored positions, 256 queries), the
  * widths are tiny, and the vocabulary is qwen.tiktoken's first 2048 ranks (a resource derived
  * from the Qwen vocabulary by src/test/python/qwenvl_tokenizer_fixtures.py), so the special
@@ -37,15 +38,6 @@ public final class TinyQwenVlCheckpoint {
     public static final int IM_START_ID = ORDINARY + 1;
     public static final int IM_END_ID = ORDINARY + 2;
     public static final int VOCAB_SIZE = 2304;
-
-    /** Qwen-VL-Chat's prompt format (qwen_generation_utils.make_context, chatml) as a template. */
-    public static final String CHAT_TEMPLATE = "{% set image_count = namespace(n=0) %}{% for message in messages %}"
-            + "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
-            + "{% endif %}<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}{{ message['content'] }}"
-            + "{% else %}{% for item in message['content'] %}{% if item['type'] == 'image' %}"
-            + "{% set image_count.n = image_count.n + 1 %}Picture {{ image_count.n }}: <img></img>\n"
-            + "{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
-            + "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
 
     /**
      * @param text the decoder's sizes, dtype and seed (its architecture field is not used)
@@ -81,7 +73,6 @@ public final class TinyQwenVlCheckpoint {
             TinyCheckpoint.writeJson(dir.resolve(GenerationConfig.FILE_NAME), g);
             ObjectNode t = JsonFields.MAPPER.createObjectNode();
             t.putObject("auto_map").putArray("AutoTokenizer").add("tokenization_qwen.QWenTokenizer").addNull();
-            t.put("chat_template", CHAT_TEMPLATE);
             t.put("model_max_length", 8192);
             t.put("tokenizer_class", "QWenTokenizer");
             TinyCheckpoint.writeJson(dir.resolve("tokenizer_config.json"), t);
