@@ -151,6 +151,9 @@ def main():
                 "decoded_skip": enc.decode([i for i in ids if i < ORDINARY], errors="replace")}
         if prompt != ids:
             case["prompt_ids"] = prompt
+        if any(ord(ch) > 127 for ch in text):
+            # one token at a time: a token may hold part of a character, which errors="replace" turns into U+FFFD
+            case["decoded_each"] = [enc.decode([i], errors="replace") for i in ids]
         cases.append(case)
         if hf is not None and not any(t in text for t in SPECIAL):
             ordinary += 1

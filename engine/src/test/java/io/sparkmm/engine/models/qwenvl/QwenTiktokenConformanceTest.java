@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * Qwen-VL's tokenizer (jtokkit over qwen.tiktoken, Qwen's pattern and special tokens) against
  * tiktoken itself, the library tokenization_qwen.py calls, built exactly as that file builds it:
- * ids, decoded text and skip-special decoding of 309 strings (English, code, digits, CJK, emoji,
+ * ids, decoded text (also token by token, partial characters included) and skip-special decoding
+ * of 309 strings (English, code, digits, CJK, emoji,
  * other scripts, whitespace runs, special tokens, image references), recorded by
  * src/test/python/qwenvl_tokenizer_fixtures.py.
  */
@@ -52,6 +53,7 @@ class QwenTiktokenConformanceTest {
     void everyFixtureStringEncodesAndDecodesAsTiktoken() {
         List<String> wrong = new ArrayList<>();
         int n = 0;
+        int partial = 0;
         for (JsonNode c : fixture.get("cases")) {
             n++;
             String text = c.get("text").asText();
@@ -70,8 +72,17 @@ class QwenTiktokenConformanceTest {
             if (!tiktoken.decode(ids, true).equals(c.get("decoded_skip").asText())) {
                 wrong.add("decode skipping specials " + ascii(text));
             }
+            if (c.has("decoded_each")) {
+                for (int i = 0; i < ids.length; i++) {
+                    partial++;
+                    if (!tiktoken.decode(new int[] {ids[i]}, false).equals(c.get("decoded_each").get(i).asText())) {
+                        wrong.add("decode of token " + ids[i] + " alone in " + ascii(text));
+                    }
+                }
+            }
         }
         assertThat(n).isGreaterThanOrEqualTo(300);
+        assertThat(partial).as("single-token decodes of non-ASCII strings").isGreaterThan(500);
         assertThat(wrong).as("of %d cases", n).isEmpty();
     }
 
