@@ -7,6 +7,7 @@ import io.sparkmm.engine.models.WeightLoader;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Tensor;
+import io.sparkmm.kernels.cpu.Half;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -89,7 +90,7 @@ final class QwenVlVisionTower implements AutoCloseable {
         bv = inB[2];
         wo = w.mat(a + "attn.out_proj.weight", d, d);
         bo = w.vec(a + "attn.out_proj.bias", d);
-        try (Tensor query = w.get(a + "query", new int[] {c.nQueries(), d}, c.nQueries(), d);
+        try (Tensor query = upload(floats(w, a + "query", c.nQueries(), d), c.nQueries(), d);
              Tensor lnQW = w.vec(a + "ln_q.weight", d);
              Tensor lnQB = w.vec(a + "ln_q.bias", d);
              Tensor table0 = upload(table, c.nQueries(), d);
@@ -216,14 +217,24 @@ final class QwenVlVisionTower implements AutoCloseable {
         return out;
     }
 
-    /** A stored tensor as floats (read through the backend, whatever its dtype); {@code rows} -1 takes any row count. */
+    /**
+     * A stored tensor as floats, whatever its dtype (the tables resized on the host, and the
+     * queries, which go through LayerNorm as activations); {@code rows} -1 takes any row count.
+     */
     private static float[] floats(WeightLoader w, String name, int rows, int cols) {
         SafeTensor st = w.ckpt().tensor(name);
         int stored = st.shape().length == 2 ? st.shape()[0] : -1;
         st.requireShape(rows >= 0 ? rows : Math.max(stored, 1), cols);
-        try (Tensor t = w.backend().weight(st.dtype(), st.data(), st.shape())) {
-            return w.backend().download(t);
+        ByteBuffer b = st.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[(int) st.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = switch (st.dtype()) {
+                case F32 -> b.getFloat(i * 4);
+                case BF16 -> Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16);
+                case F16 -> Half.toFloat(b.getShort(i * 2));
+            };
         }
+        return out;
     }
 
     private static float[] transpose(float[] m, int n) {

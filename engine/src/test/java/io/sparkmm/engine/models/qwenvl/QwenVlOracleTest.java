@@ -85,6 +85,29 @@ class QwenVlOracleTest {
     }
 
     @Test
+    void aBf16CheckpointLoadsWithTheSameLayout() {
+        // Qwen-VL ships BF16: the per-head q/k/v regrouping and the position tables must read 2-byte
+        // elements as well; a layout slip would move the rows by O(1), rounding moves them by ~1e-2
+        Path bf16 = TinyQwenVlCheckpoint.write(dir.resolve("bf16"), TinyQwenVlCheckpoint.Spec.tiny()
+                .withDtype(io.sparkmm.kernels.DType.BF16));
+        try (LoadedModel m = LoadedModel.open(bf16, backend);
+             Tensor a = ((QwenVlModel) m.model()).encodeImage(pixels("grad90x60"));
+             Tensor b = qwen.encodeImage(pixels("grad90x60"))) {
+            float[] x = backend.download(a);
+            float[] y = backend.download(b);
+            double max = 0;
+            double mean = 0;
+            for (int i = 0; i < x.length; i++) {
+                max = Math.max(max, Math.abs(x[i] - y[i]));
+                mean += Math.abs(x[i] - y[i]) / x.length;
+            }
+            System.out.printf("qwen-vl bf16 vs f32 encoder rows: max |diff| %.3f, mean %.4f%n", max, mean);
+            assertThat(mean).isLessThan(0.05);
+            assertThat(max).isLessThan(0.5);
+        }
+    }
+
+    @Test
     void promptIdsLogitsAndGreedyTokensMatchTheOracle() {
         MultimodalProcessor p = QwenVlTesting.processor(model);
         NaiveGenerator naive = new NaiveGenerator(model.model(), new HashSet<>());

@@ -97,6 +97,25 @@ class QwenVlPromptAndBadInputTest {
     }
 
     @Test
+    void structuredOutputsWorkOverTheTiktokenVocabulary() throws Exception {
+        // the constraint's token bytes come from the byte-level spelling of qwen.tiktoken's tokens
+        List<String> choices = List.of("cat", "dog", "a red car", "ünïcode ✓");
+        try (Engine engine = new Engine(model, EngineConfig.defaults())) {
+            List<RequestHandle> hs = new ArrayList<>();
+            for (int seed = 1; seed <= 8; seed++) {
+                hs.add(engine.submit(QwenVlTesting.request(processor, "What is it?", true, List.of(QwenVlTesting.image("grad90x60")),
+                        SamplingParams.builder().temperature(1).seed((long) seed).maxTokens(12)
+                                .structuredOutputs(io.sparkmm.engine.structured.StructuredOutputs.choice(choices)).build())));
+            }
+            for (RequestHandle h : hs) {
+                EngineResult r = h.result().get();
+                assertThat(r.error()).isNull();
+                assertThat(choices).contains(r.text());
+            }
+        }
+    }
+
+    @Test
     void placeholderAndImageCountsMustAgree() {
         assertThatThrownBy(() -> QwenVlTesting.request(processor, "Picture 1: <img></img>\nPicture 2: <img></img>\nx",
                 false, List.of(QwenVlTesting.image("dot1x1")), GREEDY))
