@@ -14,11 +14,15 @@ final class AbsolutePositions {
     private AbsolutePositions() {
     }
 
-    /** [target*target, channels] from table [source*source, channels]; the table itself when the sizes match. */
-    static float[] resize(float[] table, int channels, int target) {
+    /**
+     * [target*target, channels] from table [source*source, channels]; the table itself when the
+     * sizes match. {@code name} (the tensor) is for the error when the table is not square.
+     */
+    static float[] resize(float[] table, int channels, int target, String name) {
         int source = (int) Math.round(Math.sqrt(table.length / (double) channels));
         if (source * source * channels != table.length) {
-            throw new IllegalArgumentException("a position table of " + table.length / channels + " rows is not square");
+            throw new IllegalArgumentException("position table " + name + " has " + table.length / channels
+                    + " rows, not a square number (visual.py resizes it as a square grid)");
         }
         if (source == target) {
             return table.clone();

@@ -57,8 +57,8 @@ final class QwenVlVisionTower implements AutoCloseable {
         int d = c.outputDim();
         int pp = 3 * c.patchSize() * c.patchSize();
         patchWeight = w.get(p + "conv1.weight", new int[] {width, 3, c.patchSize(), c.patchSize()}, width, pp);
-        positions = upload(AbsolutePositions.resize(floats(w, p + "positional_embedding", -1, width), width, c.grid()),
-                c.patches(), width);
+        positions = owned(w, upload(AbsolutePositions.resize(floats(w, p + "positional_embedding", -1, width), width,
+                c.grid(), p + "positional_embedding"), c.patches(), width));
         lnPreW = w.vec(p + "ln_pre.weight", width);
         lnPreB = w.vec(p + "ln_pre.bias", width);
         List<EncoderLayer> blocks = new ArrayList<>();
@@ -81,7 +81,7 @@ final class QwenVlVisionTower implements AutoCloseable {
         lnKvW = w.vec(a + "ln_kv.weight", d);
         lnKvB = w.vec(a + "ln_kv.bias", d);
         float[] table = floats(w, a + "pos_embed", c.nQueries(), d);
-        keyPositions = upload(AbsolutePositions.resize(table, d, c.grid()), c.patches(), d);
+        keyPositions = owned(w, upload(AbsolutePositions.resize(table, d, c.grid(), a + "pos_embed"), c.patches(), d));
         Tensor[] in = w.rowsSplit(a + "attn.in_proj_weight", 3, d, d);
         Tensor[] inB = w.rowsSplit(a + "attn.in_proj_bias", 3, d);
         wk = in[1];
@@ -97,15 +97,21 @@ final class QwenVlVisionTower implements AutoCloseable {
              Tensor x = backend.zeros(c.nQueries(), d)) {
             backend.layerNorm(query, lnQW, lnQB, EPS, x);
             backend.add(x, table0, x);
-            queries = backend.zeros(c.nQueries(), d);
+            queries = owned(w, backend.zeros(c.nQueries(), d));
             backend.matmul(x, in[0], inB[0], queries);
         }
         in[0].close();
         inB[0].close();
         lnPostW = w.vec(p + "ln_post.weight", d);
         lnPostB = w.vec(p + "ln_post.bias", d);
-        projT = upload(transpose(floats(w, p + "proj", d, d), d), d, d);
+        projT = owned(w, upload(transpose(floats(w, p + "proj", d, d), d), d, d));
         owned = List.of(positions, keyPositions, queries, projT);
+    }
+
+    /** Registers a tensor made here with the loader, so a load that fails later closes it too. */
+    private static Tensor owned(WeightLoader w, Tensor t) {
+        w.loaded().add(t);
+        return t;
     }
 
     static QwenVlVisionTower load(Checkpoint ckpt, QwenVlConfig.Vision c, Backend backend, String prefix) {
