@@ -4,6 +4,7 @@ import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.SafeTensor;
 import io.sparkmm.engine.models.EncoderLayer;
 import io.sparkmm.engine.models.WeightLoader;
+import io.sparkmm.engine.models.llava.ConvPatches;
 import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Tensor;
@@ -134,7 +135,7 @@ final class QwenVlVisionTower implements AutoCloseable {
         int nq = c.nQueries();
         Tensor x = backend.zeros(n, width);
         Tensor out = backend.zeros(nq, d);
-        try (Tensor patches = upload(flattenPatches(chw, c.imageSize(), c.patchSize()), n, 3 * c.patchSize() * c.patchSize());
+        try (Tensor patches = upload(ConvPatches.flatten(chw, 3, c.imageSize(), c.patchSize()), n, 3 * c.patchSize() * c.patchSize());
              Tensor kv = backend.zeros(n, d);
              Tensor keysIn = backend.zeros(n, d);
              Tensor keys = backend.zeros(n, d);
@@ -177,24 +178,6 @@ final class QwenVlVisionTower implements AutoCloseable {
         } finally {
             x.close();
         }
-    }
-
-    /** [P, 3*p*p] rows of patches in grid order, each (channel, ky, kx) as the conv kernel reads them. */
-    static float[] flattenPatches(float[] chw, int size, int p) {
-        int g = size / p;
-        int width = 3 * p * p;
-        float[] out = new float[g * g * width];
-        for (int py = 0; py < g; py++) {
-            for (int px = 0; px < g; px++) {
-                int row = (py * g + px) * width;
-                for (int ch = 0; ch < 3; ch++) {
-                    for (int ky = 0; ky < p; ky++) {
-                        System.arraycopy(chw, ch * size * size + (py * p + ky) * size + px * p, out, row + (ch * p + ky) * p, p);
-                    }
-                }
-            }
-        }
-        return out;
     }
 
     /**
