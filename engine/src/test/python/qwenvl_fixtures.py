@@ -336,7 +336,9 @@ def main():
             greedy.append(nxt)
             seq.append(nxt)
         cases.append({"name": name, "prompt": text, "images": imgs, "ids": ids,
-                      "logits": {str(p): [r7(v) for v in logits[p]] for p in check}, "greedy": greedy})
+                      "logits": {str(p): [r7(v) for v in logits[p]] for p in check}, "greedy": greedy,
+                      # QWenTokenizer.decode(skip_special_tokens=True): ids from <|endoftext|> up dropped, errors="replace"
+                      "greedy_text": enc.decode([t for t in greedy if t < specials["<|endoftext|>"]], errors="replace")})
     fixture = {"oracle": f"PyTorch {torch.__version__} re-statement of Qwen-VL's modeling_qwen.py/visual.py"
                          f" (as vLLM's qwen_vl.py), torchvision transforms, tiktoken {tiktoken.__version__}",
                "checkpoint": "TinyQwenVlCheckpoint.Spec.tiny() (f32, seed 7)", "model_safetensors_sha256": sha,

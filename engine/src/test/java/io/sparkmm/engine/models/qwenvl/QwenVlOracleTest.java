@@ -138,6 +138,23 @@ class QwenVlOracleTest {
         System.out.printf("qwen-vl logits: max |diff| %.2e over %d cases%n", worst, fixture.get("cases").size());
     }
 
+    @Test
+    void theEnginesTextIsQwensDecodingOfTheGreedyTokens() throws Exception {
+        // incremental detokenizing over tiktoken: partial characters become U+FFFD as Qwen's errors="replace" makes them
+        MultimodalProcessor p = QwenVlTesting.processor(model);
+        SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(8).ignoreEos(true).build();
+        try (io.sparkmm.engine.Engine engine = new io.sparkmm.engine.Engine(model, io.sparkmm.engine.EngineConfig.defaults())) {
+            for (JsonNode c : fixture.get("cases")) {
+                List<MediaSource> images = new ArrayList<>();
+                c.get("images").forEach(n -> images.add(QwenVlTesting.image(n.asText())));
+                io.sparkmm.engine.EngineResult r = engine.submit(QwenVlTesting.request(p, c.get("prompt").asText(), false,
+                        images, greedy)).result().get();
+                assertThat(r.tokenIds()).as(c.get("name").asText()).containsExactly(ints(c.get("greedy")));
+                assertThat(r.text()).as(c.get("name").asText()).isEqualTo(c.get("greedy_text").asText());
+            }
+        }
+    }
+
     private static float[] pixels(String name) {
         ProcessedItem item = qwen.processor().process("h-" + name, "image", QwenVlTesting.image(name), MediaLimits.defaults());
         assertThat(item.tensor(QwenVlProcessor.PIXEL_VALUES).shape()).containsExactly(3, 448, 448);
