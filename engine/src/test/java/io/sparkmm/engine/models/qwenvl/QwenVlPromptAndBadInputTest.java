@@ -87,6 +87,20 @@ class QwenVlPromptAndBadInputTest {
     }
 
     @Test
+    void theDefaultChatmlTemplateRendersAsJinja2Does() {
+        // expected: the template rendered by Python jinja2 with transformers' settings (trim_blocks, lstrip_blocks)
+        List<java.util.Map<String, Object>> messages = List.of(
+                java.util.Map.of("role", "system", "content", "Be brief."),
+                java.util.Map.of("role", "user", "content", "hi"),
+                java.util.Map.of("role", "assistant", "content", "hello"),
+                java.util.Map.of("role", "user", "content", List.of(java.util.Map.of("type", "image"),
+                        java.util.Map.of("type", "text", "text", "and?"))));
+        assertThat(model.tokenizer().chatTemplate().orElseThrow().render(messages, false, java.util.Map.of()))
+                .isEqualTo("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+                        + "hello<|im_end|>\n<|im_start|>user\nPicture 1: <img></img>\nand?<|im_end|>\n");
+    }
+
+    @Test
     void aPreExpandedTokenPromptIsLocatedNotExpandedAgain() {
         EngineRequest text = QwenVlTesting.request(processor, "Picture 1: <img>a.png</img>\nHi", false,
                 List.of(QwenVlTesting.image("grad90x60")), GREEDY);
