@@ -98,8 +98,9 @@ public final class QwenVlModel implements FamilyModel {
     /**
      * Ordinary positions, after checking the prompt the way modeling_qwen.py reads it: each image
      * sits between an {@code <img>} and the next {@code </img>}, so every item's range must start
-     * at an {@code <img>} with {@code </img>} right after it, and no {@code <imgpad>} may lie outside
-     * an image (a token prompt with stray pads is refused, not run with text embeddings there).
+     * at an {@code <img>} with {@code </img>} right after it, no {@code <imgpad>} may lie outside
+     * an image (a token prompt with stray pads is refused, not run with text embeddings there), and
+     * every {@code <img>} needs its image (a text-only prompt with a reference is refused too).
      */
     @Override
     public RequestPositions positions(int[] promptTokenIds, List<MediaInput> media) {
@@ -113,11 +114,21 @@ public final class QwenVlModel implements FamilyModel {
             }
             java.util.Arrays.fill(inImage, m.offset(), end, true);
         }
+        int references = 0;
         for (int i = 0; i < promptTokenIds.length; i++) {
+            if (promptTokenIds[i] == config.imageStartId()) {
+                references++;
+            }
             if (promptTokenIds[i] == config.imagePadId() && !inImage[i]) {
                 throw new IllegalArgumentException("the prompt has an <imgpad> (id " + config.imagePadId() + ") at position "
                         + i + " outside every image's <img>...</img> span");
             }
+        }
+        // modeling_qwen.py would fetch each <img> reference itself; here images come with the request
+        if (references != media.size()) {
+            throw new IllegalArgumentException("the prompt has " + references + " <img></img> image reference"
+                    + (references == 1 ? "" : "s") + " but " + media.size() + " image" + (media.size() == 1 ? " was" : "s were")
+                    + " given; give one image per reference");
         }
         return RequestPositions.LINEAR;
     }

@@ -176,6 +176,10 @@ class QwenVlPromptAndBadInputTest {
             RequestHandle good = engine.submit(reqs.get(2));
             assertThat(bad.result().get().error()).contains("<imgpad>").contains("outside every image");
             assertThat(good.result().get().error()).isNull();
+            // a reference with no image at all: the original would fetch it; here it is that row's error
+            RequestHandle noImage = engine.submit(QwenVlTesting.request(processor, "Picture 1: <img>x.png</img>\nHi", false,
+                    List.of(), GREEDY));
+            assertThat(noImage.result().get().error()).contains("1 <img></img> image reference but 0 images were given");
         }
     }
 }
