@@ -12,7 +12,6 @@ import io.sparkmm.engine.models.ModelFamily;
 import io.sparkmm.engine.tokenizer.HfTokenizer;
 import io.sparkmm.kernels.Backend;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.OptionalInt;
@@ -64,7 +63,7 @@ public final class LoadedModel implements AutoCloseable {
         try {
             ModelFamily family = ModelFamilies.forCheckpoint(ckpt);
             model = family.load(ckpt, backend);
-            HfTokenizer tok = Files.exists(dir.resolve("tokenizer.json")) ? loadTokenizer(dir) : null;
+            HfTokenizer tok = HfTokenizer.present(dir) ? loadTokenizer(dir) : null;
             Set<Integer> eos = new LinkedHashSet<>(model.languageModel().config().eosTokenIds());
             GenerationConfig gen = ckpt.generationConfig();
             eos.addAll(gen.eosTokenIds());

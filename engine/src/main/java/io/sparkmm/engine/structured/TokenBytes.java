@@ -68,13 +68,7 @@ public final class TokenBytes {
 
     /** Reads the decoder of {@code modelDir/tokenizer.json} and maps every id of {@code tokenizer}. */
     public static TokenBytes of(HfTokenizer tokenizer, Path modelDir) {
-        Scheme scheme;
-        try {
-            JsonNode root = new ObjectMapper().readTree(modelDir.resolve(HfTokenizer.TOKENIZER_FILE).toFile());
-            scheme = scheme(root.path("decoder"));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the decoder of " + modelDir.resolve(HfTokenizer.TOKENIZER_FILE), e);
-        }
+        Scheme scheme = tokenizer.byteLevelTiktoken() ? Scheme.BYTE_LEVEL : decoderScheme(modelDir);
         int v = tokenizer.vocabSize();
         byte[][] first = new byte[v][];
         byte[][] later = new byte[v][];
@@ -88,6 +82,15 @@ public final class TokenBytes {
             later[id] = pair[1];
         }
         return new TokenBytes(first, later, scheme, modelDir.toAbsolutePath().toString());
+    }
+
+    private static Scheme decoderScheme(Path modelDir) {
+        try {
+            JsonNode root = new ObjectMapper().readTree(modelDir.resolve(HfTokenizer.TOKENIZER_FILE).toFile());
+            return scheme(root.path("decoder"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the decoder of " + modelDir.resolve(HfTokenizer.TOKENIZER_FILE), e);
+        }
     }
 
     /** For tests: a vocabulary given as the bytes each token adds, the same first or later. */

@@ -22,6 +22,9 @@ import java.util.OptionalInt;
  * accents or add a prefix space. So the tokenizer is created from the JSON text alone with
  * truncation and padding switched off, and special tokens are chosen per call.
  *
+ * <p>A folder with no tokenizer.json but Qwen (v1)'s {@code qwen.tiktoken} (Qwen-7B, Qwen-VL: remote-code
+ * tokenizers) gets {@link QwenTiktoken} instead, behind the same methods.
+ *
  * <p>Thread-safe: the native tokenizer is immutable once built.
  */
 public final class HfTokenizer implements AutoCloseable {
@@ -34,14 +37,25 @@ public final class HfTokenizer implements AutoCloseable {
             "truncation", "false",
             "padding", "false");
 
-    private final HuggingFaceTokenizer native_;
+    /** What turns text into ids and back: the native HF tokenizer, or Qwen's tiktoken BPE. */
+    private interface Codec {
+        int[] encode(String text, boolean addSpecialTokens);
+
+        String decode(long[] ids, boolean skipSpecialTokens);
+
+        void close();
+    }
+
+    private final Codec codec;
+    private final boolean byteLevelTiktoken;
     private final Vocabulary vocabulary;
     private final TokenizerConfig config;
     private final ChatTemplate chatTemplate;
 
-    private HfTokenizer(HuggingFaceTokenizer nativeTokenizer, Vocabulary vocabulary,
+    private HfTokenizer(Codec codec, boolean byteLevelTiktoken, Vocabulary vocabulary,
             TokenizerConfig config) {
-        this.native_ = nativeTokenizer;
+        this.codec = codec;
+        this.byteLevelTiktoken = byteLevelTiktoken;
         this.vocabulary = vocabulary;
         this.config = config;
         this.chatTemplate = config.chatTemplate().map(src -> new ChatTemplate(src, config.templateTokens())).orElse(null);
@@ -56,8 +70,11 @@ public final class HfTokenizer implements AutoCloseable {
     public static HfTokenizer load(Path modelDir) throws IOException {
         Objects.requireNonNull(modelDir, "modelDir");
         Path tokenizerFile = modelDir.resolve(TOKENIZER_FILE);
+        if (!Files.isRegularFile(tokenizerFile) && Files.isRegularFile(modelDir.resolve(QwenTiktoken.FILE))) {
+            return loadQwenTiktoken(modelDir);
+        }
         if (!Files.isRegularFile(tokenizerFile)) {
-            throw new IOException("tokenizer file not found: " + tokenizerFile);
+            throw new IOException("tokenizer file not found: " + tokenizerFile + " (nor " + QwenTiktoken.FILE + ")");
         }
         TokenizerConfig config = TokenizerConfig.read(modelDir);
         Vocabulary vocabulary = Vocabulary.read(tokenizerFile);
@@ -68,7 +85,86 @@ public final class HfTokenizer implements AutoCloseable {
             // The native library reports a malformed tokenizer.json as a RuntimeException.
             throw new IOException("cannot load " + tokenizerFile + ": " + e.getMessage(), e);
         }
-        return new HfTokenizer(tokenizer, vocabulary, config);
+        return new HfTokenizer(new NativeCodec(tokenizer), false, vocabulary, config);
+    }
+
+    /** Whether {@code modelDir} has a tokenizer this class loads (tokenizer.json, or Qwen's qwen.tiktoken). */
+    public static boolean present(Path modelDir) {
+        return Files.isRegularFile(modelDir.resolve(TOKENIZER_FILE)) || Files.isRegularFile(modelDir.resolve(QwenTiktoken.FILE));
+    }
+
+    /**
+     * Qwen (v1) keeps its vocabulary in qwen.tiktoken and tokenizes in remote code; tokens are
+     * named in the GPT-2 byte-to-unicode spelling (as Qwen2's vocab.json names the same bytes), so
+     * byte-level consumers of {@link #token} read them like any byte-level BPE.
+     */
+    private static HfTokenizer loadQwenTiktoken(Path modelDir) throws IOException {
+        QwenTiktoken tiktoken = QwenTiktoken.load(modelDir.resolve(QwenTiktoken.FILE));
+        TokenizerConfig config = TokenizerConfig.read(modelDir);
+        if (config.chatTemplate().isEmpty() && chatml(modelDir)) {
+            config = config.withChatTemplate(QwenTiktoken.CHATML_TEMPLATE);
+        }
+        Codec codec = new Codec() {
+            @Override
+            public int[] encode(String text, boolean addSpecialTokens) {
+                return tiktoken.encode(text);   // Qwen adds no BOS/EOS
+            }
+
+            @Override
+            public String decode(long[] ids, boolean skipSpecialTokens) {
+                int[] ints = new int[ids.length];
+                for (int i = 0; i < ids.length; i++) {
+                    ints[i] = Math.toIntExact(ids[i]);
+                }
+                return tiktoken.decode(ints, skipSpecialTokens);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        return new HfTokenizer(codec, true, Vocabulary.ofTiktoken(tiktoken), config);
+    }
+
+    /** Whether generation_config.json names Qwen's chatml format (Qwen-VL-Chat, Qwen-7B-Chat). */
+    private static boolean chatml(Path modelDir) throws IOException {
+        Path generation = modelDir.resolve("generation_config.json");
+        if (!Files.isRegularFile(generation)) {
+            return false;
+        }
+        try {
+            return "chatml".equals(new com.fasterxml.jackson.databind.ObjectMapper().readTree(generation.toFile())
+                    .path("chat_format").asText(null));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException(generation + " is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Whether the tokens of {@link #token} are byte-level strings with no tokenizer.json to say so (Qwen's tiktoken). */
+    public boolean byteLevelTiktoken() {
+        return byteLevelTiktoken;
+    }
+
+    private record NativeCodec(HuggingFaceTokenizer tokenizer) implements Codec {
+        @Override
+        public int[] encode(String text, boolean addSpecialTokens) {
+            long[] ids = tokenizer.encode(text, addSpecialTokens, false).getIds();
+            int[] out = new int[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                out[i] = Math.toIntExact(ids[i]);
+            }
+            return out;
+        }
+
+        @Override
+        public String decode(long[] ids, boolean skipSpecialTokens) {
+            return tokenizer.decode(ids, skipSpecialTokens);
+        }
+
+        @Override
+        public void close() {
+            tokenizer.close();
+        }
     }
 
     /**
@@ -78,12 +174,7 @@ public final class HfTokenizer implements AutoCloseable {
      */
     public int[] encode(String text, boolean addSpecialTokens) {
         Objects.requireNonNull(text, "text");
-        long[] ids = native_.encode(text, addSpecialTokens, false).getIds();
-        int[] out = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            out[i] = Math.toIntExact(ids[i]);
-        }
-        return out;
+        return codec.encode(text, addSpecialTokens);
     }
 
     /** Text of {@code ids}; with {@code skipSpecialTokens} the special added tokens are dropped. */
@@ -99,7 +190,7 @@ public final class HfTokenizer implements AutoCloseable {
             }
             longs[i] = ids[i];
         }
-        String text = native_.decode(longs, skipSpecialTokens);
+        String text = codec.decode(longs, skipSpecialTokens);
         return config.cleanUpTokenizationSpaces() ? cleanUpTokenizationSpaces(text) : text;
     }
 
@@ -135,7 +226,7 @@ public final class HfTokenizer implements AutoCloseable {
 
     @Override
     public void close() {
-        native_.close();
+        codec.close();
     }
 
     /**

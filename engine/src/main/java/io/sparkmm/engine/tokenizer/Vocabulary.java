@@ -48,6 +48,34 @@ final class Vocabulary {
         return specialIds.contains(id);
     }
 
+    /**
+     * Qwen's tiktoken vocabulary: ordinary tokens spelled with GPT-2's byte-to-unicode map (the
+     * spelling of the same tokens in Qwen2's vocab.json), then the special tokens, all special.
+     */
+    static Vocabulary ofTiktoken(QwenTiktoken tiktoken) {
+        String[] spelled = new String[256];
+        int extra = 0;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            spelled[b] = String.valueOf((char) (printable ? b : 256 + extra++));
+        }
+        Map<String, Integer> ids = new HashMap<>(tiktoken.size() * 2);
+        Map<Integer, String> tokens = new HashMap<>(tiktoken.size() * 2);
+        for (int id = 0; id < tiktoken.ordinaryTokens(); id++) {
+            StringBuilder sb = new StringBuilder();
+            for (byte b : tiktoken.bytes(id)) {
+                sb.append(spelled[b & 0xff]);
+            }
+            put(ids, tokens, sb.toString(), id);
+        }
+        Set<Integer> special = new HashSet<>();
+        tiktoken.specialIds().forEach((text, id) -> {
+            put(ids, tokens, text, id);
+            special.add(id);
+        });
+        return new Vocabulary(ids, tokens, special);
+    }
+
     static Vocabulary read(Path tokenizerJson) throws IOException {
         Map<String, Integer> ids = new HashMap<>();
         Map<Integer, String> tokens = new HashMap<>();

@@ -43,11 +43,14 @@ public final class PromptUpdater {
                 at.add(i);
             }
         }
+        // Already expanded (as a Hugging Face processor leaves it)? Then only locate. When the
+        // placeholder is not the feature token (Qwen-VL: <img> then 256 <imgpad>), an expanded
+        // prompt has as many placeholders as items, so the counts alone cannot tell.
+        UpdatedPrompt located = locateExpanded(tokenIds, spec, perItem);
+        if (located != null) {
+            return located;
+        }
         if (at.size() != perItem.size()) {
-            UpdatedPrompt located = locateExpanded(tokenIds, spec, perItem);
-            if (located != null) {
-                return located;
-            }
             throw mismatch(spec, at.size(), perItem.size());
         }
         int total = tokenIds.length - perItem.size();

@@ -3,9 +3,9 @@ package io.sparkmm.engine.models.llava;
 /**
  * A ViT patch embedding's input for the convolution-as-matmul: the image's non-overlapping p x p
  * patches as rows. Shared by the CLIP and SigLIP towers, whose patch convolutions differ only in
- * the bias.
+ * the bias (and by Qwen-VL's, which has none).
  */
-final class ConvPatches {
+public final class ConvPatches {
 
     private ConvPatches() {
     }
@@ -16,7 +16,7 @@ final class ConvPatches {
      * elements. Pixels beyond g*p at the right and bottom are never read, as the convolution never
      * reads them.
      */
-    static float[] flatten(float[] chw, int channels, int imageSize, int patchSize) {
+    public static float[] flatten(float[] chw, int channels, int imageSize, int patchSize) {
         int s = imageSize;
         int p = patchSize;
         int g = s / p;
