@@ -8,6 +8,7 @@ takes (io.sparkmm.engine.encoders.EncoderPort of the family):
 - llava: pixel_values float[1, 3, S, S] -> image_features float[1, N, text hidden]: the CLIP tower
   up to config.vision_feature_layer (one index or a list, concatenated), the CLS token dropped for
   vision_feature_select_strategy "default", then the multi-modal projector. The batch dim is dynamic.
+- unsupported-op.onnx: LLaVA's names around one op ONNX Runtime lacks (the bad-input test).
 - qwen2_audio: input_features float[1, 128, 3000] and feature_attention_mask int64[1, 3000] ->
   audio_features float[1, 750, text hidden]: the Whisper-style audio tower with the padding frames
   masked out of attention (as Qwen2AudioForConditionalGeneration masks them), its average pool and
@@ -114,6 +115,21 @@ def clip_l(out_dir):
            ["pixel_values"], "image_features", True)
 
 
+def unsupported_op(path):
+    """A graph with LLaVA's input and output names whose one node is an op ONNX Runtime does not have:
+    loading it must fail at engine start, naming the file."""
+    import onnx
+    from onnx import TensorProto, helper
+    node = helper.make_node("SparkmmNoSuchOp", ["pixel_values"], ["image_features"], domain="io.sparkmm.test")
+    graph = helper.make_graph([node], "unsupported",
+                              [helper.make_tensor_value_info("pixel_values", TensorProto.FLOAT, [1, 3, 32, 32])],
+                              [helper.make_tensor_value_info("image_features", TensorProto.FLOAT, [1, 16, 64])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
+                                                    helper.make_opsetid("io.sparkmm.test", 1)], ir_version=9)
+    onnx.save(model, path)
+    print(path, os.path.getsize(path), "bytes")
+
+
 def main():
     what = sys.argv[1] if len(sys.argv) > 1 else "tiny"
     if what == "clip-l":
@@ -123,6 +139,7 @@ def main():
     for name in ["llava-llama-default-bf16", "llava-mistral-layers-f16", "llava-qwen2-full-f32"]:
         llava(os.path.join(LLAVA, name), os.path.join(OUT, name + ".onnx"))
     qwen2_audio(QWEN2AUDIO, os.path.join(OUT, "qwen2_audio_tiny.onnx"))
+    unsupported_op(os.path.join(OUT, "unsupported-op.onnx"))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ public final class OnnxMediaEncoder implements MediaEncoder {
     private final EncoderPort port;
     private final Backend backend;
     private final String outputName;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private OnnxMediaEncoder(Path file, OnnxSessions.Key key, OrtSession session, EncoderPort port, Backend backend,
                              String outputName) {
@@ -192,6 +193,8 @@ public final class OnnxMediaEncoder implements MediaEncoder {
 
     @Override
     public void close() {
-        OnnxSessions.release(key);
+        if (closed.compareAndSet(false, true)) {
+            OnnxSessions.release(key);
+        }
     }
 }
