@@ -23,7 +23,8 @@ Weights are upcast to float32 (the engine computes its own encoders in float32 t
 Run from the repository root, in the venv of requirements-hf-fixtures-tf5.txt plus
 requirements-onnx-export.txt:
     python engine/src/test/python/onnx_encoder_export.py tiny            # the committed test graphs
-    python engine/src/test/python/onnx_encoder_export.py clip-l OUT_DIR  # benchmark checkpoint + graph
+    python engine/src/test/python/onnx_encoder_export.py clip-l OUT_DIR  # OUT_DIR/clip-l-336{,.onnx} for
+                                                                         # io.sparkmm.engine.bench.OnnxEncoderBenchmark
 """
 
 import json
@@ -99,19 +100,26 @@ def qwen2_audio(ckpt_dir, path):
 
 
 def clip_l(out_dir):
-    """LLaVA-1.5's vision side at full size (CLIP ViT-L/14-336, feature layer -2, a 1024 -> 4096 -> 4096
-    projector) in front of a 1-layer text stub: random weights, written where the benchmark says."""
-    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig
+    """LLaVA-1.5's vision side at full size (CLIP ViT-L/14-336, feature layer -2, CLS dropped, a
+    1024 -> 4096 -> 4096 projector) in front of a 1-layer text stub, random weights: the checkpoint
+    (bfloat16 safetensors, as LLaVA-1.5 ships; the engine upcasts) and vision_encoder.onnx exported
+    from the very same bfloat16-rounded weights in float32. About 0.7 GB + 1.3 GB, written where the
+    benchmark says, never committed."""
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig
     torch.manual_seed(0)
     vision = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_attention_heads=16, num_hidden_layers=24,
                               image_size=336, patch_size=14, projection_dim=768, hidden_act="quick_gelu")
-    text = LlamaConfig(hidden_size=4096, intermediate_size=64, num_attention_heads=32, num_key_value_heads=32,
-                       num_hidden_layers=1, vocab_size=64)
+    # the text stub only has to load: one layer, one KV head, a 64-token vocabulary
+    text = LlamaConfig(hidden_size=4096, intermediate_size=64, num_attention_heads=32, num_key_value_heads=1,
+                       num_hidden_layers=1, vocab_size=64, bos_token_id=1, eos_token_id=2, pad_token_id=0)
     cfg = LlavaConfig(vision_config=vision, text_config=text, image_token_index=63, vision_feature_layer=-2,
-                      vision_feature_select_strategy="default")
-    model = LlavaForConditionalGeneration(cfg).eval()
-    os.makedirs(out_dir, exist_ok=True)
-    export(LlavaImageEncoder(model), (torch.randn(1, 3, 336, 336),), os.path.join(out_dir, "vision_encoder.onnx"),
+                      vision_feature_select_strategy="default", projector_hidden_act="gelu")
+    model = LlavaForConditionalGeneration(cfg).eval().to(torch.bfloat16)
+    ckpt = os.path.join(out_dir, "clip-l-336")
+    model.save_pretrained(ckpt)
+    CLIPImageProcessor(size={"shortest_edge": 336}, crop_size={"height": 336, "width": 336}).save_pretrained(ckpt)
+    model = model.to(torch.float32)
+    export(LlavaImageEncoder(model), (torch.randn(1, 3, 336, 336),), os.path.join(out_dir, "clip-l-336.onnx"),
            ["pixel_values"], "image_features", True)
 
 

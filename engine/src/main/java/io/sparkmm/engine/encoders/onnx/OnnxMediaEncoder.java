@@ -187,6 +187,11 @@ public final class OnnxMediaEncoder implements MediaEncoder {
         return "ONNX Runtime encoder " + file + " (" + key.device() + ", " + key.threads() + " threads)";
     }
 
+    /** The ONNX Runtime version this JVM runs. */
+    public static String runtimeVersion() {
+        return OnnxSessions.version();
+    }
+
     public Path file() {
         return file;
     }

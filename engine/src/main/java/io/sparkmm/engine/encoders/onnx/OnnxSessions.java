@@ -34,8 +34,52 @@ final class OnnxSessions {
         }
     }
 
+    /**
+     * The process's environment, created on a thread of its own with a large stack: ONNX Runtime
+     * 1.29's environment set-up uses close to a default Java thread's 1 MiB of stack, and on the
+     * launcher's main thread, which also holds the command line, it overflowed it (a segfault, no
+     * hs_err) once the command line passed about 4 KB, as a Spark executor's class path does.
+     */
     static OrtEnvironment environment() {
-        return OrtEnvironment.getEnvironment();
+        OrtEnvironment env = ENVIRONMENT;
+        if (env == null) {
+            env = createEnvironment();
+        }
+        return env;
+    }
+
+    private static volatile OrtEnvironment ENVIRONMENT;
+
+    private static synchronized OrtEnvironment createEnvironment() {
+        if (ENVIRONMENT == null) {
+            OrtEnvironment[] made = new OrtEnvironment[1];
+            RuntimeException[] failed = new RuntimeException[1];
+            Thread t = new Thread(null, () -> {
+                try {
+                    made[0] = OrtEnvironment.getEnvironment();
+                } catch (RuntimeException | UnsatisfiedLinkError e) {
+                    failed[0] = e instanceof RuntimeException r ? r
+                            : new IllegalStateException("ONNX Runtime's native library could not be loaded: " + e, e);
+                }
+            }, "sparkmm-onnxruntime-init", 64L << 20);
+            t.start();
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while starting ONNX Runtime", e);
+            }
+            if (failed[0] != null) {
+                throw failed[0];
+            }
+            ENVIRONMENT = made[0];
+        }
+        return ENVIRONMENT;
+    }
+
+    /** ONNX Runtime's version, e.g. "1.29.0". */
+    static String version() {
+        return environment().getVersion();
     }
 
     /** The key's session, created on first use; pair every call with one {@link #release}. */
