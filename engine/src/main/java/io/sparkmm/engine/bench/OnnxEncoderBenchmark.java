@@ -4,6 +4,8 @@ import io.sparkmm.engine.EngineOptions;
 import io.sparkmm.engine.EngineSession;
 import io.sparkmm.engine.LoadedModel;
 import io.sparkmm.engine.MediaInput;
+import io.sparkmm.engine.encoders.MediaEncoder;
+import io.sparkmm.engine.encoders.NativeMediaEncoder;
 import io.sparkmm.engine.encoders.onnx.OnnxMediaEncoder;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
@@ -83,16 +85,17 @@ public final class OnnxEncoderBenchmark {
         try (Backend backend = Backends.open("cpu", threads); LoadedModel model = LoadedModel.open(c.checkpoint(), backend);
              OnnxMediaEncoder onnx = OnnxMediaEncoder.open(c.onnx(), model.model().externalEncoderPort(), backend, threads)) {
             List<MediaInput> items = items(model, c.images());
-            double diff = maxDiff(model, onnx, items.get(0)); // also the warm-up of both
+            MediaEncoder nat = new NativeMediaEncoder(model.model());
+            double diff = maxDiff(model, nat, onnx, items.get(0)); // also the warm-up of both
             double[] a = new double[rounds];
             double[] b = new double[rounds];
             for (int r = 0; r < rounds; r++) {
                 if (r % 2 == 0) {
-                    a[r] = imagesPerSecond(model, null, items);
-                    b[r] = imagesPerSecond(model, onnx, items);
+                    a[r] = imagesPerSecond(nat, items);
+                    b[r] = imagesPerSecond(onnx, items);
                 } else {
-                    b[r] = imagesPerSecond(model, onnx, items);
-                    a[r] = imagesPerSecond(model, null, items);
+                    b[r] = imagesPerSecond(onnx, items);
+                    a[r] = imagesPerSecond(nat, items);
                 }
             }
             System.out.printf(Locale.ROOT, "| %s | %d | %d | %.2f, %.2f | %.2f, %.2f | %.2fx | %.2g |%n",
@@ -101,10 +104,10 @@ public final class OnnxEncoderBenchmark {
         }
     }
 
-    private static double imagesPerSecond(LoadedModel model, OnnxMediaEncoder onnx, List<MediaInput> items) {
+    private static double imagesPerSecond(MediaEncoder encoder, List<MediaInput> items) {
         long t0 = System.nanoTime();
         for (MediaInput m : items) {
-            try (Tensor t = onnx == null ? model.model().encode(m) : onnx.encode(m)) {
+            try (Tensor t = encoder.encode(m)) {
                 if (t.rows() != m.numEmbeddings()) {
                     throw new IllegalStateException("encoder gave " + t.rows() + " rows, expected " + m.numEmbeddings());
                 }
@@ -113,8 +116,8 @@ public final class OnnxEncoderBenchmark {
         return items.size() / ((System.nanoTime() - t0) / 1e9);
     }
 
-    private static double maxDiff(LoadedModel model, OnnxMediaEncoder onnx, MediaInput item) {
-        try (Tensor x = model.model().encode(item); Tensor y = onnx.encode(item)) {
+    private static double maxDiff(LoadedModel model, MediaEncoder a, MediaEncoder b, MediaInput item) {
+        try (Tensor x = a.encode(item); Tensor y = b.encode(item)) {
             float[] fx = model.backend().download(x);
             float[] fy = model.backend().download(y);
             double d = 0;
