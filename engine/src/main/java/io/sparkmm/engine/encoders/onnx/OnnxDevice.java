@@ -16,14 +16,17 @@ record OnnxDevice(int cudaIndex) {
 
     static final OnnxDevice CPU = new OnnxDevice(-1);
 
-    /** From the backend's name ("cpu", "cpu-reference", "cuda:1"): CUDA for cuda backends, else CPU. */
+    /**
+     * From the backend's name ("reference", "simd(2 threads, ...)", "cuda:1 (NVIDIA H200, sm 90)"):
+     * CUDA device N for a cuda backend, else CPU.
+     */
     static OnnxDevice forBackend(String backendName) {
         String b = backendName == null ? "" : backendName.strip().toLowerCase(Locale.ROOT);
         if (!b.startsWith("cuda")) {
             return CPU;
         }
-        int colon = b.indexOf(':');
-        return new OnnxDevice(colon < 0 ? 0 : Integer.parseInt(b.substring(colon + 1)));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^cuda:(\\d+)").matcher(b);
+        return new OnnxDevice(m.find() ? Integer.parseInt(m.group(1)) : 0);
     }
 
     void configure(OrtSession.SessionOptions options) throws OrtException {
