@@ -37,7 +37,8 @@ class OnnxEncoderSparkTest {
 
     @BeforeAll
     static void start() {
-        spark = SparkTestSupport.session("local[2]", "OnnxEncoderSparkTest").getOrCreate();
+        spark = SparkTestSupport.session("local[2]", "OnnxEncoderSparkTest")
+                .config("spark.sql.extensions", "io.sparkmm.connector.sql.SparkmmExtensions").getOrCreate();
     }
 
     @AfterAll
@@ -79,6 +80,25 @@ class OnnxEncoderSparkTest {
             assertThat(b.isNullAt(5)).as("error of row %d: %s", i, b.get(5)).isTrue();
             assertThat(b.getInt(3)).isEqualTo(6);
             assertThat(b.getString(0)).as("text of row %d", i).isEqualTo(a.getString(0));
+        }
+    }
+
+    @Test
+    void mmGenerateTakesTheOptionToo() throws IOException {
+        List<Row> in = rows();
+        List<Row> nat = generate(in, null);
+        spark.createDataFrame(new JavaSparkContext(spark.sparkContext()).parallelize(in, 2), SCHEMA)
+                .createOrReplaceTempView("onnx_pictures");
+        List<Row> sql = spark.sql("SELECT id, mm_generate(prompt, image, map('modelPath', '" + MODEL + "', 'encoderOnnx', '"
+                + ONNX + "', 'maxTokens', '6', 'temperature', '0', 'ignoreEos', 'true', 'device', 'cpu')) AS g"
+                + " FROM onnx_pictures ORDER BY id").collectAsList();
+        assertThat(sql).hasSameSizeAs(in);
+        for (int i = 0; i < in.size(); i++) {
+            Row g = sql.get(i).getStruct(1);
+            Row a = nat.get(i).getStruct(nat.get(i).fieldIndex("generation"));
+            assertThat(sql.get(i).getString(0)).isEqualTo(nat.get(i).getString(0));
+            assertThat(g.isNullAt(g.fieldIndex("error"))).as("error of row %d: %s", i, g.get(g.fieldIndex("error"))).isTrue();
+            assertThat(g.getString(g.fieldIndex("text"))).as("text of row %d", i).isEqualTo(a.getString(0));
         }
     }
 
