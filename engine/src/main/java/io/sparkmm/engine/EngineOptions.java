@@ -10,8 +10,15 @@ import io.sparkmm.processors.media.MediaLimits;
  * @param engine scheduling, KV pool and prefix-cache settings
  * @param processorCacheBytes bound of the processed-media cache (0 disables it)
  * @param mediaLimits what a media item may cost before it is refused
+ * @param encoderOnnx an ONNX file to run as the model's media encoder in place of the checkpoint's
+ *     tower (see {@link io.sparkmm.engine.encoders.onnx.OnnxEncoders}), or null for the checkpoint's own
  */
-public record EngineOptions(String device, EngineConfig engine, long processorCacheBytes, MediaLimits mediaLimits) {
+public record EngineOptions(String device, EngineConfig engine, long processorCacheBytes, MediaLimits mediaLimits,
+                            String encoderOnnx) {
+
+    public EngineOptions(String device, EngineConfig engine, long processorCacheBytes, MediaLimits mediaLimits) {
+        this(device, engine, processorCacheBytes, mediaLimits, null);
+    }
 
     /** Processed media kept for reuse across requests when nothing else is said. */
     public static final long DEFAULT_PROCESSOR_CACHE_BYTES = 512L << 20;
@@ -29,6 +36,9 @@ public record EngineOptions(String device, EngineConfig engine, long processorCa
         if (mediaLimits == null) {
             mediaLimits = MediaLimits.defaults();
         }
+        if (encoderOnnx != null && encoderOnnx.isBlank()) {
+            encoderOnnx = null;
+        }
     }
 
     /** The defaults on the device named by the {@code sparkmm.device} system property (else auto). */
@@ -43,14 +53,19 @@ public record EngineOptions(String device, EngineConfig engine, long processorCa
     }
 
     public EngineOptions withDevice(String d) {
-        return new EngineOptions(d, engine, processorCacheBytes, mediaLimits);
+        return new EngineOptions(d, engine, processorCacheBytes, mediaLimits, encoderOnnx);
     }
 
     public EngineOptions withEngine(EngineConfig e) {
-        return new EngineOptions(device, e, processorCacheBytes, mediaLimits);
+        return new EngineOptions(device, e, processorCacheBytes, mediaLimits, encoderOnnx);
     }
 
     public EngineOptions withProcessorCacheBytes(long b) {
-        return new EngineOptions(device, engine, b, mediaLimits);
+        return new EngineOptions(device, engine, b, mediaLimits, encoderOnnx);
+    }
+
+    /** With the media encoder from this ONNX file (null: the checkpoint's own). */
+    public EngineOptions withEncoderOnnx(String file) {
+        return new EngineOptions(device, engine, processorCacheBytes, mediaLimits, file);
     }
 }

@@ -5,6 +5,8 @@ import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.kernels.Backends;
 import io.sparkmm.processors.cache.ProcessorCache;
 
+import java.nio.file.Path;
+
 /**
  * The one way to assemble an engine (used by the CLI, the connector, the benchmarks and the
  * examples): a model location and engine options in, an {@link Engine} and the request builder
@@ -33,7 +35,7 @@ public final class EngineSession implements AutoCloseable {
      * on the options' device and starts an engine over it.
      */
     public static EngineSession open(String location, EngineOptions options) {
-        LoadedModel model = loadModel(location, options.device());
+        LoadedModel model = loadModel(location, options.device(), options.encoderOnnx());
         try {
             return new EngineSession(model, true, options, new ProcessorCache(options.processorCacheBytes()));
         } catch (RuntimeException | Error e) {
@@ -44,7 +46,16 @@ public final class EngineSession implements AutoCloseable {
 
     /** Loads a model on a device, owning the backend it creates (what several sessions may share). */
     public static LoadedModel loadModel(String location, String device) {
-        return LoadedModel.openOwning(ModelLocation.resolve(location), Backends.open(device));
+        return loadModel(location, device, null);
+    }
+
+    /**
+     * {@link #loadModel(String, String)} with the media encoder from the ONNX file {@code encoderOnnx} (null or
+     * blank: the checkpoint's own tower).
+     */
+    public static LoadedModel loadModel(String location, String device, String encoderOnnx) {
+        Path onnx = encoderOnnx == null || encoderOnnx.isBlank() ? null : Path.of(encoderOnnx);
+        return LoadedModel.openOwning(ModelLocation.resolve(location), Backends.open(device), onnx);
     }
 
     /** An engine over a model the caller keeps owning, with a processor cache the caller may share. */

@@ -44,25 +44,45 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Opens {@code dir} on a backend the caller owns (and closes after this model). */
     public static LoadedModel open(Path dir, Backend backend) {
-        return open(dir, backend, null);
+        return open(dir, backend, null, null);
+    }
+
+    /**
+     * Opens {@code dir} on a backend the caller owns, with the media encoder from the ONNX file
+     * {@code encoderOnnx} instead of the checkpoint's tower (null: the checkpoint's own).
+     *
+     * @throws IllegalArgumentException naming the file when the family cannot take it or it does not fit
+     */
+    public static LoadedModel open(Path dir, Backend backend, Path encoderOnnx) {
+        return open(dir, backend, null, encoderOnnx);
     }
 
     /** Opens {@code dir} on {@code backend} and closes the backend with the model. */
     public static LoadedModel openOwning(Path dir, Backend backend) {
+        return openOwning(dir, backend, null);
+    }
+
+    /** {@link #openOwning(Path, Backend)} with the media encoder from {@code encoderOnnx} (null: the checkpoint's). */
+    public static LoadedModel openOwning(Path dir, Backend backend, Path encoderOnnx) {
         try {
-            return open(dir, backend, backend);
+            return open(dir, backend, backend, encoderOnnx);
         } catch (RuntimeException | Error e) {
             backend.close();
             throw e;
         }
     }
 
-    private static LoadedModel open(Path dir, Backend backend, Backend owned) {
+    private static LoadedModel open(Path dir, Backend backend, Backend owned, Path encoderOnnx) {
         Checkpoint ckpt = Checkpoint.open(dir);
         FamilyModel model = null;
         try {
             ModelFamily family = ModelFamilies.forCheckpoint(ckpt);
             model = family.load(ckpt, backend);
+            if (encoderOnnx != null) {
+                FamilyModel own = model;
+                model = null; // attach owns it now, and closes it when it fails
+                model = io.sparkmm.engine.encoders.onnx.OnnxEncoders.attach(own, encoderOnnx, backend);
+            }
             HfTokenizer tok = HfTokenizer.present(dir) ? loadTokenizer(dir) : null;
             Set<Integer> eos = new LinkedHashSet<>(model.languageModel().config().eosTokenIds());
             GenerationConfig gen = ckpt.generationConfig();

@@ -42,13 +42,13 @@ class SparkJarContentsTest {
     /**
      * Every class in the jar is in one of these. Each was a decision: ours (and what we relocated),
      * libraries whose native code binds to their class names (JavaCPP presets, OpenCV's Java API,
-     * DJL, JNA), and jinjava with its own libraries and jtokkit (Qwen's tiktoken BPE), which no Spark
-     * distribution has. A new
+     * DJL, JNA, ONNX Runtime), and jinjava with its own libraries and jtokkit (Qwen's tiktoken BPE), which
+     * no Spark distribution has. A new
      * dependency fails here until it is either relocated in spark-jar/pom.xml or added with a reason.
      */
     private static final List<String> CLASS_PACKAGES = List.of("io/sparkmm/", "org/bytedeco/", "org/opencv/",
             "cl/eye/", "ai/djl/", "com/sun/jna/", "com/hubspot/", "jinjava/", "ch/obermuhlner/",
-            "com/googlecode/ipv6/", "org/derive4j/", "org/immutables/", "com/knuddels/");
+            "com/googlecode/ipv6/", "org/derive4j/", "org/immutables/", "com/knuddels/", "ai/onnxruntime/");
 
     @BeforeAll
     static void open() throws IOException {
@@ -157,11 +157,16 @@ class SparkJarContentsTest {
                 "org/bytedeco/openblas/linux-x86_64/libjniopenblas.so",
                 "org/bytedeco/cuda/linux-x86_64/libjnicudart.so",
                 "native/lib/linux-x86_64/cpu/libtokenizers.so",
-                "com/sun/jna/linux-x86-64/libjnidispatch.so");
+                "com/sun/jna/linux-x86-64/libjnidispatch.so",
+                "ai/onnxruntime/native/linux-x64/libonnxruntime.so",
+                "ai/onnxruntime/native/linux-x64/libonnxruntime4j_jni.so");
         Pattern nativeLib = Pattern.compile(".*\\.(so(\\.[0-9.]+)?|dll|dylib|jnilib|a)$");
         List<String> natives = names.stream().filter(n -> nativeLib.matcher(n).matches()).toList();
         assertThat(natives).hasSizeGreaterThan(20)
-                .allMatch(n -> n.contains("/linux-x86_64/") || n.contains("/linux-x86-64/"), "under a linux-x86_64 folder");
+                .allMatch(n -> n.contains("/linux-x86_64/") || n.contains("/linux-x86-64/")
+                        || n.startsWith("ai/onnxruntime/native/linux-x64/"), "under a linux-x86_64 folder (ONNX Runtime: linux-x64)");
+        assertThat(names).as("ONNX Runtime's other platforms").noneMatch(n -> n.startsWith("ai/onnxruntime/native/")
+                && !n.startsWith("ai/onnxruntime/native/linux-x64/") && !n.equals("ai/onnxruntime/native/"));
         // JavaCPP checks each preset's version against its pom.properties when it loads the natives
         // (and warns on every load without them), so the Maven metadata of the presets stays
         for (String preset : List.of("javacpp", "ffmpeg", "opencv", "openblas", "cuda")) {
@@ -174,7 +179,8 @@ class SparkJarContentsTest {
         assertThat(names).noneMatch(n -> n.matches("META-INF/[^/]+\\.(SF|DSA|RSA|EC)"));
         assertThat(names).noneMatch(n -> n.endsWith("module-info.class"));
         assertThat(names).noneMatch(n -> n.startsWith("META-INF/versions/"));
-        // natives are most of it (FFmpeg, OpenCV, OpenBLAS, tokenizers, CUDA wrappers: ~95 MiB);
+        // natives are most of it (FFmpeg, OpenCV, OpenBLAS, tokenizers, CUDA wrappers: ~95 MiB;
+        // ONNX Runtime's linux-x64 library adds ~11 MiB);
         // a jump means another platform's natives or a large library came in
         assertThat(Files.size(Path.of(jar.getName()))).isLessThan(120L << 20);
     }

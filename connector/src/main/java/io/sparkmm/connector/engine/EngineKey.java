@@ -27,9 +27,19 @@ import java.util.Locale;
  * @param encoderCacheRows the encoder output cache in embedding rows (0 = the engine's default)
  * @param prefixWait whether the engine waits for prefix blocks other requests are computing
  *                   ({@link EngineConfig#prefixWait()})
+ * @param encoderOnnx an ONNX file run as the model's media encoder instead of the checkpoint's tower
+ *                    (absolute and normalized; null: the checkpoint's own). Part of the key, as the weights
+ *                    it replaces are: engines with and without it do not share a loaded model
  */
 public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String device,
-                        String kvCacheDtype, int encoderCacheRows, boolean prefixWait) implements Serializable {
+                        String kvCacheDtype, int encoderCacheRows, boolean prefixWait, String encoderOnnx)
+        implements Serializable {
+
+    /** A key with the checkpoint's own media encoder. */
+    public EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, long kvCacheBytes, String device,
+                     String kvCacheDtype, int encoderCacheRows, boolean prefixWait) {
+        this(modelPath, maxBatchedTokens, maxSeqs, kvCacheBytes, device, kvCacheDtype, encoderCacheRows, prefixWait, null);
+    }
 
     /** The device word that defers the choice to the executor. */
     public static final String AUTO = "auto";
@@ -40,6 +50,7 @@ public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, lon
         }
         modelPath = normalize(modelPath);
         device = normalizeDevice(device);
+        encoderOnnx = encoderOnnx == null || encoderOnnx.isBlank() ? null : normalizeFile(encoderOnnx.strip());
         kvCacheDtype = kvCacheDtype == null || kvCacheDtype.isBlank() ? DEFAULT_KV_DTYPE
                 : kvCacheDtype.strip().toLowerCase(Locale.ROOT);
         // fail on the driver, naming the option, rather than in every task
@@ -105,6 +116,10 @@ public record EngineKey(String modelPath, int maxBatchedTokens, int maxSeqs, lon
         if (ModelLocation.isClasspath(p)) {
             return p;
         }
+        return normalizeFile(p);
+    }
+
+    private static String normalizeFile(String p) {
         String s = p.startsWith("file://") ? p.substring("file://".length()) : p.startsWith("file:") ? p.substring(5) : p;
         return Path.of(s).toAbsolutePath().normalize().toString();
     }

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -40,11 +40,11 @@ final class EnginePool {
     private long processorCacheBytes;
 
     /**
-     * @param loader (location, device) -> a model owning its backend; {@code EngineSession::loadModel} in production
+     * @param loader (location, device, encoder ONNX file) -> a model owning its backend; {@code EngineSession::loadModel} in production
      * @param idleTimeout how long an engine no task uses is kept; zero = forever
      * @param nanoClock the time source of idleness ({@code System::nanoTime} in production)
      */
-    EnginePool(BiFunction<String, String, LoadedModel> loader, Duration idleTimeout, LongSupplier nanoClock) {
+    EnginePool(Function<SharedModels.ModelKey, LoadedModel> loader, Duration idleTimeout, LongSupplier nanoClock) {
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException("sparkmm: the engine idle timeout must be >= 0, got " + idleTimeout);
         }
@@ -191,7 +191,7 @@ final class EnginePool {
 
     private SharedEngine load(EngineKey key, String device, ProcessorCache cache, long cacheBytes) {
         long t0 = System.nanoTime();
-        SharedModels.ModelKey modelKey = new SharedModels.ModelKey(key.modelPath(), device);
+        SharedModels.ModelKey modelKey = new SharedModels.ModelKey(key.modelPath(), device, key.encoderOnnx());
         LoadedModel model = models.acquire(modelKey);
         try {
             EngineOptions options = new EngineOptions(device, key.engineConfig(), cacheBytes, null);

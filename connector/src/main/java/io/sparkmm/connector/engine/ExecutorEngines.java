@@ -117,7 +117,8 @@ public final class ExecutorEngines {
                 throw new IllegalArgumentException("sparkmm: system property " + PROGRESS_INTERVAL_PROPERTY
                         + " must be >= 1, got " + interval);
             }
-            pool = new EnginePool(EngineSession::loadModel, Duration.ofSeconds(idle), System::nanoTime);
+            pool = new EnginePool(k -> EngineSession.loadModel(k.modelPath(), k.device(), k.encoderOnnx()),
+                    Duration.ofSeconds(idle), System::nanoTime);
             startHousekeeping(pool, idle, interval);
         }
         return pool;

@@ -7,7 +7,7 @@ import org.slf4j.LoggerFactory;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * Loaded weights, one copy per (model location, device), counted by the engines that run over
@@ -23,15 +23,27 @@ final class SharedModels {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedModels.class);
 
-    /** Which weights: the engine key's model path and the device word resolved on this executor. */
-    record ModelKey(String modelPath, String device) {
+    /**
+     * Which weights: the engine key's model path, the device word resolved on this executor and the
+     * ONNX file that replaces the checkpoint's media encoder (null: none).
+     */
+    record ModelKey(String modelPath, String device, String encoderOnnx) {
+
+        ModelKey(String modelPath, String device) {
+            this(modelPath, device, null);
+        }
+
+        @Override
+        public String toString() {
+            return modelPath + " on " + device + (encoderOnnx == null ? "" : " with encoder " + encoderOnnx);
+        }
     }
 
     private final Map<ModelKey, Slot> slots = new ConcurrentHashMap<>();
-    private final BiFunction<String, String, LoadedModel> loader;
+    private final Function<ModelKey, LoadedModel> loader;
 
-    /** @param loader (location, device) -> a model that owns its backend ({@code EngineSession::loadModel}) */
-    SharedModels(BiFunction<String, String, LoadedModel> loader) {
+    /** @param loader key -> a model that owns its backend ({@code EngineSession::loadModel}) */
+    SharedModels(Function<ModelKey, LoadedModel> loader) {
         this.loader = loader;
     }
 
@@ -71,9 +83,9 @@ final class SharedModels {
         synchronized LoadedModel acquire(ModelKey key) {
             if (model == null) {
                 long t0 = System.nanoTime();
-                model = loader.apply(key.modelPath(), key.device());
-                LOG.info(String.format(Locale.ROOT, "sparkmm: weights of %s on %s loaded in %.1f s (pid %d)",
-                        key.modelPath(), key.device(), (System.nanoTime() - t0) / 1e9, ProcessHandle.current().pid()));
+                model = loader.apply(key);
+                LOG.info(String.format(Locale.ROOT, "sparkmm: weights of %s loaded in %.1f s (pid %d)",
+                        key, (System.nanoTime() - t0) / 1e9, ProcessHandle.current().pid()));
             }
             refs++;
             return model;
@@ -87,7 +99,7 @@ final class SharedModels {
                 LoadedModel m = model;
                 model = null;
                 m.close();
-                LOG.info("sparkmm: weights of {} on {} closed (no engine uses them)", key.modelPath(), key.device());
+                LOG.info("sparkmm: weights of {} closed (no engine uses them)", key);
             }
         }
 

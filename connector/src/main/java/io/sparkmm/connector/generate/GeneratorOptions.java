@@ -190,6 +190,13 @@ public final class GeneratorOptions {
                     + "backend is available, else the fastest available device; cuda = the task's GPU "
                     + "(spark.task.resource.gpu.amount), GPU 0 without GPU resources "
                     + "(the old words reference and simd still mean cpu-reference and cpu)");
+    public static final Option<String> ENCODER_ONNX = str("encoderOnnx", null,
+            "an ONNX file (readable at the same path on every executor) that the executor engine runs with ONNX "
+                    + "Runtime as the model's media encoder instead of the checkpoint's tower: LLaVA pixel_values -> "
+                    + "image_features after the projector, Qwen2-Audio input_features + feature_attention_mask -> "
+                    + "audio_features after the projector; its names and shapes are checked against the model when "
+                    + "the engine starts, and a file that does not fit fails the task naming it. Its execution "
+                    + "provider follows device (CUDA needs the onnxruntime_gpu jar)");
     public static final Option<Long> ROW_TIMEOUT_SECONDS = option("rowTimeoutSeconds", 0L,
             "seconds a row may wait for its result after it is submitted to the engine (0 = no limit; a row "
                     + "whose engine stops fails at once either way); a row over the limit is cancelled and gets an "

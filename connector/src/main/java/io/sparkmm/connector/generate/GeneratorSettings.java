@@ -56,7 +56,7 @@ public record GeneratorSettings(EngineKey engineKey, String promptCol, String pr
     public static GeneratorSettings from(Map<String, Object> values) {
         EngineKey key = new EngineKey(get(values, MODEL_PATH), get(values, MAX_BATCHED_TOKENS), get(values, MAX_SEQS),
                 get(values, KV_CACHE_BYTES), get(values, DEVICE), get(values, KV_CACHE_DTYPE),
-                get(values, ENCODER_CACHE_ROWS), get(values, PREFIX_WAIT));
+                get(values, ENCODER_CACHE_ROWS), get(values, PREFIX_WAIT), get(values, ENCODER_ONNX));
         return new GeneratorSettings(key, get(values, PROMPT_COL), get(values, PROMPT_TEMPLATE),
                 get(values, SYSTEM_PROMPT), get(values, CHAT_TEMPLATE), get(values, IMAGE_COL), get(values, AUDIO_COL),
                 get(values, VIDEO_COL), get(values, MM_PROCESSOR_KWARGS), SamplingOptions.from(values), get(values, OUTPUT_COL), get(values, MODE),

@@ -290,6 +290,9 @@ public final class MultimodalGenerator extends Transformer implements DefaultPar
     public MultimodalGenerator setAllowedRoots(String... v) { return put(ALLOWED_ROOTS, List.of(v)); }
     public List<String> getAllowedRoots() { return get(ALLOWED_ROOTS); }
     public MultimodalGenerator setDevice(String v) { return put(DEVICE, v); }
+    /** An ONNX file to run as the media encoder instead of the checkpoint's tower (null: the checkpoint's own). */
+    public MultimodalGenerator setEncoderOnnx(String v) { return put(ENCODER_ONNX, v); }
+    public String getEncoderOnnx() { return get(ENCODER_ONNX); }
     public String getDevice() { return get(DEVICE); }
     public MultimodalGenerator setRowTimeoutSeconds(long v) { return put(ROW_TIMEOUT_SECONDS, v); }
     public long getRowTimeoutSeconds() { return get(ROW_TIMEOUT_SECONDS); }

@@ -56,6 +56,18 @@ class EngineKeyTest {
     }
 
     @Test
+    void anOnnxEncoderIsPartOfTheKeyInOneSpelling() {
+        String abs = Path.of("enc/vision.onnx").toAbsolutePath().toString();
+        EngineKey plain = new EngineKey("/m", 2048, 256, 0, "cpu", "f32", 0, true);
+        EngineKey a = new EngineKey("/m", 2048, 256, 0, "cpu", "f32", 0, true, "enc/./vision.onnx");
+        EngineKey b = new EngineKey("/m", 2048, 256, 0, "cpu", "f32", 0, true, "file:" + abs);
+        assertThat(a).isEqualTo(b).isNotEqualTo(plain);
+        assertThat(a.encoderOnnx()).isEqualTo(abs);
+        assertThat(plain.encoderOnnx()).isNull();
+        assertThat(new EngineKey("/m", 2048, 256, 0, "cpu", "f32", 0, true, " ")).isEqualTo(plain);
+    }
+
+    @Test
     void aMissingModelNamesTheOption() {
         assertThatThrownBy(() -> new EngineKey(" ", 2048, 256, 0, null)).hasMessageContaining("modelPath");
     }

@@ -60,9 +60,9 @@ class EnginePoolTest {
     }
 
     private EnginePool pool(Duration idle) {
-        EnginePool p = new EnginePool((location, device) -> {
+        EnginePool p = new EnginePool(k -> {
             loads.incrementAndGet();
-            return EngineSession.loadModel(location, device);
+            return EngineSession.loadModel(k.modelPath(), k.device(), k.encoderOnnx());
         }, idle, now::get);
         pools.add(p);
         return p;
@@ -95,6 +95,26 @@ class EnginePoolTest {
             assertThat(generate(b.engine()).ok()).isTrue();
         }
         assertThat(pool.loaded()).hasSize(2).allMatch(e -> e.users() == 0);
+    }
+
+    @Test
+    void anOnnxEncoderLoadsItsOwnModelAndRunsAsItsEncoder() throws Exception {
+        Path res = Path.of("../engine/src/test/resources");
+        String llava = res.resolve("checkpoints-llava/llava-llama-default-bf16").toString();
+        String onnx = res.resolve("onnx/llava-llama-default-bf16.onnx").toString();
+        EngineKey plain = new EngineKey(llava, 256, 4, 4L << 20, "cpu", "f32", 0, true);
+        EngineKey withOnnx = new EngineKey(llava, 256, 4, 4L << 20, "cpu", "f32", 0, true, onnx);
+        EnginePool pool = pool(IDLE);
+        try (EngineLease a = pool.acquire(plain, "cpu", CACHE); EngineLease b = pool.acquire(withOnnx, "cpu", CACHE);
+             EngineLease b2 = pool.acquire(withOnnx, "cpu", CACHE)) {
+            assertThat(b2.engine()).isSameAs(b.engine());
+            assertThat(a.engine().model()).isNotSameAs(b.engine().model());
+            assertThat(loads).hasValue(2);
+            assertThat(a.engine().model().model()).isNotInstanceOf(io.sparkmm.engine.encoders.ExternalEncoderModel.class);
+            assertThat(b.engine().model().model()).isInstanceOf(io.sparkmm.engine.encoders.ExternalEncoderModel.class);
+            assertThat(((io.sparkmm.engine.encoders.ExternalEncoderModel) b.engine().model().model()).encoder()
+                    .description()).contains(Path.of(onnx).toAbsolutePath().normalize().toString());
+        }
     }
 
     @Test

@@ -45,7 +45,7 @@ final class GenerateCommand {
                      [--image PATH]... [--audio PATH]... [--video PATH]... [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--seed S]
                      [--logprobs K] [--max-batched-tokens N] [--max-seqs N] [--kv-blocks N | --kv-cache-bytes B]
                      [--block-size N] [--kv-cache-dtype f32|bf16|f16] [--encoder-cache-rows N] [--no-prefix-cache] [--no-prefix-wait]
-                     [--naive] [--device auto|cpu|cpu-reference] [--mm-processor-kwargs JSON]
+                     [--naive] [--device auto|cpu|cpu-reference] [--encoder-onnx FILE.onnx] [--mm-processor-kwargs JSON]
                      [--structured-outputs JSON | --response-format JSON] [--json]
               Sampling defaults come from the model's generation_config.json, else temperature 1,
               top-p 1, top-k off; --temperature 0 is greedy. max-tokens defaults to 16.
@@ -62,11 +62,15 @@ final class GenerateCommand {
               request; a prompts-file line's own "mm_processor_kwargs" is merged over it (the line's keys
               win, as in vLLM). A key the model's processor does not take fails that request.
               --no-prefix-wait: a request whose prefix another request is computing right now computes it
-              too, instead of waiting a step for it (the tokens are the same either way).""";
+              too, instead of waiting a step for it (the tokens are the same either way).
+              --encoder-onnx FILE.onnx runs the model's media encoder from an ONNX file with ONNX Runtime instead
+              of the checkpoint's tower (LLaVA: pixel_values -> image_features after the projector; Qwen2-Audio:
+              input_features + feature_attention_mask -> audio_features after the projector); its inputs and
+              outputs are checked against the model before any request runs.""";
 
     private static final Set<String> VALUED = Set.of("model", "prompt", "system", "prompt-ids", "prompts-file",
             "image", "audio", "video",
-            "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "logprobs", "device",
+            "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "logprobs", "device", "encoder-onnx",
             "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size", "kv-cache-dtype", "encoder-cache-rows",
             "mm-processor-kwargs", "structured-outputs", "response-format");
     private static final Set<String> FLAGS = Set.of("chat", "json", "no-prefix-cache", "no-prefix-wait", "naive");
@@ -97,8 +101,9 @@ final class GenerateCommand {
         EngineConfig engineConfig = engineConfig(a);
         ProcessorKwargs kwargs = processorKwargs(a);
         String device = a.get("device") != null ? a.get("device") : EngineOptions.defaultDevice();
-        EngineOptions options = EngineOptions.defaults().withDevice(device).withEngine(engineConfig);
-        try (LoadedModel loaded = EngineSession.loadModel(dir.toString(), device)) {
+        EngineOptions options = EngineOptions.defaults().withDevice(device).withEngine(engineConfig)
+                .withEncoderOnnx(a.get("encoder-onnx"));
+        try (LoadedModel loaded = EngineSession.loadModel(dir.toString(), device, options.encoderOnnx())) {
             SamplingParams defaults = samplingParams(a, loaded.checkpoint().generationConfig());
             List<PromptLine> lines = promptLines(a, defaults, kwargs);
             List<EngineResult> results;

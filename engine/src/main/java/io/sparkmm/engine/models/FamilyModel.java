@@ -1,6 +1,7 @@
 package io.sparkmm.engine.models;
 
 import io.sparkmm.engine.MediaInput;
+import io.sparkmm.engine.encoders.EncoderPort;
 import io.sparkmm.kernels.Tensor;
 
 import java.util.List;
@@ -46,6 +47,17 @@ public interface FamilyModel extends AutoCloseable {
      */
     default RequestPositions positions(int[] promptTokenIds, List<MediaInput> media) {
         return RequestPositions.LINEAR;
+    }
+
+    /**
+     * This family's side of a media encoder from outside the checkpoint (an ONNX file): what it must
+     * take and give, how an item feeds it and how its output becomes embedding rows.
+     *
+     * @throws UnsupportedOperationException naming the family and why, when its encoder cannot come from elsewhere
+     */
+    default EncoderPort externalEncoderPort() {
+        throw new UnsupportedOperationException("the " + family().name() + " family cannot take an ONNX encoder"
+                + (family().modalities().isEmpty() ? ": it has no media encoder" : ""));
     }
 
     @Override

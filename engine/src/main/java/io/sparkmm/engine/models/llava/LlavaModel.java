@@ -3,6 +3,7 @@ package io.sparkmm.engine.models.llava;
 import io.sparkmm.engine.MediaInput;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.CheckpointException;
+import io.sparkmm.engine.encoders.EncoderPort;
 import io.sparkmm.engine.models.DecoderModel;
 import io.sparkmm.engine.models.DecoderWeights;
 import io.sparkmm.engine.models.FamilyModel;
@@ -10,7 +11,6 @@ import io.sparkmm.engine.models.FamilyProcessor;
 import io.sparkmm.engine.models.ModelFamily;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Tensor;
-import io.sparkmm.processors.cache.ItemTensor;
 
 /**
  * LlavaForConditionalGeneration: a CLIP vision tower and a projector (together "the encoder",
@@ -88,21 +88,12 @@ public final class LlavaModel implements FamilyModel {
 
     @Override
     public Tensor encode(MediaInput item) {
-        if (!item.modality().equals("image")) {
-            throw new IllegalArgumentException("this LLaVA model takes images, not " + item.modality());
-        }
-        ItemTensor pixels = item.tensor(LlavaProcessor.PIXEL_VALUES);
-        int s = config.visionConfig().imageSize();
-        int c = config.visionConfig().numChannels();
-        if (pixels.data().length != c * s * s) {
-            throw new IllegalArgumentException("image " + item.hash() + " has " + pixels.data().length
-                    + " pixel values; this model's vision tower takes " + c + " x " + s + " x " + s);
-        }
-        if (item.numEmbeddings() != config.imageTokensPerImage()) {
-            throw new IllegalArgumentException("image " + item.hash() + " has " + item.numEmbeddings()
-                    + " placeholder positions; this model needs " + config.imageTokensPerImage());
-        }
-        return encodeImage(pixels.data());
+        return encodeImage(LlavaEncoderPort.pixelValues(config, item));
+    }
+
+    @Override
+    public EncoderPort externalEncoderPort() {
+        return new LlavaEncoderPort(config);
     }
 
     @Override

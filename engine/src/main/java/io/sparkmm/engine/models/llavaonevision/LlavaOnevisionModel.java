@@ -142,6 +142,14 @@ public final class LlavaOnevisionModel implements FamilyModel {
         return backend.upload(packed, rows, hidden);
     }
 
+    /** Refused: an item is a variable number of anyres crops, unpadded and joined with newline rows after the tower. */
+    @Override
+    public io.sparkmm.engine.encoders.EncoderPort externalEncoderPort() {
+        throw new UnsupportedOperationException("the " + family().name() + " family cannot take an ONNX encoder: an"
+                + " image is a variable number of anyres crops whose features are unpadded and joined with newline"
+                + " rows after the tower; it runs its own vision tower");
+    }
+
     @Override
     public void close() {
         try {

@@ -1,6 +1,7 @@
 package io.sparkmm.engine.models.qwen2audio;
 
 import io.sparkmm.engine.MediaInput;
+import io.sparkmm.engine.encoders.EncoderPort;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.models.DecoderModel;
 import io.sparkmm.engine.models.DecoderWeights;
@@ -84,6 +85,19 @@ public final class Qwen2AudioModel implements FamilyModel {
 
     @Override
     public Tensor encode(MediaInput item) {
+        int valid = validFrames(config, item);
+        try (Tensor audio = encoder.encode(item.tensor(Qwen2AudioProcessor.INPUT_FEATURES).data(), valid)) {
+            return projector.forward(audio);
+        }
+    }
+
+    @Override
+    public EncoderPort externalEncoderPort() {
+        return new Qwen2AudioEncoderPort(config);
+    }
+
+    /** The clip's valid mel frames, after checking it is audio whose placeholder count fits them. */
+    static int validFrames(Qwen2AudioConfig config, MediaInput item) {
         if (!item.modality().equals("audio")) {
             throw new IllegalArgumentException("this Qwen2-Audio model takes audio, not " + item.modality());
         }
@@ -93,9 +107,7 @@ public final class Qwen2AudioModel implements FamilyModel {
             throw new IllegalArgumentException("audio " + item.hash() + " of " + valid + " mel frames makes " + tokens
                     + " tokens but has " + item.numEmbeddings() + " placeholder positions");
         }
-        try (Tensor audio = encoder.encode(item.tensor(Qwen2AudioProcessor.INPUT_FEATURES).data(), valid)) {
-            return projector.forward(audio);
-        }
+        return valid;
     }
 
     @Override
