@@ -76,7 +76,8 @@ public final class MultimodalProcessor {
             }
             List<ProcessedItem> processed = new ArrayList<>();
             for (MediaSource src : e.getValue()) {
-                processed.add(process(e.getKey(), src, input.processorKwargs()));
+                processed.add(process(e.getKey(), src,
+                        input.processorKwargs().overriddenBy(family.promptSettings(e.getKey(), given))));
             }
             items.put(e.getKey(), processed);
         }
@@ -155,11 +156,12 @@ public final class MultimodalProcessor {
                 throw new IllegalArgumentException("the model in " + modelId + " takes no images");
             }
             counts.put("image", imageSizes.size());
+            ProcessorKwargs kwargs = input.processorKwargs().overriddenBy(family.promptSettings("image", counts));
             for (int[] size : imageSizes) {
                 if (size == null) {
                     continue;
                 }
-                int n = family.imageTokens(size[0], size[1], input.processorKwargs()).orElseThrow(() ->
+                int n = family.imageTokens(size[0], size[1], kwargs).orElseThrow(() ->
                         new UnsupportedOperationException("the processor of " + modelId
                                 + " cannot tell an image's tokens from its size"));
                 expansion += n - 1;   // the placeholder's one token becomes n

@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * LLaVA-OneVision (images): AnyRes tiles through a SigLIP tower and projector, packed with image_newline
- * rows, before a Qwen2 decoder. Writes no tiny checkpoint: its tests use one transformers wrote.
+ * LLaVA-OneVision: images (AnyRes tiles, or one square patch each in a multi-image prompt) and videos
+ * (frames pooled 2 x 2) through a SigLIP tower and projector, with image_newline rows, before a Qwen2
+ * decoder. Its tests use a checkpoint transformers wrote and ones {@link TinyLlavaOnevisionCheckpoint} writes.
  */
 public final class LlavaOnevisionFamily implements ModelFamily {
 
@@ -31,7 +32,7 @@ public final class LlavaOnevisionFamily implements ModelFamily {
 
     @Override
     public List<String> modalities() {
-        return List.of("image");
+        return List.of("image", "video");
     }
 
     @Override
