@@ -3,8 +3,11 @@ package io.sparkmm.engine.models.llavaonevision;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.models.FamilyModel;
 import io.sparkmm.engine.models.ModelFamily;
+import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.kernels.Backend;
+import io.sparkmm.kernels.DType;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
@@ -33,6 +36,18 @@ public final class LlavaOnevisionFamily implements ModelFamily {
     @Override
     public List<String> modalities() {
         return List.of("image", "video");
+    }
+
+    @Override
+    public List<String> tinyCheckpointArchitectures() {
+        return List.of("llava-onevision");
+    }
+
+    @Override
+    public Path writeTinyCheckpoint(Path dir, String arch, DType dtype, Long seed) {
+        TinyLlavaOnevisionCheckpoint.Spec spec = TinyLlavaOnevisionCheckpoint.Spec.defaults();
+        TinyCheckpoint.Spec text = spec.text().withDtype(dtype);
+        return TinyLlavaOnevisionCheckpoint.write(dir, spec.withText(seed != null ? text.withSeed(seed) : text));
     }
 
     @Override

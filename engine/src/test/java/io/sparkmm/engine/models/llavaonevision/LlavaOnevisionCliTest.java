@@ -116,6 +116,20 @@ class LlavaOnevisionCliTest {
     @org.junit.jupiter.api.io.TempDir
     static Path tmp;
 
+    /** tiny-checkpoint writes the checkpoint whose loading and logits transformers checked (BF16, seed 41). */
+    @Test
+    void tinyCheckpointWritesTheCheckpointTransformersChecked() throws Exception {
+        Path out = tmp.resolve("tiny-ov");
+        String[] r = run("tiny-checkpoint", "--out", out.toString(), "--arch", "llava-onevision", "--dtype", "bf16",
+                "--seed", "41");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        for (String f : java.util.List.of("config.json", "model.safetensors", "processor_config.json",
+                "video_preprocessor_config.json", "tokenizer.json")) {
+            assertThat(java.nio.file.Files.readAllBytes(out.resolve(f))).as(f)
+                    .isEqualTo(java.nio.file.Files.readAllBytes(ours().resolve(f)));
+        }
+    }
+
     private static Path ours() throws Exception {
         return Path.of(LlavaOnevisionCliTest.class.getResource(LlavaOnevisionVideoConformanceTest.OURS).toURI());
     }
