@@ -161,5 +161,12 @@ class LlavaOnevisionEngineTest {
         assertThat(two.media().get(0).tensor(LlavaOnevisionProcessor.PIXEL_VALUES).shape()[0]).isEqualTo(1);
         assertThat(two.media().get(0).length()).isEqualTo(10);
         assertThat(two.media().get(0).hash()).isNotEqualTo(alone.media().get(0).hash()).isEqualTo(two.media().get(1).hash());
+        // pricing a row from the sizes alone (token-aware partitions) counts the same way
+        assertThat(processor.promptTokens(new PromptInput("<image> <image> x", null, false, null, List.of(), List.of(),
+                List.of(), ProcessorKwargs.NONE), List.of(new int[] {120, 50}, new int[] {120, 50})))
+                .isEqualTo(two.promptTokenIds().length);
+        assertThat(processor.promptTokens(new PromptInput("<image> x", null, false, null, List.of(), List.of(),
+                List.of(), ProcessorKwargs.NONE), List.<int[]>of(new int[] {120, 50})))
+                .isEqualTo(alone.promptTokenIds().length);
     }
 }
