@@ -42,6 +42,32 @@ class LlavaOnevisionConfigTest {
         assertThat(c.textConfig().architecture()).isEqualTo("Qwen2ForCausalLM");
         assertThat(c.projectorHiddenAct()).isEqualTo("gelu");
         assertThat(c.multimodalProjectorBias()).isTrue();
+        assertThat(c.videoTokenIndex()).isEqualTo(151647);
+        assertThat(c.textConfig().tieWordEmbeddings()).isFalse();
+    }
+
+    @Test
+    void aVideoFrameOfTheReleasedTowerIs196TokensAndTheVideoOneNewlineMore() {
+        ObjectNode root = minimal();
+        root.putObject("vision_config").put("image_size", 384).put("patch_size", 14);
+        LlavaOnevisionConfig c = parse(root);
+        // 384 / 14 = 27 features a side, pooled to ceil(27 / 2) = 14 a side: vLLM's "196 per frame + 1"
+        assertThat(c.videoTokens(1)).isEqualTo(197);
+        assertThat(c.videoTokens(32)).isEqualTo(32 * 196 + 1);
+    }
+
+    @Test
+    void theTopLevelTieFlagAndTheVideoTokenAliasAreRead() {
+        ObjectNode root = minimal();
+        root.put("tie_word_embeddings", true);
+        root.put("video_token_id", 7);
+        LlavaOnevisionConfig c = parse(root);
+        assertThat(c.textConfig().tieWordEmbeddings()).isTrue();
+        assertThat(c.videoTokenIndex()).isEqualTo(7);
+        ObjectNode same = minimal();
+        same.put("video_token_index", 151646);
+        assertThatThrownBy(() -> parse(same)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("video_token_index").hasMessageContaining("differ");
     }
 
     @Test
