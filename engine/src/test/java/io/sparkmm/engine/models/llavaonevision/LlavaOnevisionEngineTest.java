@@ -86,7 +86,7 @@ class LlavaOnevisionEngineTest {
 
     @Test
     void greedyTokensEqualTheNaivePathChunkedCachedAndPreempted() throws Exception {
-        SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(5).ignoreEos(true).build();
+        SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(8).ignoreEos(true).build();
         List<EngineRequest> reqs = requests(greedy);
         // the video run lengths: frames * ceil(3/2)^2 + 1
         assertThat(reqs.get(0).media().get(0).length()).isEqualTo(5 * 4 + 1);
@@ -102,9 +102,9 @@ class LlavaOnevisionEngineTest {
                 EngineConfig.defaults(),
                 // chunks of 7 tokens: boundaries fall inside every video and image run
                 EngineConfig.defaults().withMaxNumBatchedTokens(7).withBlockSize(4).withNumKvBlocks(400),
-                // room for about two requests at a time: the others wait or are preempted and recomputed
+                // room for the largest request and a little more: the others wait or are preempted and recomputed
                 EngineConfig.defaults().withMaxNumBatchedTokens(48).withBlockSize(4)
-                        .withNumKvBlocks(2 * (largest + 8) / 4 + 2));
+                        .withNumKvBlocks((largest + 8) / 4 + 3));
         for (EngineConfig config : configs) {
             List<RequestHandle> handles = new ArrayList<>();
             EngineMetrics metrics;
@@ -123,6 +123,7 @@ class LlavaOnevisionEngineTest {
                 assertThat(r.tokenIds()).as("request %d under %s", i, config).containsExactly(expected.get(i));
             }
             if (config == configs.get(2)) {
+                System.out.printf("llava-onevision tight KV pool: %d preemptions%n", metrics.preemptions());
                 assertThat(metrics.preemptions()).as("preemptions with a tight KV pool").isPositive();
             }
         }
