@@ -143,6 +143,18 @@ class LlavaOnevisionBadInputTest {
     }
 
     @Test
+    void aLongVideoGivesVllmsThirtyTwoUniformFramesUnlessTheRequestSaysOtherwise() {
+        Path clip = Qwen2VlTesting.ffmpeg(dir.resolve("forty.mp4"), "testsrc=size=64x48:rate=20:duration=2", "-pix_fmt", "yuv420p");
+        MediaSource v = MediaSource.ofPath(clip.toString());
+        EngineRequest r = request(model, "<video>", List.of(), List.of(v), ProcessorKwargs.NONE);
+        assertThat(r.media().get(0).tensor(LlavaOnevisionProcessor.PIXEL_VALUES_VIDEOS).shape()[0]).isEqualTo(32);
+        assertThat(r.media().get(0).length()).isEqualTo(32 * 4 + 1);
+        EngineRequest eight = request(model, "<video>", List.of(), List.of(v), new ProcessorKwargs(Map.of("num_frames", 8)));
+        assertThat(eight.media().get(0).length()).isEqualTo(8 * 4 + 1);
+        assertThat(eight.media().get(0).hash()).isNotEqualTo(r.media().get(0).hash());
+    }
+
+    @Test
     void fpsSamplingKeepsEveryNthFrame() {
         Path clip = Qwen2VlTesting.ffmpeg(dir.resolve("f.mp4"), "testsrc=size=64x48:rate=10:duration=1", "-pix_fmt", "yuv420p");
         EngineRequest r = request(model, "<video>", List.of(), List.of(MediaSource.ofPath(clip.toString())),
