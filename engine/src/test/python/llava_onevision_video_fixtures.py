@@ -24,9 +24,15 @@ side must give the same pixel values bit for bit. How far HF's torchvision resiz
 recorded separately ("torchvision_video"): the processor's output on the raw frames with rescale and
 normalize off (resized byte values), to be compared in byte levels.
 
-Run from the repository root after writing the Java checkpoint (see LlavaOnevisionOracleTest's doc):
+Run from the repository root, after (re)writing the Java checkpoint with the engine's test classpath:
 
+    mvn -q -o -pl engine -am test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+    java -cp engine/target/classes:kernels/target/classes:processors/target/classes:$(cat engine/target/cp.txt) \
+        io.sparkmm.engine.models.llavaonevision.TinyLlavaOnevisionCheckpoint \
+        engine/src/test/resources/checkpoints-llava-onevision/llava_onevision_ours
     /tmp/venv-tf5/bin/python engine/src/test/python/llava_onevision_video_fixtures.py
+
+(LlavaOnevisionVideoConformanceTest checks that the writer still makes the committed bytes.)
 """
 import base64
 import hashlib
