@@ -34,9 +34,10 @@ import java.util.Map;
  * <p>Not a test. Run from the repository root after {@code mvn -pl processors -am test-compile}:
  * <pre>
  * mvn -q -o -pl processors exec:java -Dexec.classpathScope=test \
- *     -Dexec.mainClass=io.sparkmm.processors.bench.LlavaOnevisionPreprocessBenchmark -Dexec.args="32 3"
+ *     -Dexec.mainClass=io.sparkmm.processors.bench.LlavaOnevisionPreprocessBenchmark -Dexec.args="32 3 3"
  * </pre>
- * Arguments: number of distinct files (default 32), timed passes over them (default 3).
+ * Arguments: number of distinct files (default 32), timed passes over them (default 3), rounds
+ * (default 3; Java and node alternate round by round, the median ratio is printed).
  */
 public final class LlavaOnevisionPreprocessBenchmark {
 
@@ -46,6 +47,7 @@ public final class LlavaOnevisionPreprocessBenchmark {
     public static void main(String[] args) throws Exception {
         int count = args.length > 0 ? Integer.parseInt(args[0]) : 32;
         int passes = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         Path dir = Files.createDirectories(Path.of("target/bench/onevision").toAbsolutePath());
         ObjectMapper json = new ObjectMapper();
         ObjectNode config = json.createObjectNode();
@@ -91,23 +93,38 @@ public final class LlavaOnevisionPreprocessBenchmark {
             sink += p.pixelValues()[0] + processor.processOfMany(Qwen2VlTestImages.decode(file)).pixelValues()[0];
             patches += p.numPatches();
         }
-        double anyres = rate(passes, files, file -> processor.process(Qwen2VlTestImages.decode(file)).pixelValues()[0]);
-        double onePatch = rate(passes, files, file -> processor.processOfMany(Qwen2VlTestImages.decode(file)).pixelValues()[0]);
-
-        JsonNode node = json.readTree(NodeOracle.run(600, Map.of("VIPS_CONCURRENCY", "1", "UV_THREADPOOL_SIZE", "1"),
-                "bench-onevision", manifestFile.toString(), String.valueOf(passes)));
-        double nodeRate = node.get("imagesPerSecond").asDouble();
+        // Java and node alternate, round by round, so a change of the machine's load hits both sides.
+        double[] anyres = new double[rounds];
+        double[] onePatch = new double[rounds];
+        double[] nodeRate = new double[rounds];
+        for (int k = 0; k < rounds; k++) {
+            anyres[k] = rate(passes, files, file -> processor.process(Qwen2VlTestImages.decode(file)).pixelValues()[0]);
+            onePatch[k] = rate(passes, files, file -> processor.processOfMany(Qwen2VlTestImages.decode(file)).pixelValues()[0]);
+            JsonNode node = json.readTree(NodeOracle.run(600, Map.of("VIPS_CONCURRENCY", "1", "UV_THREADPOOL_SIZE", "1"),
+                    "bench-onevision", manifestFile.toString(), String.valueOf(passes)));
+            nodeRate[k] = node.get("imagesPerSecond").asDouble();
+        }
 
         System.out.printf(Locale.ROOT, "LLaVA-OneVision preprocessing, %d files (JPEG+PNG, 640x480..1280x960, mean"
-                + " %.2f MP), %d passes, 1 thread (checksum %.3f)%n", count, pixels / 1e6 / count, passes, sink);
-        System.out.printf(Locale.ROOT, "  Java, image alone (AnyRes, %.1f patches of 384^2 a file): %7.1f images/s (%.2f ms)%n",
-                (double) patches / count, anyres, 1000 / anyres);
-        System.out.printf(Locale.ROOT, "  Java, image of a multi-image prompt (1 patch):      %7.1f images/s (%.2f ms)%n",
-                onePatch, 1000 / onePatch);
-        System.out.printf(Locale.ROOT, "  transformers.js 4.3.1 (generic: 1 resize, no tiles): %7.1f images/s (%.2f ms)%n",
-                nodeRate, 1000 / nodeRate);
-        System.out.printf(Locale.ROOT, "  ratio Java / transformers.js: AnyRes %.2f, one patch %.2f%n",
-                anyres / nodeRate, onePatch / nodeRate);
+                + " %.2f MP), %d passes x %d rounds, 1 thread (checksum %.3f)%n", count, pixels / 1e6 / count, passes,
+                rounds, sink);
+        double[] ratioAnyres = new double[rounds];
+        double[] ratioOne = new double[rounds];
+        for (int k = 0; k < rounds; k++) {
+            ratioAnyres[k] = anyres[k] / nodeRate[k];
+            ratioOne[k] = onePatch[k] / nodeRate[k];
+            System.out.printf(Locale.ROOT, "  round %d: Java AnyRes (%.1f patches of 384^2 a file) %.1f images/s, Java one"
+                    + " patch %.1f, transformers.js 4.3.1 (generic: 1 resize, no tiles) %.1f; ratios %.2f / %.2f%n",
+                    k + 1, (double) patches / count, anyres[k], onePatch[k], nodeRate[k], ratioAnyres[k], ratioOne[k]);
+        }
+        System.out.printf(Locale.ROOT, "  median ratio Java / transformers.js: AnyRes %.2f, one patch %.2f%n",
+                median(ratioAnyres), median(ratioOne));
+    }
+
+    private static double median(double[] xs) {
+        double[] s = xs.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private interface Work {
