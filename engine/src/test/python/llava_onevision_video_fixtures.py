@@ -152,6 +152,38 @@ def run_case(name, ckpt, model, processor, videos, content, chat):
             "greedy_gaps": [f32(torch.topk(s[0].float(), 2).values.diff().abs()[0]) for s in out.logits]}
 
 
+# A template in the style of the released llava-hf OneVision checkpoints (media rendered before the text,
+# picked with selectattr, the assistant's text inside {% generation %}), rendered by jinja2 as transformers
+# configures it, for the Java renderer to match with image and video entries.
+RELEASED_STYLE_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + ' '}}"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>' }}{% endfor %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'video') %}{{ '<video>' }}{% endfor %}"
+    "{% if message['role'] != 'assistant' %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ '\n' + content['text'] }}{% endfor %}"
+    "{% else %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
+    "{% generation %}{{ '\n' + content['text'] }}{% endgeneration %}{% endfor %}{% endif %}{% endif %}"
+    "{{ '<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+
+
+def template_cases(tokenizer):
+    q = {"type": "text", "text": "what happens ?"}
+    convs = {
+        "video": [{"role": "user", "content": [{"type": "video"}, q]}],
+        "image and video": [{"role": "system", "content": "you are a helpful assistant ."},
+                            {"role": "user", "content": [q, {"type": "video"}, {"type": "image"}]}],
+        "two images, answer, video": [
+            {"role": "user", "content": [{"type": "image"}, {"type": "image"}, q]},
+            {"role": "assistant", "content": [{"type": "text", "text": "a cat ."}]},
+            {"role": "user", "content": [{"type": "video"}, q]}],
+    }
+    return [{"name": name, "messages": msgs,
+             "rendered": tokenizer.apply_chat_template(msgs, chat_template=RELEASED_STYLE_TEMPLATE, tokenize=False,
+                                                       add_generation_prompt=True)}
+            for name, msgs in convs.items()]
+
+
 def main():
     videos = ensure_videos()
     doc = {"generator": "engine/src/test/python/llava_onevision_video_fixtures.py",
@@ -192,6 +224,9 @@ def main():
                 "video": "ovv-40x30x4", "shape": list(as_bytes.shape),
                 "resized_rgb_b64": base64.b64encode(as_bytes.tobytes()).decode(),
                 "max_byte_diff_vs_pillow": int(np.abs(as_bytes.astype(int) - pil.astype(int)).max())}
+        if ckpt == "ours":
+            doc["released_style_template"] = {"template": RELEASED_STYLE_TEMPLATE,
+                                              "cases": template_cases(processor.tokenizer)}
         for name, content, chat in cases:
             doc["cases"].append(run_case(name, ckpt, model, processor, videos, content, chat))
     with open(OUT, "w") as f:

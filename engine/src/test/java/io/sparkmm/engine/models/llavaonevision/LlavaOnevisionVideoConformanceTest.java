@@ -196,6 +196,24 @@ class LlavaOnevisionVideoConformanceTest {
         assertThat(worst).isLessThanOrEqualTo(tv.get("max_byte_diff_vs_pillow").asInt() + 0.01).isLessThanOrEqualTo(3.01);
     }
 
+    /**
+     * A template in the released llava-hf OneVision style (media first via selectattr, the assistant's
+     * text in {@code generation}) renders image and video entries as jinja2 does under transformers.
+     */
+    @Test
+    void aReleasedStyleTemplateRendersVideoEntriesAsJinja2() {
+        JsonNode t = doc.get("released_style_template");
+        io.sparkmm.engine.template.ChatTemplate template = new io.sparkmm.engine.template.ChatTemplate(
+                t.get("template").asText());
+        assertThat(t.get("cases")).hasSizeGreaterThanOrEqualTo(3);
+        for (JsonNode c : t.get("cases")) {
+            List<java.util.Map<String, Object>> messages = new ObjectMapper().convertValue(c.get("messages"),
+                    new com.fasterxml.jackson.core.type.TypeReference<>() { });
+            assertThat(template.render(messages, true, java.util.Map.of())).as(c.get("name").asText())
+                    .isEqualTo(c.get("rendered").asText());
+        }
+    }
+
     /** The fixture's video as a lossless PNG-in-Matroska file at 2 fps (made once per run). */
     static Path losslessVideo(String name) {
         Path out = tmp.resolve(name + ".mkv");
