@@ -46,7 +46,7 @@ public record LlavaOnevisionConfig(ModelConfig textConfig, SiglipVisionConfig vi
         ModelConfig textConfig = ModelConfig.parse(new JsonFields(decoder, f.file(), "text_config."), "qwen2");
         JsonFields vision = f.object("vision_config");
         SiglipVisionConfig visionConfig = SiglipVisionConfig.parse(vision != null ? vision
-                : new JsonFields(JsonFields.MAPPER.createObjectNode(), f.file(), "vision_config."));
+                : new JsonFields(defaultVision(), f.file(), "vision_config."));
 
         String imageKey = f.has("image_token_index") ? "image_token_index" : "image_token_id";
         int imageToken = f.intOr(imageKey, 151646);
@@ -96,6 +96,14 @@ public record LlavaOnevisionConfig(ModelConfig textConfig, SiglipVisionConfig vi
         }
         return new LlavaOnevisionConfig(textConfig, visionConfig, imageToken, videoToken, act, layer,
                 f.boolOr("multimodal_projector_bias", true), pinpoints(f), Integer.parseInt(m.group(1)));
+    }
+
+    /** transformers' tower when config.json has no vision_config (not SigLIP's own 224/16 defaults). */
+    private static ObjectNode defaultVision() {
+        ObjectNode v = JsonFields.MAPPER.createObjectNode();
+        v.put("hidden_size", 1152).put("intermediate_size", 4304).put("patch_size", 14).put("image_size", 384)
+                .put("num_hidden_layers", 26).put("num_attention_heads", 16);
+        return v;
     }
 
     private static int[][] pinpoints(JsonFields f) {

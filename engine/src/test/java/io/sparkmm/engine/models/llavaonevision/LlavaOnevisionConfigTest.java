@@ -44,6 +44,12 @@ class LlavaOnevisionConfigTest {
         assertThat(c.multimodalProjectorBias()).isTrue();
         assertThat(c.videoTokenIndex()).isEqualTo(151647);
         assertThat(c.textConfig().tieWordEmbeddings()).isFalse();
+        // no vision_config: transformers' LlavaOnevisionConfig builds SigLIP so400m at 384 / 14
+        assertThat(c.visionConfig().imageSize()).isEqualTo(384);
+        assertThat(c.visionConfig().patchSize()).isEqualTo(14);
+        assertThat(c.visionConfig().hiddenSize()).isEqualTo(1152);
+        assertThat(c.visionConfig().numLayers()).isEqualTo(26);
+        assertThat(c.videoTokens(1)).isEqualTo(197);
     }
 
     @Test
@@ -92,7 +98,7 @@ class LlavaOnevisionConfigTest {
         assertThatThrownBy(() -> parse(aspect)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining("vision_aspect_ratio");
         ObjectNode outside = minimal();
-        outside.put("vision_feature_layer", -14); // the default SigLIP has 12 layers: 13 hidden states
+        outside.put("vision_feature_layer", -28); // the default tower has 26 layers: 27 hidden states
         assertThatThrownBy(() -> parse(outside)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining("vision_feature_layer");
     }
