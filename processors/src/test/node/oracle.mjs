@@ -26,18 +26,23 @@
 //     reads the raw float32 clips of manifest.audio once (outside the clock), then times the
 //     WhisperFeatureExtractor of manifest.whisperConfig alone, one clip at a time, after one
 //     warm-up pass, and prints { clips, seconds, clipsPerSecond }.
+//
+//   node oracle.mjs bench-onevision <manifest.json> <iterations>
+//     the same for manifest.onevision with transformers.js's LlavaOnevisionImageProcessor, built from
+//     manifest.onevisionConfig (in transformers.js 4.3.1 it is the generic ImageProcessor: it resizes
+//     the whole image to `size` and makes no AnyRes tiles, so it does less work than HF's Python class).
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  env, CLIPImageProcessor, Qwen2VLImageProcessor, WhisperFeatureExtractor, RawImage,
+  env, CLIPImageProcessor, Qwen2VLImageProcessor, WhisperFeatureExtractor, RawImage, LlavaOnevisionImageProcessor,
 } from '@huggingface/transformers';
 
 env.allowRemoteModels = false;
 env.useFSCache = false;
 
 const [mode, manifestPath, iterationsArg] = process.argv.slice(2);
-if (!['run', 'bench', 'bench-qwen2vl', 'bench-whisper'].includes(mode) || !manifestPath) {
-  console.error('usage: node oracle.mjs run|bench|bench-qwen2vl|bench-whisper <manifest.json> [iterations]');
+if (!['run', 'bench', 'bench-qwen2vl', 'bench-whisper', 'bench-onevision'].includes(mode) || !manifestPath) {
+  console.error('usage: node oracle.mjs run|bench|bench-qwen2vl|bench-whisper|bench-onevision <manifest.json> [iterations]');
   process.exit(2);
 }
 const dir = path.dirname(path.resolve(manifestPath));
@@ -75,11 +80,12 @@ function qwenProcessor(item) {
   return processor;
 }
 
-if (mode === 'bench-qwen2vl') {
+if (mode === 'bench-qwen2vl' || mode === 'bench-onevision') {
   const iterations = Number(iterationsArg ?? 1);
-  const items = manifest.qwen2vl;
+  const onevision = mode === 'bench-onevision' ? new LlavaOnevisionImageProcessor(manifest.onevisionConfig) : null;
+  const items = onevision ? manifest.onevision : manifest.qwen2vl;
   // The clock covers what a pipeline pays per file: read, decode, preprocess.
-  const one = async (item) => (await qwenProcessor(item)(await readAnyImage(at(item.input)))).pixel_values;
+  const one = async (item) => (await (onevision ?? qwenProcessor(item))(await readAnyImage(at(item.input)))).pixel_values;
   let sink = 0;
   for (const item of items) {
     sink += (await one(item)).data[0];

@@ -61,6 +61,16 @@ public interface FamilyProcessor {
     default void checkItemCounts(Map<String, Integer> counts) {
     }
 
+    /**
+     * Settings that the prompt's item counts imply for its items of {@code modality}, merged over the
+     * request's {@code mm_processor_kwargs} before each such item is processed or counted (so they key
+     * the processor cache too). LLaVA-OneVision processes an image differently when its prompt has
+     * several. None by default.
+     */
+    default ProcessorKwargs promptSettings(String modality, Map<String, Integer> counts) {
+        return ProcessorKwargs.NONE;
+    }
+
     /** The placeholder the user writes for a modality, and its token id after tokenization. */
     PromptReplacement placeholder(String modality);
 

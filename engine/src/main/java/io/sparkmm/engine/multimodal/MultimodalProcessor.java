@@ -76,7 +76,8 @@ public final class MultimodalProcessor {
             }
             List<ProcessedItem> processed = new ArrayList<>();
             for (MediaSource src : e.getValue()) {
-                processed.add(process(e.getKey(), src, input.processorKwargs()));
+                processed.add(process(e.getKey(), src,
+                        input.processorKwargs().overriddenBy(family.promptSettings(e.getKey(), given))));
             }
             items.put(e.getKey(), processed);
         }
@@ -158,27 +159,29 @@ public final class MultimodalProcessor {
             throw new IllegalArgumentException("give the media as sizes, not as media sources");
         }
         Map<String, Integer> counts = new LinkedHashMap<>();
-        int expansion = 0;
         if (!imageSizes.isEmpty()) {
             requireModality("image", "images");
             counts.put("image", imageSizes.size());
-            for (int[] size : imageSizes) {
-                if (size != null) {
-                    int n = family.imageTokens(size[0], size[1], input.processorKwargs())
-                            .orElseThrow(() -> cannotCount("an image's tokens from its size"));
-                    expansion += n - 1;   // the placeholder's one token becomes n
-                }
-            }
         }
         if (!audioLengths.isEmpty()) {
             requireModality("audio", "audio");
             counts.put("audio", audioLengths.size());
-            for (long[] length : audioLengths) {
-                if (length != null) {
-                    int n = family.audioTokens(length[0], (int) length[1], input.processorKwargs())
-                            .orElseThrow(() -> cannotCount("a clip's tokens from its length"));
-                    expansion += n - 1;
-                }
+        }
+        int expansion = 0;
+        ProcessorKwargs imageKwargs = input.processorKwargs().overriddenBy(family.promptSettings("image", counts));
+        for (int[] size : imageSizes) {
+            if (size != null) {
+                int n = family.imageTokens(size[0], size[1], imageKwargs)
+                        .orElseThrow(() -> cannotCount("an image's tokens from its size"));
+                expansion += n - 1;   // the placeholder's one token becomes n
+            }
+        }
+        ProcessorKwargs audioKwargs = input.processorKwargs().overriddenBy(family.promptSettings("audio", counts));
+        for (long[] length : audioLengths) {
+            if (length != null) {
+                int n = family.audioTokens(length[0], (int) length[1], audioKwargs)
+                        .orElseThrow(() -> cannotCount("a clip's tokens from its length"));
+                expansion += n - 1;
             }
         }
         return tokens(input, counts).length + expansion;

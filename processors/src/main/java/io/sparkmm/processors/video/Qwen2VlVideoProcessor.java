@@ -247,35 +247,9 @@ public final class Qwen2VlVideoProcessor {
         }
     }
 
-    /**
-     * The normalized value of each byte per channel, [3][256], in the float32 arithmetic of HF's
-     * torchvision backend: with rescale and normalize both on they are fused, mean and std scaled by
-     * {@code 1 / rescale_factor} as float32 ({@code float(mean) * float(1 / rescale_factor)}) and the
-     * byte then goes through {@code (x - mean') / std'}; normalize alone is {@code (x - mean) / std},
-     * rescale alone {@code x * float(rescale_factor)}. (The image processor's Pillow path rescales
-     * first, which rounds differently.)
-     */
+    /** The fused rescale/normalize table of HF's torchvision backend; see {@link TorchvisionNormalization}. */
     static float[][] normalizationTable(Qwen2VlVideoProcessorConfig c) {
-        double[] mean = c.imageMean();
-        double[] std = c.imageStd();
-        float[][] lut = new float[3][256];
-        for (int ch = 0; ch < 3; ch++) {
-            float m = (float) mean[ch];
-            float s = (float) std[ch];
-            if (c.doRescale() && c.doNormalize()) {
-                float inv = (float) (1.0 / c.rescaleFactor());
-                m = m * inv;
-                s = s * inv;
-            }
-            for (int v = 0; v < 256; v++) {
-                float x = v;
-                if (c.doNormalize()) {
-                    lut[ch][v] = (x - m) / s;
-                } else {
-                    lut[ch][v] = c.doRescale() ? x * (float) c.rescaleFactor() : x;
-                }
-            }
-        }
-        return lut;
+        return TorchvisionNormalization.table(c.doRescale(), c.rescaleFactor(), c.doNormalize(), c.imageMean(),
+                c.imageStd());
     }
 }

@@ -8,6 +8,7 @@ import io.sparkmm.kernels.Activation;
 import io.sparkmm.processors.image.LlavaOnevisionImageProcessorConfig;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -19,6 +20,7 @@ import java.util.regex.Pattern;
  * @param textConfig          {@code text_config}; a missing model_type means "qwen2", as in HF
  * @param visionConfig        {@code vision_config} (SigLIP)
  * @param imageTokenIndex     {@code image_token_index} (alias {@code image_token_id}), default 151646
+ * @param videoTokenIndex     {@code video_token_index} (alias {@code video_token_id}), default 151647
  * @param projectorHiddenAct  {@code projector_hidden_act}, default "gelu"
  * @param visionFeatureLayer  {@code vision_feature_layer}, default -1, an index into the tower's
  *                            hidden states (negative from the end)
@@ -28,7 +30,7 @@ import java.util.regex.Pattern;
  * @param maxNumPatches       N of {@code vision_aspect_ratio = "anyres_max_N"}, default 9
  */
 public record LlavaOnevisionConfig(ModelConfig textConfig, SiglipVisionConfig visionConfig, int imageTokenIndex,
-                                   String projectorHiddenAct, int visionFeatureLayer, boolean multimodalProjectorBias,
+                                   int videoTokenIndex, String projectorHiddenAct, int visionFeatureLayer, boolean multimodalProjectorBias,
                                    int[][] pinpoints, int maxNumPatches) {
 
     public static final String ARCHITECTURE = "LlavaOnevisionForConditionalGeneration";
@@ -37,16 +39,24 @@ public record LlavaOnevisionConfig(ModelConfig textConfig, SiglipVisionConfig vi
 
     public static LlavaOnevisionConfig parse(JsonFields f) {
         JsonFields text = f.object("text_config");
-        ModelConfig textConfig = ModelConfig.parse(text != null ? text
-                : new JsonFields(JsonFields.MAPPER.createObjectNode(), f.file(), "text_config."), "qwen2");
+        ObjectNode decoder = text != null ? text.node().deepCopy() : JsonFields.MAPPER.createObjectNode();
+        // transformers 5 ties the head by the top-level flag (the Hub's files may keep it in text_config)
+        boolean tie = f.boolOr("tie_word_embeddings", false) || decoder.path("tie_word_embeddings").asBoolean(false);
+        decoder.put("tie_word_embeddings", tie);
+        ModelConfig textConfig = ModelConfig.parse(new JsonFields(decoder, f.file(), "text_config."), "qwen2");
         JsonFields vision = f.object("vision_config");
         SiglipVisionConfig visionConfig = SiglipVisionConfig.parse(vision != null ? vision
-                : new JsonFields(JsonFields.MAPPER.createObjectNode(), f.file(), "vision_config."));
+                : new JsonFields(defaultVision(), f.file(), "vision_config."));
 
         String imageKey = f.has("image_token_index") ? "image_token_index" : "image_token_id";
         int imageToken = f.intOr(imageKey, 151646);
         if (imageToken < 0) {
             throw f.invalid(imageKey, imageToken, "must be >= 0");
+        }
+        String videoKey = f.has("video_token_index") ? "video_token_index" : "video_token_id";
+        int videoToken = f.intOr(videoKey, 151647);
+        if (videoToken < 0 || videoToken == imageToken) {
+            throw f.invalid(videoKey, videoToken, "must be >= 0 and differ from " + imageKey + " " + imageToken);
         }
         String act = f.stringOr("projector_hidden_act", "gelu");
         try {
@@ -84,8 +94,16 @@ public record LlavaOnevisionConfig(ModelConfig textConfig, SiglipVisionConfig vi
         if (!m.matches() || Integer.parseInt(m.group(1)) <= 0) {
             throw f.invalid("vision_aspect_ratio", "\"" + aspect + "\"", "expected anyres_max_N with N > 0");
         }
-        return new LlavaOnevisionConfig(textConfig, visionConfig, imageToken, act, layer,
+        return new LlavaOnevisionConfig(textConfig, visionConfig, imageToken, videoToken, act, layer,
                 f.boolOr("multimodal_projector_bias", true), pinpoints(f), Integer.parseInt(m.group(1)));
+    }
+
+    /** transformers' tower when config.json has no vision_config (not SigLIP's own 224/16 defaults). */
+    private static ObjectNode defaultVision() {
+        ObjectNode v = JsonFields.MAPPER.createObjectNode();
+        v.put("hidden_size", 1152).put("intermediate_size", 4304).put("patch_size", 14).put("image_size", 384)
+                .put("num_hidden_layers", 26).put("num_attention_heads", 16);
+        return v;
     }
 
     private static int[][] pinpoints(JsonFields f) {
@@ -148,6 +166,16 @@ public record LlavaOnevisionConfig(ModelConfig textConfig, SiglipVisionConfig vi
             most = Math.max(most, Math.min(rows * cols, cap) + rows);
         }
         return most + (long) side * side;
+    }
+
+    /** Side of a video frame's pooled feature grid: HF's apply_pooling shrinks side x side to ceil(side / 2) squared. */
+    public int pooledSide() {
+        return (visionConfig.gridSize() + 1) / 2;
+    }
+
+    /** Placeholder tokens of a video of {@code frames} frames: pooled features of each frame, then one image_newline. */
+    public long videoTokens(int frames) {
+        return (long) frames * pooledSide() * pooledSide() + 1;
     }
 
     public Activation projectorActivation() {

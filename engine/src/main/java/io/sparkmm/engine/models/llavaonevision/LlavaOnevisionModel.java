@@ -14,14 +14,17 @@ import io.sparkmm.engine.models.llava.SiglipVisionTower;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.processors.cache.ItemTensor;
+import io.sparkmm.processors.media.VideoSampling;
 
 import java.util.Arrays;
 
 /**
- * LlavaOnevisionForConditionalGeneration for images: each AnyRes patch of an image (base view, then
- * tiles) through the SigLIP tower and LLaVA's projector, the patches' features packed by
- * {@link AnyResFeatures} (unpadding, anyres_max downscale, image_newline per row), and the rows
- * replacing the image tokens' embeddings in a Qwen2 {@link DecoderModel}.
+ * LlavaOnevisionForConditionalGeneration: each AnyRes patch of an image (base view, then tiles)
+ * through the SigLIP tower and LLaVA's projector, the patches' features packed by
+ * {@link AnyResFeatures} (unpadding, anyres_max downscale, image_newline per row; one patch and one
+ * newline for an image of a multi-image prompt); each frame of a video through the same tower and
+ * projector, pooled 2 x 2 by {@link VideoPooling}, one image_newline after the last frame. The rows
+ * replace the placeholder tokens' embeddings in a Qwen2 {@link DecoderModel}.
  */
 public final class LlavaOnevisionModel implements FamilyModel {
 
@@ -105,13 +108,18 @@ public final class LlavaOnevisionModel implements FamilyModel {
 
     @Override
     public int maxEmbeddingsPerItem() {
-        return (int) Math.min(config.maxImageTokens(), languageModel.config().maxPositionEmbeddings());
+        // a video of the default frame count must fit; more frames than that fail their own request at admission
+        long most = Math.max(config.maxImageTokens(), config.videoTokens(VideoSampling.DEFAULT_NUM_FRAMES));
+        return (int) Math.min(most, languageModel.config().maxPositionEmbeddings());
     }
 
     @Override
     public Tensor encode(MediaInput item) {
+        if (item.modality().equals("video")) {
+            return encodeVideo(item);
+        }
         if (!item.modality().equals("image")) {
-            throw new IllegalArgumentException("this LLaVA-OneVision model takes images, not " + item.modality());
+            throw new IllegalArgumentException("this LLaVA-OneVision model takes images and videos, not " + item.modality());
         }
         ItemTensor pixels = item.tensor(LlavaOnevisionProcessor.PIXEL_VALUES);
         int[] size = item.tensor(LlavaOnevisionProcessor.IMAGE_SIZES).ints();
@@ -123,23 +131,52 @@ public final class LlavaOnevisionModel implements FamilyModel {
             throw new IllegalArgumentException("image " + item.hash() + " has " + pixels.data().length
                     + " pixel values; this model's vision tower takes patches of " + c + " x " + s + " x " + s);
         }
-        int rows = packer.rows(size[0], size[1]);
+        int rows = n == 1 ? config.tokensPerPatch() + 1 : packer.rows(size[0], size[1]);
         if (item.numEmbeddings() != rows) {
             throw new IllegalArgumentException("image " + item.hash() + " of " + size[1] + "x" + size[0] + " makes "
                     + rows + " features but has " + item.numEmbeddings() + " placeholder positions");
         }
         int hidden = languageModel.config().hiddenSize();
+        float[] packed = packer.pack(patchFeatures(pixels.data(), n), n, hidden, size[0], size[1], newline);
+        return backend.upload(packed, rows, hidden);
+    }
+
+    private Tensor encodeVideo(MediaInput item) {
+        ItemTensor pixels = item.tensor(LlavaOnevisionProcessor.PIXEL_VALUES_VIDEOS);
+        int s = config.visionConfig().imageSize();
+        int frames = pixels.shape()[0];
+        if (pixels.data().length != (long) frames * config.visionConfig().numChannels() * s * s) {
+            throw new IllegalArgumentException("video " + item.hash() + " has " + pixels.data().length
+                    + " pixel values; this model's vision tower takes frames of " + s + " x " + s);
+        }
+        long rows = config.videoTokens(frames);
+        if (item.numEmbeddings() != rows) {
+            throw new IllegalArgumentException("video " + item.hash() + " of " + frames + " frames makes " + rows
+                    + " features but has " + item.numEmbeddings() + " placeholder positions");
+        }
+        int hidden = languageModel.config().hiddenSize();
+        float[] pooled = VideoPooling.pool(patchFeatures(pixels.data(), frames), frames,
+                config.visionConfig().gridSize(), hidden);
+        float[] out = Arrays.copyOf(pooled, pooled.length + hidden);
+        System.arraycopy(newline, 0, out, pooled.length, hidden);
+        return backend.upload(out, (int) rows, hidden);
+    }
+
+    /** Tower then projector on each of {@code n} S x S pictures: [n, side^2, hidden] flattened. */
+    private float[] patchFeatures(float[] pixels, int n) {
+        int s = config.visionConfig().imageSize();
+        int perPatch = config.visionConfig().numChannels() * s * s;
+        int hidden = languageModel.config().hiddenSize();
         int tokens = config.tokensPerPatch();
-        float[] features = new float[n * tokens * hidden];
+        float[] features = new float[Math.multiplyExact(n, tokens * hidden)];
         for (int p = 0; p < n; p++) {
-            float[] patch = Arrays.copyOfRange(pixels.data(), p * perPatch, (p + 1) * perPatch);
+            float[] patch = Arrays.copyOfRange(pixels, p * perPatch, (p + 1) * perPatch);
             try (Tensor state = visionTower.hiddenState(patch, config.visionFeatureLayer());
                  Tensor projected = projector.forward(state)) {
                 System.arraycopy(backend.download(projected), 0, features, p * tokens * hidden, tokens * hidden);
             }
         }
-        float[] packed = packer.pack(features, n, hidden, size[0], size[1], newline);
-        return backend.upload(packed, rows, hidden);
+        return features;
     }
 
     /** Refused: an item is a variable number of anyres crops, unpadded and joined with newline rows after the tower. */

@@ -42,6 +42,38 @@ class LlavaOnevisionConfigTest {
         assertThat(c.textConfig().architecture()).isEqualTo("Qwen2ForCausalLM");
         assertThat(c.projectorHiddenAct()).isEqualTo("gelu");
         assertThat(c.multimodalProjectorBias()).isTrue();
+        assertThat(c.videoTokenIndex()).isEqualTo(151647);
+        assertThat(c.textConfig().tieWordEmbeddings()).isFalse();
+        // no vision_config: transformers' LlavaOnevisionConfig builds SigLIP so400m at 384 / 14
+        assertThat(c.visionConfig().imageSize()).isEqualTo(384);
+        assertThat(c.visionConfig().patchSize()).isEqualTo(14);
+        assertThat(c.visionConfig().hiddenSize()).isEqualTo(1152);
+        assertThat(c.visionConfig().numLayers()).isEqualTo(26);
+        assertThat(c.videoTokens(1)).isEqualTo(197);
+    }
+
+    @Test
+    void aVideoFrameOfTheReleasedTowerIs196TokensAndTheVideoOneNewlineMore() {
+        ObjectNode root = minimal();
+        root.putObject("vision_config").put("image_size", 384).put("patch_size", 14);
+        LlavaOnevisionConfig c = parse(root);
+        // 384 / 14 = 27 features a side, pooled to ceil(27 / 2) = 14 a side: vLLM's "196 per frame + 1"
+        assertThat(c.videoTokens(1)).isEqualTo(197);
+        assertThat(c.videoTokens(32)).isEqualTo(32 * 196 + 1);
+    }
+
+    @Test
+    void theTopLevelTieFlagAndTheVideoTokenAliasAreRead() {
+        ObjectNode root = minimal();
+        root.put("tie_word_embeddings", true);
+        root.put("video_token_id", 7);
+        LlavaOnevisionConfig c = parse(root);
+        assertThat(c.textConfig().tieWordEmbeddings()).isTrue();
+        assertThat(c.videoTokenIndex()).isEqualTo(7);
+        ObjectNode same = minimal();
+        same.put("video_token_index", 151646);
+        assertThatThrownBy(() -> parse(same)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("video_token_index").hasMessageContaining("differ");
     }
 
     @Test
@@ -66,7 +98,7 @@ class LlavaOnevisionConfigTest {
         assertThatThrownBy(() -> parse(aspect)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining("vision_aspect_ratio");
         ObjectNode outside = minimal();
-        outside.put("vision_feature_layer", -14); // the default SigLIP has 12 layers: 13 hidden states
+        outside.put("vision_feature_layer", -28); // the default tower has 26 layers: 27 hidden states
         assertThatThrownBy(() -> parse(outside)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining("vision_feature_layer");
     }
