@@ -118,6 +118,22 @@ final class OmniTesting {
         }
     }
 
+    static io.sparkmm.engine.EngineRequest request(io.sparkmm.engine.multimodal.MultimodalProcessor p, String text,
+                                                   List<io.sparkmm.processors.media.MediaSource> images,
+                                                   List<io.sparkmm.processors.media.MediaSource> audio,
+                                                   List<io.sparkmm.processors.media.MediaSource> videos,
+                                                   boolean audioInVideo, io.sparkmm.engine.sampling.SamplingParams sampling) {
+        io.sparkmm.processors.ProcessorKwargs kwargs = audioInVideo
+                ? new io.sparkmm.processors.ProcessorKwargs(java.util.Map.of("use_audio_in_video", true))
+                : io.sparkmm.processors.ProcessorKwargs.NONE;
+        return p.build(null, new io.sparkmm.engine.multimodal.PromptInput(text, null, false, null, images, audio, videos,
+                kwargs), sampling);
+    }
+
+    static io.sparkmm.processors.media.MediaSource file(Path p) {
+        return io.sparkmm.processors.media.MediaSource.ofPath(p.toString());
+    }
+
     static int[] ints(JsonNode a) {
         int[] out = new int[a.size()];
         for (int i = 0; i < out.length; i++) {

@@ -11,11 +11,9 @@ import io.sparkmm.engine.LoadedModel;
 import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
-import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
-import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ProcessorCache;
 import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
@@ -23,7 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,14 +57,13 @@ class Qwen25OmniEngineTest {
         backend.close();
     }
 
-    static MediaSource file(Path p) {
-        return MediaSource.ofPath(p.toString());
+    private static MediaSource file(Path p) {
+        return OmniTesting.file(p);
     }
 
-    static EngineRequest request(String text, List<MediaSource> images, List<MediaSource> audio, List<MediaSource> videos,
-                                 boolean audioInVideo, SamplingParams sampling) {
-        ProcessorKwargs kwargs = audioInVideo ? new ProcessorKwargs(Map.of("use_audio_in_video", true)) : ProcessorKwargs.NONE;
-        return processor.build(null, new PromptInput(text, null, false, null, images, audio, videos, kwargs), sampling);
+    private static EngineRequest request(String text, List<MediaSource> images, List<MediaSource> audio,
+                                         List<MediaSource> videos, boolean audioInVideo, SamplingParams sampling) {
+        return OmniTesting.request(processor, text, images, audio, videos, audioInVideo, sampling);
     }
 
     private static List<EngineRequest> requests(SamplingParams greedy) {
