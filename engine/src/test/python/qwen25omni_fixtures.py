@@ -64,6 +64,9 @@ CASES = [
     ("video", VIDEO + " describe the video .", [], [], [(6, 336, 336, 2)], False),
     ("mixed_audio_in_video", IMAGE + " and " + VIDEO + " and " + AUDIO + " describe the video and clip .",
      [(64000, 7), (24000, 11)], [(56, 84, 4)], [(8, 336, 336, 6)], True),
+    # uneven interleaving: more audio chunks than video chunks, then more video chunks than audio ones
+    ("audio_outlasts_video", "hello " + VIDEO + " describe", [(88000, 13)], [], [(4, 336, 336, 8)], True),
+    ("video_outlasts_audio", VIDEO + " describe", [(17000, 15)], [], [(10, 336, 336, 9)], True),
 ]
 
 

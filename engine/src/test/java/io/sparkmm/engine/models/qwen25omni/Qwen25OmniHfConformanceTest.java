@@ -88,7 +88,8 @@ class Qwen25OmniHfConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"audio", "audio_long", "image", "video", "mixed_audio_in_video"})
+    @ValueSource(strings = {"audio", "audio_long", "image", "video", "mixed_audio_in_video", "audio_outlasts_video",
+        "video_outlasts_audio"})
     void matchesTransformers(String name) throws Exception {
         JsonNode c = OmniTesting.fixtureCase(name);
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(c.get("greedy_tokens").size())
