@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
  * without an audio track under the same option. The audio rows give transformers' greedy tokens
  * and prompt lengths (qwen25omni_fixtures.py), the video row the engine alone's text and a prompt
  * length counted by hand, the silent video an error naming its file; one output row per input row.
+ * In SQL, mm_generate's own map takes the same mmProcessorKwargs per call.
  */
 class Qwen25OmniSparkTest {
 
@@ -57,7 +58,10 @@ class Qwen25OmniSparkTest {
         assertThat(MODEL.resolve("config.json")).as("the tiny Qwen2.5-Omni checkpoint").isRegularFile();
         fixtures = new ObjectMapper().readTree(ENGINE_TEST.resolve("qwen25omni/qwen25omni_fixtures.json").toFile());
         dir = Files.createDirectories(SparkTestSupport.TARGET.resolve("media/qwen25omni"));
-        spark = SparkTestSupport.session("local[2]", "Qwen25OmniSparkTest").getOrCreate();
+        spark = SparkTestSupport.session("local[2]", "Qwen25OmniSparkTest")
+                .config("spark.sql.extensions", "io.sparkmm.connector.sql.SparkmmExtensions")
+                .config("spark.sparkmm.model", MODEL.toString())
+                .getOrCreate();
     }
 
     @AfterAll
@@ -138,20 +142,48 @@ class Qwen25OmniSparkTest {
         // -> 288 video tokens; 2 s of sound -> 200 mel frames -> 50 audio tokens; + audio_bos/eos, the
         // vision_bos/eos and 4 words
         assertThat(v.getInt(2)).isEqualTo(288 + 50 + 2 + 2 + 4);
-        EngineResult alone;
-        try (EngineSession session = EngineSession.open(MODEL.toString(), EngineOptions.defaults()
-                .withEngine(EngineConfig.defaults()).withProcessorCacheBytes(64L << 20))) {
-            PromptInput p = new PromptInput(VIDEO_PROMPT, null, false, null, List.of(), List.of(),
-                    List.of(MediaSource.ofPath(withSound.toString())), new ProcessorKwargs(Map.of("use_audio_in_video", true)));
-            alone = session.engine().submit(session.requests().build(null, p,
-                    SamplingParams.builder().temperature(0).maxTokens(5).ignoreEos(true).build())).result().join();
-        }
-        assertThat(alone.ok()).as(alone.error()).isTrue();
+        EngineResult alone = videoAlone(withSound);
         assertThat(v.getString(0)).isEqualTo(alone.text());
         assertThat(v.getInt(2)).isEqualTo(alone.promptTokens());
 
         Row m = out.get(2).getStruct(g);
         assertThat(m.isNullAt(0)).isTrue();
         assertThat(m.getString(5)).contains("mute.mkv").contains("no audio track");
+    }
+
+    /** The video with its sound through a separately loaded engine: no Spark, no connector. */
+    private static EngineResult videoAlone(Path video) {
+        try (EngineSession session = EngineSession.open(MODEL.toString(), EngineOptions.defaults()
+                .withEngine(EngineConfig.defaults()).withProcessorCacheBytes(64L << 20))) {
+            PromptInput p = new PromptInput(VIDEO_PROMPT, null, false, null, List.of(), List.of(),
+                    List.of(MediaSource.ofPath(video.toString())), new ProcessorKwargs(Map.of("use_audio_in_video", true)));
+            EngineResult r = session.engine().submit(session.requests().build(null, p,
+                    SamplingParams.builder().temperature(0).maxTokens(5).ignoreEos(true).build())).result().join();
+            assertThat(r.ok()).as(r.error()).isTrue();
+            return r;
+        }
+    }
+
+    @Test
+    void mmGenerateTakesUseAudioInVideoPerCall() throws Exception {
+        Path withSound = video("sql-with-sound.mkv", true);
+        Path mute = video("sql-mute.mkv", false);
+        spark.createDataFrame(List.of(RowFactory.create("v1", VIDEO_PROMPT, null, withSound.toString()),
+                RowFactory.create("v2", VIDEO_PROMPT, null, mute.toString())), SCHEMA).createOrReplaceTempView("omni_videos");
+        String options = "map('mediaModality', 'video', 'chatTemplate', 'false', 'maxTokens', '5', 'temperature', '0',"
+                + " 'ignoreEos', 'true', 'mmProcessorKwargs', '" + KWARGS + "')";
+        List<Row> sql = spark.sql("SELECT id, mm_generate(prompt, video, " + options + ") AS g FROM omni_videos ORDER BY id")
+                .collectAsList();
+        assertThat(sql).extracting(r -> r.getString(0)).containsExactly("v1", "v2");
+        EngineResult alone = videoAlone(withSound);
+        Row v = sql.get(0).getStruct(1);
+        assertThat(v.isNullAt(5)).as("video error: %s", v.get(5)).isTrue();
+        assertThat(v.getString(0)).isEqualTo(alone.text());
+        assertThat(v.getInt(2)).isEqualTo(alone.promptTokens()).isEqualTo(346);
+        assertThat(sql.get(1).getStruct(1).getString(5)).contains("sql-mute.mkv").contains("no audio track");
+        // without the option the same video is its frames alone: 288 video tokens, no sound, no audio_bos/eos
+        List<Row> frames = spark.sql("SELECT mm_generate(prompt, video, map('mediaModality', 'video', 'chatTemplate',"
+                + " 'false', 'maxTokens', '1')) AS g FROM omni_videos WHERE id = 'v1'").collectAsList();
+        assertThat(frames.get(0).getStruct(0).getInt(2)).isEqualTo(288 + 2 + 4);
     }
 }
