@@ -61,7 +61,8 @@ class Qwen25OmniHfConformanceTest {
     }
 
     /** The request the engine builds from the fixture case's media, as files. */
-    static EngineRequest request(JsonNode c, Path dir, SamplingParams sampling) {
+    static EngineRequest request(LoadedModel model, JsonNode c, Path dir, SamplingParams sampling) {
+        dir.toFile().mkdirs();
         boolean inVideo = c.get("use_audio_in_video").asBoolean();
         List<MediaSource> images = new ArrayList<>();
         for (JsonNode i : c.get("images")) {
@@ -94,7 +95,7 @@ class Qwen25OmniHfConformanceTest {
         JsonNode c = OmniTesting.fixtureCase(name);
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(c.get("greedy_tokens").size())
                 .ignoreEos(true).build();
-        EngineRequest r = request(c, dir.resolve(name), greedy(greedy, dir.resolve(name)));
+        EngineRequest r = request(model, c, dir.resolve(name), greedy);
         int[] ids = r.promptTokenIds();
         assertThat(ids).as("expanded prompt ids").containsExactly(OmniTesting.ints(c.get("input_ids")));
 
@@ -162,9 +163,23 @@ class Qwen25OmniHfConformanceTest {
                 name, ids.length, worst);
     }
 
-    private static SamplingParams greedy(SamplingParams s, Path dir) {
-        dir.toFile().mkdirs();
-        return s;
+    /** The scalar reference backend (the kernels' oracle) on the same cases: HF's last logits and tokens. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"audio", "image", "mixed_audio_in_video"})
+    void theReferenceBackendAgreesToo(String name) throws Exception {
+        JsonNode c = OmniTesting.fixtureCase(name);
+        SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(c.get("greedy_tokens").size())
+                .ignoreEos(true).build();
+        try (Backend ref = Backends.open("cpu-reference", 2); LoadedModel m = LoadedModel.open(OmniTesting.CKPT, ref)) {
+            EngineRequest r = request(m, c, dir.resolve("ref-" + name), greedy);
+            NaiveGenerator naive = new NaiveGenerator(m.model(), new HashSet<>(m.eosTokenIds()));
+            double worst = close(naive.lastLogits(r.promptTokenIds(), r.media()), c.get("last_logits"),
+                    name + " last logits (cpu-reference)");
+            assertThat(naive.generate(r.promptTokenIds(), r.media(), greedy).tokenIds())
+                    .containsExactly(OmniTesting.ints(c.get("greedy_tokens")));
+            System.out.printf(Locale.ROOT, "Qwen2.5-Omni %s on cpu-reference vs transformers: last logits |diff| %.3g%n",
+                    name, worst);
+        }
     }
 
     private static double rows(float[] got, int width, JsonNode want, String what) {
