@@ -49,6 +49,28 @@ EXTRA = {"audio_token": "<|AUDIO|>", "image_token": "<|IMAGE|>", "video_token": 
          "audio_bos_token": "<|audio_bos|>", "audio_eos_token": "<|audio_eos|>",
          "vision_bos_token": "<|vision_bos|>", "vision_eos_token": "<|vision_eos|>"}
 GREEDY_STEPS = 5
+# A Qwen-Omni-style chat template written for this script (the Hub's one adds a long default system
+# prompt): media entries become the Omni placeholders with their begin/end tokens.
+CHAT_TEMPLATE = (
+    "{%- for message in messages -%}\n"
+    "{%- if loop.first and message['role'] != 'system' -%}\n"
+    "{{- '<|im_start|>system\\nyou are a helpful assistant .<|im_end|>\\n' -}}\n"
+    "{%- endif -%}\n"
+    "{{- '<|im_start|>' + message['role'] + '\\n' -}}\n"
+    "{%- if message['content'] is string -%}\n"
+    "{{- message['content'] -}}\n"
+    "{%- else -%}\n"
+    "{%- for item in message['content'] -%}\n"
+    "{%- if item['type'] == 'image' -%}{{- '<|vision_bos|><|IMAGE|><|vision_eos|>' -}}\n"
+    "{%- elif item['type'] == 'audio' -%}{{- '<|audio_bos|><|AUDIO|><|audio_eos|>' -}}\n"
+    "{%- elif item['type'] == 'video' -%}{{- '<|vision_bos|><|VIDEO|><|vision_eos|>' -}}\n"
+    "{%- elif item['type'] == 'text' -%}{{- item['text'] -}}\n"
+    "{%- endif -%}\n"
+    "{%- endfor -%}\n"
+    "{%- endif -%}\n"
+    "{{- '<|im_end|>\\n' -}}\n"
+    "{%- endfor -%}\n"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}\n")
 VIDEO_FPS = 2.0
 
 AUDIO = "<|audio_bos|><|AUDIO|><|audio_eos|>"
@@ -146,7 +168,8 @@ def processor_for(tok):
                                   merge_size=2)
     video = Qwen2VLVideoProcessor(min_pixels=3136, max_pixels=12845056, patch_size=14, temporal_patch_size=2,
                                   merge_size=2)
-    return Qwen2_5OmniProcessor(image_processor=image, video_processor=video, feature_extractor=fe, tokenizer=tok)
+    return Qwen2_5OmniProcessor(image_processor=image, video_processor=video, feature_extractor=fe, tokenizer=tok,
+                                chat_template=CHAT_TEMPLATE)
 
 
 def main():
@@ -219,10 +242,27 @@ def main():
         cases.append(case)
         print(name, len(case["input_ids"]), case.get("video_grid_thw"), case["greedy_tokens"], file=sys.stderr)
 
+    # chat: a clip, then a video with its own sound, then the question (sparkmm's entry order: image,
+    # audio, video, text); transformers takes the audios in order of appearance: the clip, the track
+    messages = [{"role": "user", "content": [{"type": "audio"}, {"type": "video"},
+                                             {"type": "text", "text": "describe the video and clip ."}]}]
+    text = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    chat_clips, chat_video = [(24000, 11), (40000, 21)], (4, 336, 336, 20)
+    out = processor(text=text, audio=[clip(n, sd) for n, sd in chat_clips], videos=[np.stack(
+        [pattern(chat_video[1], chat_video[2], chat_video[3] + f) for f in range(chat_video[0])])], fps=VIDEO_FPS,
+        use_audio_in_video=True, return_tensors="pt")
+    with torch.no_grad():
+        gen = model.generate(**out, use_audio_in_video=True, max_new_tokens=GREEDY_STEPS, do_sample=False,
+                             eos_token_id=None, pad_token_id=vocab["<|endoftext|>"])
+    chat = {"messages": messages, "text": text, "clip": list(chat_clips[0]), "video": list(chat_video),
+            "video_track": list(chat_clips[1]), "input_ids": out["input_ids"][0].tolist(),
+            "greedy_tokens": gen[0, out["input_ids"].shape[1]:].tolist()}
+    print("chat", len(chat["input_ids"]), chat["greedy_tokens"], file=sys.stderr)
+
     doc = {"generator": "engine/src/test/python/qwen25omni_fixtures.py",
            "versions": {"transformers": transformers.__version__, "torch": torch.__version__,
                         "numpy": np.__version__},
-           "feature_config": FEATURE_CONFIG, "tensor_names": tensor_names, "vocab": vocab, "cases": cases}
+           "feature_config": FEATURE_CONFIG, "tensor_names": tensor_names, "vocab": vocab, "cases": cases, "chat": chat}
     with open(os.path.join(OUT, "qwen25omni_fixtures.json"), "w") as f:
         json.dump(doc, f, sort_keys=True, indent=None, separators=(",", ":"))
         f.write("\n")

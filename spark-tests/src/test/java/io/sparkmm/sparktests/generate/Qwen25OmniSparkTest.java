@@ -115,7 +115,7 @@ class Qwen25OmniSparkTest {
                 RowFactory.create("mute", VIDEO_PROMPT, null, mute.toString()),
                 RowFactory.create("a2", a2.get("prompt").asText(), clip(a2).toString(), null));
         Dataset<Row> in = spark.createDataFrame(new JavaSparkContext(spark.sparkContext()).parallelize(rows, 2), SCHEMA);
-        // the tiny checkpoint has no chat template: the prompts carry their placeholders
+        // plain prompts that carry their placeholders (chat mode is Qwen25OmniCliTest's)
         List<Row> out = new MultimodalGenerator().setModelPath(MODEL.toString()).setPromptCol("prompt").setKeyCol("id")
                 .setChatTemplate(false).setAudioCol("audio").setVideoCol("video").setMmProcessorKwargs(KWARGS).setMaxTokens(5)
                 .setTemperature(0).setIgnoreEos(true).setLogprobs(1).transform(in).collectAsList();

@@ -82,6 +82,24 @@ class Qwen25OmniCliTest {
     }
 
     @Test
+    void chatModeWritesTheClipAndTheVideoWithItsSoundAsTransformersDoes() throws Exception {
+        JsonNode c = OmniTesting.fixtures().get("chat");
+        JsonNode v = c.get("video");
+        Path video = OmniTesting.video(dir, v.get(0).asInt(), v.get(1).asInt(), v.get(2).asInt(), v.get(3).asInt(),
+                c.get("video_track").get(0).asInt(), c.get("video_track").get(1).asInt());
+        Path wav = OmniTesting.wav(dir, c.get("clip").get(0).asInt(), c.get("clip").get(1).asInt());
+        String question = c.get("messages").get(0).get("content").get(2).get("text").asText();
+        String[] r = run("generate", "--model", OmniTesting.CKPT.toString(), "--prompt", question, "--chat",
+                "--audio", wav.toString(), "--video", video.toString(), "--use-audio-in-video", "--max-tokens", "5",
+                "--temperature", "0", "--json");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        JsonNode e = JSON.readTree(r[1]);
+        // transformers' apply_chat_template + processor on the same message (qwen25omni_fixtures.py)
+        assertThat(e.get("prompt_tokens").asInt()).isEqualTo(c.get("input_ids").size());
+        assertThat(e.get("token_ids")).isEqualTo(c.get("greedy_tokens"));
+    }
+
+    @Test
     void badMediaFailTheirOwnLineOnly() throws Exception {
         String audio = "<|audio_bos|><|AUDIO|><|audio_eos|>";
         String video = "<|vision_bos|><|VIDEO|><|vision_eos|>";
