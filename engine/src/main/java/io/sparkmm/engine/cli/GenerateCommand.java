@@ -45,7 +45,7 @@ final class GenerateCommand {
                      [--image PATH]... [--audio PATH]... [--video PATH]... [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--seed S]
                      [--logprobs K] [--max-batched-tokens N] [--max-seqs N] [--kv-blocks N | --kv-cache-bytes B]
                      [--block-size N] [--kv-cache-dtype f32|bf16|f16] [--encoder-cache-rows N] [--no-prefix-cache] [--no-prefix-wait]
-                     [--naive] [--device auto|cpu|cpu-reference] [--encoder-onnx FILE.onnx] [--mm-processor-kwargs JSON]
+                     [--naive] [--device auto|cpu|cpu-reference] [--encoder-onnx FILE.onnx] [--mm-processor-kwargs JSON] [--use-audio-in-video]
                      [--structured-outputs JSON | --response-format JSON] [--json]
               Sampling defaults come from the model's generation_config.json, else temperature 1,
               top-p 1, top-k off; --temperature 0 is greedy. max-tokens defaults to 16.
@@ -61,6 +61,8 @@ final class GenerateCommand {
               processor (vLLM's mm_processor_kwargs; a flat object of numbers, strings, booleans) for every
               request; a prompts-file line's own "mm_processor_kwargs" is merged over it (the line's keys
               win, as in vLLM). A key the model's processor does not take fails that request.
+              --use-audio-in-video is {"use_audio_in_video": true} in it (Qwen2.5-Omni: a video's own audio track
+              is read from the file and interleaved with its frames).
               --no-prefix-wait: a request whose prefix another request is computing right now computes it
               too, instead of waiting a step for it (the tokens are the same either way).
               --encoder-onnx FILE.onnx runs the model's media encoder from an ONNX file with ONNX Runtime instead
@@ -73,7 +75,8 @@ final class GenerateCommand {
             "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "logprobs", "device", "encoder-onnx",
             "max-batched-tokens", "max-seqs", "kv-blocks", "kv-cache-bytes", "block-size", "kv-cache-dtype", "encoder-cache-rows",
             "mm-processor-kwargs", "structured-outputs", "response-format");
-    private static final Set<String> FLAGS = Set.of("chat", "json", "no-prefix-cache", "no-prefix-wait", "naive");
+    private static final Set<String> FLAGS = Set.of("chat", "json", "no-prefix-cache", "no-prefix-wait", "naive",
+            "use-audio-in-video");
 
     private GenerateCommand() {
     }
@@ -160,7 +163,9 @@ final class GenerateCommand {
     /** The flag's settings; its JSON is checked before the model loads, so a typo costs no load time. */
     static ProcessorKwargs processorKwargs(CliArgs a) {
         try {
-            return ProcessorKwargsJson.parse(a.get("mm-processor-kwargs"));
+            ProcessorKwargs kwargs = ProcessorKwargsJson.parse(a.get("mm-processor-kwargs"));
+            return a.flag("use-audio-in-video")
+                    ? kwargs.overriddenBy(new ProcessorKwargs(java.util.Map.of("use_audio_in_video", true))) : kwargs;
         } catch (IllegalArgumentException e) {
             throw new CliArgs.UsageException("--mm-processor-kwargs: " + e.getMessage());
         }

@@ -30,7 +30,7 @@ public record Qwen2VlVisionConfig(boolean windowed, int depth, int embedDim, int
         fullAttentionBlocks = Set.copyOf(fullAttentionBlocks);
     }
 
-    static Qwen2VlVisionConfig parse(JsonFields f, boolean qwen25) {
+    public static Qwen2VlVisionConfig parse(JsonFields f, boolean qwen25) {
         int depth = positive(f, "depth", 32);
         int heads = positive(f, f.has("num_heads") ? "num_heads" : "num_attention_heads", 16);
         int channels = f.has("in_channels") ? positive(f, "in_channels", 3) : positive(f, "in_chans", 3);

@@ -75,7 +75,10 @@ public final class Qwen2VlVisionTower implements AutoCloseable {
         this.scale = (float) (1.0 / Math.sqrt(hd));
     }
 
-    /** Loads the tower under {@code prefix} ("visual." on the Hub, "model.visual." in transformers 5). */
+    /**
+     * Loads the tower under {@code prefix} ("visual." on the Hub, "model.visual." in transformers 5,
+     * "thinker.visual." in Qwen2.5-Omni), with a fused {@code attn.qkv} or separate {@code attn.q/k/v}.
+     */
     public static Qwen2VlVisionTower load(Checkpoint ckpt, Qwen2VlVisionConfig c, Backend backend, String prefix) {
         WeightLoader l = new WeightLoader(ckpt, backend);
         int d = c.embedDim();
@@ -87,8 +90,12 @@ public final class Qwen2VlVisionTower implements AutoCloseable {
             for (int i = 0; i < c.depth(); i++) {
                 String b = prefix + "blocks." + i + ".";
                 boolean rms = c.windowed();
-                Tensor[] qkv = l.rowsSplit(b + "attn.qkv.weight", 3, d, d);
-                Tensor[] qkvB = l.rowsSplit(b + "attn.qkv.bias", 3, d);
+                // Qwen2.5-Omni's vision tower (the same blocks) keeps q, k and v as three Linears.
+                boolean split = ckpt.has(b + "attn.q.weight");
+                Tensor[] qkv = split ? new Tensor[] {l.mat(b + "attn.q.weight", d, d), l.mat(b + "attn.k.weight", d, d),
+                        l.mat(b + "attn.v.weight", d, d)} : l.rowsSplit(b + "attn.qkv.weight", 3, d, d);
+                Tensor[] qkvB = split ? new Tensor[] {l.vec(b + "attn.q.bias", d), l.vec(b + "attn.k.bias", d),
+                        l.vec(b + "attn.v.bias", d)} : l.rowsSplit(b + "attn.qkv.bias", 3, d);
                 Tensor gate;
                 Tensor gateB;
                 Tensor up = null;

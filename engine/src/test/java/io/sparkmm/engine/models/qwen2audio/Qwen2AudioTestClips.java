@@ -5,12 +5,12 @@ package io.sparkmm.engine.models.qwen2audio;
  * {@code 0.4 sin(2 pi 440 i / 16000) + 0.2 (u_i - 0.5)}, u_i = (s_i >>> 8) / 2^24 with the 32-bit LCG
  * s_{i+1} = 1664525 s_i + 1013904223 from s_0 = seed, in double, rounded to float32.
  */
-final class Qwen2AudioTestClips {
+public final class Qwen2AudioTestClips {
 
     private Qwen2AudioTestClips() {
     }
 
-    static float[] clip(int samples, long seed) {
+    public static float[] clip(int samples, long seed) {
         float[] out = new float[samples];
         long s = seed & 0xFFFFFFFFL;
         for (int i = 0; i < samples; i++) {
@@ -22,7 +22,7 @@ final class Qwen2AudioTestClips {
     }
 
     /** 32-bit float mono PCM WAV: the decoder hands back these very samples, so the features are HF's. */
-    static byte[] floatWav(float[] samples, int rate) {
+    public static byte[] floatWav(float[] samples, int rate) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(44 + 4 * samples.length)
                 .order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.put("RIFF".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(36 + 4 * samples.length)
