@@ -1,9 +1,9 @@
 package io.sparkmm.engine.models.qwen25omni;
 
 import io.sparkmm.engine.models.EncoderLayer;
+import io.sparkmm.engine.models.WhisperConvStem;
 import io.sparkmm.engine.models.WeightLoader;
 import io.sparkmm.engine.models.qwen2audio.Qwen2AudioLengths;
-import io.sparkmm.kernels.Activation;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Tensor;
 
@@ -25,14 +25,9 @@ import java.util.List;
  */
 public final class OmniAudioEncoder implements AutoCloseable {
 
-    private static final int KERNEL = 3;
-
     private final OmniAudioConfig config;
     private final Backend backend;
-    private final Tensor conv1W; // [d, M*3]
-    private final Tensor conv1B;
-    private final Tensor conv2W; // [d, d*3]
-    private final Tensor conv2B;
+    private final WhisperConvStem stem;
     private final Tensor normW;
     private final Tensor normB;
     private final Tensor projW; // [out, d]
@@ -41,17 +36,15 @@ public final class OmniAudioEncoder implements AutoCloseable {
     /** [n_window, d]: positions 0.. of one window (conv2 halves 2 * n_window frames into n_window rows). */
     private final Tensor positions;
 
-    private OmniAudioEncoder(OmniAudioConfig config, Backend backend, Tensor[] w, List<EncoderLayer> layers) {
+    private OmniAudioEncoder(OmniAudioConfig config, Backend backend, WhisperConvStem stem, Tensor[] w,
+                             List<EncoderLayer> layers) {
         this.config = config;
         this.backend = backend;
-        this.conv1W = w[0];
-        this.conv1B = w[1];
-        this.conv2W = w[2];
-        this.conv2B = w[3];
-        this.normW = w[4];
-        this.normB = w[5];
-        this.projW = w[6];
-        this.projB = w[7];
+        this.stem = stem;
+        this.normW = w[0];
+        this.normB = w[1];
+        this.projW = w[2];
+        this.projB = w[3];
         this.layers = layers;
         this.positions = backend.upload(sinusoids(config.nWindow(), config.dModel()), config.nWindow(), config.dModel());
     }
@@ -61,11 +54,8 @@ public final class OmniAudioEncoder implements AutoCloseable {
         int d = c.dModel();
         int m = c.numMelBins();
         try {
+            WhisperConvStem stem = WhisperConvStem.load(w, prefix, m, d);
             Tensor[] t = {
-                w.get(prefix + "conv1.weight", new int[] {d, m, KERNEL}, d, m * KERNEL),
-                w.vec(prefix + "conv1.bias", d),
-                w.get(prefix + "conv2.weight", new int[] {d, d, KERNEL}, d, d * KERNEL),
-                w.vec(prefix + "conv2.bias", d),
                 w.vec(prefix + "ln_post.weight", d),
                 w.vec(prefix + "ln_post.bias", d),
                 w.mat(prefix + "proj.weight", c.outputDim(), d),
@@ -75,7 +65,7 @@ public final class OmniAudioEncoder implements AutoCloseable {
             for (int i = 0; i < c.numLayers(); i++) {
                 layers.add(EncoderLayer.loadWhisper(w, prefix + "layers." + i + ".", d, c.ffnDim()));
             }
-            return new OmniAudioEncoder(c, w.backend(), t, List.copyOf(layers));
+            return new OmniAudioEncoder(c, w.backend(), stem, t, List.copyOf(layers));
         } catch (RuntimeException e) {
             w.closeAll();
             throw e;
@@ -129,7 +119,8 @@ public final class OmniAudioEncoder implements AutoCloseable {
         int at = 0;
         for (int start = 0; start < frames; start += config.windowFrames()) {
             int len = Math.min(config.windowFrames(), frames - start);
-            try (Tensor hidden = window(features, frames, start, len)) {
+            // zeros outside the window, as transformers' padded batch of windows has
+            try (Tensor hidden = stem.forward(features, frames, start, len, (len - 1) / 2 + 1, positions)) {
                 for (EncoderLayer layer : layers) {
                     layer.run(backend, hidden, config.numHeads(), OmniAudioConfig.LAYER_NORM_EPS, config.activation());
                 }
@@ -138,12 +129,7 @@ public final class OmniAudioEncoder implements AutoCloseable {
                 at += hidden.rows();
             }
         }
-        float[] pooled = new float[tokens * d];
-        for (int t = 0; t < tokens; t++) {
-            for (int j = 0; j < d; j++) {
-                pooled[t * d + j] = (all[2 * t * d + j] + all[(2 * t + 1) * d + j]) / 2;
-            }
-        }
+        float[] pooled = WhisperConvStem.poolPairs(all, tokens, d);
         try (Tensor x = backend.upload(pooled, tokens, d)) {
             backend.layerNorm(x, normW, normB, OmniAudioConfig.LAYER_NORM_EPS, x);
             Tensor out = backend.zeros(tokens, config.outputDim());
@@ -157,58 +143,10 @@ public final class OmniAudioEncoder implements AutoCloseable {
         }
     }
 
-    /** gelu(conv2(gelu(conv1(window)))) + positions: [(len - 1) / 2 + 1, d], zeros outside the window. */
-    private Tensor window(float[] features, int frames, int start, int len) {
-        int m = config.numMelBins();
-        int d = config.dModel();
-        float[] cols1 = new float[len * m * KERNEL];
-        for (int j = 0; j < len; j++) {
-            for (int c = 0; c < m; c++) {
-                for (int k = 0; k < KERNEL; k++) {
-                    int f = j + k - 1;
-                    cols1[(j * m + c) * KERNEL + k] = f >= 0 && f < len ? features[c * frames + start + f] : 0f;
-                }
-            }
-        }
-        float[] h1;
-        try (Tensor x = backend.upload(cols1, len, m * KERNEL);
-             Tensor y = backend.zeros(len, d)) {
-            backend.matmul(x, conv1W, conv1B, y);
-            backend.activation(Activation.GELU_ERF, y, y);
-            h1 = backend.download(y);
-        }
-        int rows = (len - 1) / 2 + 1;
-        float[] cols2 = new float[rows * d * KERNEL];
-        for (int r = 0; r < rows; r++) {
-            for (int k = 0; k < KERNEL; k++) {
-                int j = 2 * r + k - 1;
-                if (j < 0 || j >= len) {
-                    continue;
-                }
-                for (int c = 0; c < d; c++) {
-                    cols2[(r * d + c) * KERNEL + k] = h1[j * d + c];
-                }
-            }
-        }
-        int[] ids = new int[rows];
-        java.util.Arrays.setAll(ids, i -> i);
-        Tensor hidden = backend.zeros(rows, d);
-        try (Tensor x = backend.upload(cols2, rows, d * KERNEL);
-             Tensor pos = backend.zeros(rows, d)) {
-            backend.matmul(x, conv2W, conv2B, hidden);
-            backend.activation(Activation.GELU_ERF, hidden, hidden);
-            backend.embedding(positions, ids, pos);
-            backend.add(hidden, pos, hidden);
-            return hidden;
-        } catch (RuntimeException e) {
-            hidden.close();
-            throw e;
-        }
-    }
-
     @Override
     public void close() {
-        for (Tensor t : new Tensor[] {conv1W, conv1B, conv2W, conv2B, normW, normB, projW, projB, positions}) {
+        stem.close();
+        for (Tensor t : new Tensor[] {normW, normB, projW, projB, positions}) {
             t.close();
         }
         layers.forEach(EncoderLayer::close);

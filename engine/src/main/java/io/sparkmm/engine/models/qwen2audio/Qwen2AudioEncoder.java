@@ -1,6 +1,7 @@
 package io.sparkmm.engine.models.qwen2audio;
 
 import io.sparkmm.engine.models.EncoderLayer;
+import io.sparkmm.engine.models.WhisperConvStem;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.models.WeightLoader;
 import io.sparkmm.kernels.Activation;
@@ -27,31 +28,23 @@ import java.util.List;
  */
 public final class Qwen2AudioEncoder implements AutoCloseable {
 
-    private static final int KERNEL = 3;
-
     private final Qwen2AudioEncoderConfig config;
     private final Backend backend;
-    private final Tensor conv1W; // [d, M*3]: the kernel [d, M, 3] row-major, columns (mel, tap)
-    private final Tensor conv1B;
-    private final Tensor conv2W; // [d, d*3]
-    private final Tensor conv2B;
+    private final WhisperConvStem stem;
     private final Tensor positions; // [max_source_positions, d]
     private final List<EncoderLayer> layers;
     private final Tensor normW;
     private final Tensor normB;
     private final Activation act;
 
-    private Qwen2AudioEncoder(Qwen2AudioEncoderConfig config, Backend backend, Tensor[] w,
+    private Qwen2AudioEncoder(Qwen2AudioEncoderConfig config, Backend backend, WhisperConvStem stem, Tensor[] w,
                               List<EncoderLayer> layers) {
         this.config = config;
         this.backend = backend;
-        this.conv1W = w[0];
-        this.conv1B = w[1];
-        this.conv2W = w[2];
-        this.conv2B = w[3];
-        this.positions = w[4];
-        this.normW = w[5];
-        this.normB = w[6];
+        this.stem = stem;
+        this.positions = w[0];
+        this.normW = w[1];
+        this.normB = w[2];
         this.layers = layers;
         this.act = config.activation();
     }
@@ -69,11 +62,8 @@ public final class Qwen2AudioEncoder implements AutoCloseable {
         int d = c.dModel();
         int m = c.numMelBins();
         try {
+            WhisperConvStem stem = WhisperConvStem.load(w, prefix, m, d);
             Tensor[] t = {
-                w.get(prefix + "conv1.weight", new int[] {d, m, KERNEL}, d, m * KERNEL),
-                w.vec(prefix + "conv1.bias", d),
-                w.get(prefix + "conv2.weight", new int[] {d, d, KERNEL}, d, d * KERNEL),
-                w.vec(prefix + "conv2.bias", d),
                 w.mat(prefix + "embed_positions.weight", c.maxSourcePositions(), d),
                 w.vec(prefix + "layer_norm.weight", d),
                 w.vec(prefix + "layer_norm.bias", d),
@@ -82,7 +72,7 @@ public final class Qwen2AudioEncoder implements AutoCloseable {
             for (int i = 0; i < c.numLayers(); i++) {
                 layers.add(EncoderLayer.loadWhisper(w, prefix + "layers." + i + ".", d, c.ffnDim()));
             }
-            return new Qwen2AudioEncoder(c, w.backend(), t, List.copyOf(layers));
+            return new Qwen2AudioEncoder(c, w.backend(), stem, t, List.copyOf(layers));
         } catch (RuntimeException e) {
             w.closeAll();
             throw e;
@@ -120,18 +110,13 @@ public final class Qwen2AudioEncoder implements AutoCloseable {
         }
         int real = Qwen2AudioLengths.encoderPositions(validFrames);
         int d = config.dModel();
-        try (Tensor hidden = convolutions(features, real)) {
+        // the window is all F frames: past the clip the convolutions read the extractor's padding frames
+        try (Tensor hidden = stem.forward(features, frames, 0, frames, real, positions)) {
             for (EncoderLayer layer : layers) {
                 layer.run(backend, hidden, config.numHeads(), Qwen2AudioEncoderConfig.LAYER_NORM_EPS, act);
             }
-            float[] h = backend.download(hidden);
-            // Average pool: token t = mean of rows 2t and 2t + 1 (both real, see the class comment).
-            float[] pooled = new float[tokens * d];
-            for (int t = 0; t < tokens; t++) {
-                for (int j = 0; j < d; j++) {
-                    pooled[t * d + j] = (h[2 * t * d + j] + h[(2 * t + 1) * d + j]) * 0.5f;
-                }
-            }
+            // the pool's pairs (2t, 2t + 1) are both real rows, see the class comment
+            float[] pooled = WhisperConvStem.poolPairs(backend.download(hidden), tokens, d);
             Tensor out = backend.upload(pooled, tokens, d);
             try {
                 backend.layerNorm(out, normW, normB, Qwen2AudioEncoderConfig.LAYER_NORM_EPS, out);
@@ -143,64 +128,10 @@ public final class Qwen2AudioEncoder implements AutoCloseable {
         }
     }
 
-    /**
-     * gelu(conv2(gelu(conv1(x)))) + positions, for the first {@code rows} positions: [rows, d]. The
-     * convolutions use exact (erf) GELU whatever activation_function says: that key only selects the
-     * layers' MLP activation, transformers hard-codes the convolutions' one.
-     */
-    private Tensor convolutions(float[] features, int rows) {
-        int m = config.numMelBins();
-        int frames = config.inputFrames();
-        int d = config.dModel();
-        // conv2 output r reads conv1 outputs 2r - 1 .. 2r + 1, so conv1 is needed up to row 2 * rows - 1.
-        int rows1 = Math.min(2 * rows, frames);
-        float[] cols1 = new float[rows1 * m * KERNEL];
-        for (int j = 0; j < rows1; j++) {
-            for (int c = 0; c < m; c++) {
-                for (int k = 0; k < KERNEL; k++) {
-                    int f = j + k - 1; // padding 1: frame -1 and frame F are zeros
-                    cols1[(j * m + c) * KERNEL + k] = f >= 0 && f < frames ? features[c * frames + f] : 0f;
-                }
-            }
-        }
-        float[] h1;
-        try (Tensor x = backend.upload(cols1, rows1, m * KERNEL);
-             Tensor y = backend.zeros(rows1, d)) {
-            backend.matmul(x, conv1W, conv1B, y);
-            backend.activation(Activation.GELU_ERF, y, y);
-            h1 = backend.download(y);
-        }
-        float[] cols2 = new float[rows * d * KERNEL];
-        for (int r = 0; r < rows; r++) {
-            for (int k = 0; k < KERNEL; k++) {
-                int j = 2 * r + k - 1;
-                if (j < 0 || j >= rows1) {
-                    continue;
-                }
-                for (int c = 0; c < d; c++) {
-                    cols2[(r * d + c) * KERNEL + k] = h1[j * d + c];
-                }
-            }
-        }
-        int[] ids = new int[rows];
-        java.util.Arrays.setAll(ids, i -> i);
-        Tensor hidden = backend.zeros(rows, d);
-        try (Tensor x = backend.upload(cols2, rows, d * KERNEL);
-             Tensor pos = backend.zeros(rows, d)) {
-            backend.matmul(x, conv2W, conv2B, hidden);
-            backend.activation(Activation.GELU_ERF, hidden, hidden);
-            backend.embedding(positions, ids, pos);
-            backend.add(hidden, pos, hidden);
-            return hidden;
-        } catch (RuntimeException e) {
-            hidden.close();
-            throw e;
-        }
-    }
-
     @Override
     public void close() {
-        for (Tensor t : new Tensor[] {conv1W, conv1B, conv2W, conv2B, positions, normW, normB}) {
+        stem.close();
+        for (Tensor t : new Tensor[] {positions, normW, normB}) {
             t.close();
         }
         layers.forEach(EncoderLayer::close);
