@@ -183,6 +183,42 @@ public final class TinyTokenizer {
         return root;
     }
 
+    /**
+     * {@link #tokenizerJson()} with {@code names} added as special tokens, ids {@code firstId},
+     * {@code firstId + 1}, ...: what a multimodal checkpoint adds for its media tokens.
+     */
+    public static ObjectNode tokenizerJson(int firstId, String... names) {
+        ObjectNode root = tokenizerJson();
+        ArrayNode added = (ArrayNode) root.get("added_tokens");
+        for (int i = 0; i < names.length; i++) {
+            addedToken(added.addObject(), firstId + i, names[i]);
+        }
+        return root;
+    }
+
+    /**
+     * {@link #tokenizerConfigJson(int)} with the same tokens in {@code added_tokens_decoder} and
+     * {@code additional_special_tokens}.
+     */
+    public static ObjectNode tokenizerConfigJson(int modelMaxLength, int firstId, String... names) {
+        ObjectNode root = tokenizerConfigJson(modelMaxLength);
+        ObjectNode decoder = (ObjectNode) root.get("added_tokens_decoder");
+        for (int i = 0; i < names.length; i++) {
+            decodedToken(decoder.putObject(String.valueOf(firstId + i)), names[i]);
+            ((ArrayNode) root.get("additional_special_tokens")).add(names[i]);
+        }
+        return root;
+    }
+
+    private static void decodedToken(ObjectNode t, String content) {
+        t.put("content", content);
+        t.put("lstrip", false);
+        t.put("normalized", false);
+        t.put("rstrip", false);
+        t.put("single_word", false);
+        t.put("special", true);
+    }
+
     private static void addedToken(ObjectNode t, int id, String content) {
         t.put("id", id);
         t.put("content", content);
@@ -208,13 +244,7 @@ public final class TinyTokenizer {
         ObjectNode decoder = root.putObject("added_tokens_decoder");
         for (var e : List.of(Map.entry(END_OF_TEXT_ID, END_OF_TEXT), Map.entry(IM_START_ID, IM_START),
                 Map.entry(IM_END_ID, IM_END))) {
-            ObjectNode t = decoder.putObject(String.valueOf(e.getKey()));
-            t.put("content", e.getValue());
-            t.put("lstrip", false);
-            t.put("normalized", false);
-            t.put("rstrip", false);
-            t.put("single_word", false);
-            t.put("special", true);
+            decodedToken(decoder.putObject(String.valueOf(e.getKey())), e.getValue());
         }
         root.putArray("additional_special_tokens").add(IM_START).add(IM_END);
         root.putNull("bos_token");

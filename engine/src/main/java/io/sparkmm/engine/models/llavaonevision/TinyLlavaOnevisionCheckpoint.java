@@ -181,36 +181,12 @@ public final class TinyLlavaOnevisionCheckpoint {
     }
 
     static ObjectNode tokenizerJson() {
-        ObjectNode root = TinyTokenizer.tokenizerJson();
-        ArrayNode added = (ArrayNode) root.get("added_tokens");
-        String[] names = {IMAGE, VIDEO};
-        for (int i = 0; i < names.length; i++) {
-            ObjectNode t = added.addObject();
-            t.put("id", IMAGE_ID + i);
-            t.put("content", names[i]);
-            t.put("single_word", false);
-            t.put("lstrip", false);
-            t.put("rstrip", false);
-            t.put("normalized", false);
-            t.put("special", true);
-        }
-        return root;
+        return TinyTokenizer.tokenizerJson(IMAGE_ID, IMAGE, VIDEO);
     }
 
     static ObjectNode tokenizerConfigJson(Spec s) {
-        ObjectNode root = TinyTokenizer.tokenizerConfigJson(s.text().maxPositionEmbeddings());
-        ObjectNode decoder = (ObjectNode) root.get("added_tokens_decoder");
-        String[] names = {IMAGE, VIDEO};
-        for (int i = 0; i < names.length; i++) {
-            ObjectNode t = decoder.putObject(String.valueOf(IMAGE_ID + i));
-            t.put("content", names[i]);
-            t.put("lstrip", false);
-            t.put("normalized", false);
-            t.put("rstrip", false);
-            t.put("single_word", false);
-            t.put("special", true);
-            ((ArrayNode) root.get("additional_special_tokens")).add(names[i]);
-        }
+        ObjectNode root = TinyTokenizer.tokenizerConfigJson(s.text().maxPositionEmbeddings(),
+                IMAGE_ID, IMAGE, VIDEO);
         root.put("chat_template", CHAT_TEMPLATE);
         root.put("processor_class", "LlavaOnevisionProcessor");
         return root;

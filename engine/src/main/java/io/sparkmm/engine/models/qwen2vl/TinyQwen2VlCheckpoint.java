@@ -230,36 +230,12 @@ public final class TinyQwen2VlCheckpoint {
     }
 
     static ObjectNode tokenizerJson() {
-        ObjectNode root = TinyTokenizer.tokenizerJson();
-        ArrayNode added = (ArrayNode) root.get("added_tokens");
-        String[] names = {VISION_START, VISION_END, IMAGE_PAD, VIDEO_PAD};
-        for (int i = 0; i < names.length; i++) {
-            ObjectNode t = added.addObject();
-            t.put("id", VISION_START_ID + i);
-            t.put("content", names[i]);
-            t.put("single_word", false);
-            t.put("lstrip", false);
-            t.put("rstrip", false);
-            t.put("normalized", false);
-            t.put("special", true);
-        }
-        return root;
+        return TinyTokenizer.tokenizerJson(VISION_START_ID, VISION_START, VISION_END, IMAGE_PAD, VIDEO_PAD);
     }
 
     static ObjectNode tokenizerConfigJson(Spec s) {
-        ObjectNode root = TinyTokenizer.tokenizerConfigJson(s.text().maxPositionEmbeddings());
-        ObjectNode decoder = (ObjectNode) root.get("added_tokens_decoder");
-        String[] names = {VISION_START, VISION_END, IMAGE_PAD, VIDEO_PAD};
-        for (int i = 0; i < names.length; i++) {
-            ObjectNode t = decoder.putObject(String.valueOf(VISION_START_ID + i));
-            t.put("content", names[i]);
-            t.put("lstrip", false);
-            t.put("normalized", false);
-            t.put("rstrip", false);
-            t.put("single_word", false);
-            t.put("special", true);
-            ((ArrayNode) root.get("additional_special_tokens")).add(names[i]);
-        }
+        ObjectNode root = TinyTokenizer.tokenizerConfigJson(s.text().maxPositionEmbeddings(),
+                VISION_START_ID, VISION_START, VISION_END, IMAGE_PAD, VIDEO_PAD);
         root.put("chat_template", CHAT_TEMPLATE);
         root.put("processor_class", s.qwen25() ? "Qwen2_5_VLProcessor" : "Qwen2VLProcessor");
         return root;
