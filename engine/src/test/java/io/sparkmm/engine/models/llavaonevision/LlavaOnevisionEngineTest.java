@@ -1,12 +1,12 @@
 package io.sparkmm.engine.models.llavaonevision;
 
 import io.sparkmm.engine.Engine;
+import io.sparkmm.engine.models.EngineVsNaive;
 import io.sparkmm.engine.EngineConfig;
 import io.sparkmm.engine.EngineMetrics;
 import io.sparkmm.engine.EngineRequest;
 import io.sparkmm.engine.EngineResult;
 import io.sparkmm.engine.LoadedModel;
-import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.models.qwen2vl.Qwen2VlTesting;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
@@ -24,7 +24,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 
@@ -92,11 +91,7 @@ class LlavaOnevisionEngineTest {
         assertThat(reqs.get(0).media().get(0).length()).isEqualTo(5 * 4 + 1);
         assertThat(reqs.get(3).media().get(1).length()).isEqualTo(3 * 4 + 1);
         assertThat(reqs.get(2).media()).allSatisfy(m -> assertThat(m.length()).isEqualTo(3 * 3 + 1));
-        NaiveGenerator naive = new NaiveGenerator(model.model(), new HashSet<>(model.eosTokenIds()));
-        List<int[]> expected = new ArrayList<>();
-        for (EngineRequest r : reqs) {
-            expected.add(naive.generate(r.promptTokenIds(), r.media(), greedy).tokenIds());
-        }
+        List<int[]> expected = EngineVsNaive.expected(model, reqs, greedy);
         int largest = reqs.stream().mapToInt(r -> r.promptTokenIds().length).max().orElseThrow();
         List<EngineConfig> configs = List.of(
                 EngineConfig.defaults(),
@@ -106,22 +101,8 @@ class LlavaOnevisionEngineTest {
                 EngineConfig.defaults().withMaxNumBatchedTokens(48).withBlockSize(4)
                         .withNumKvBlocks((largest + 8) / 4 + 3));
         for (EngineConfig config : configs) {
-            List<RequestHandle> handles = new ArrayList<>();
-            EngineMetrics metrics;
-            try (Engine engine = new Engine(model, config)) {
-                for (EngineRequest r : reqs) {
-                    handles.add(engine.submit(r));
-                }
-                for (RequestHandle h : handles) {
-                    h.result().get();
-                }
-                metrics = engine.metrics();
-            }
-            for (int i = 0; i < reqs.size(); i++) {
-                EngineResult r = handles.get(i).result().get();
-                assertThat(r.error()).as("request %d", i).isNull();
-                assertThat(r.tokenIds()).as("request %d under %s", i, config).containsExactly(expected.get(i));
-            }
+            EngineVsNaive.Run run = EngineVsNaive.check(model, config, reqs, expected, "llava-onevision");
+            EngineMetrics metrics = run.metrics();
             if (config == configs.get(2)) {
                 System.out.printf("llava-onevision tight KV pool: %d preemptions%n", metrics.preemptions());
                 assertThat(metrics.preemptions()).as("preemptions with a tight KV pool").isPositive();

@@ -3,12 +3,12 @@ package io.sparkmm.engine.models.qwen25omni;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sparkmm.engine.Engine;
+import io.sparkmm.engine.models.EngineVsNaive;
 import io.sparkmm.engine.EngineConfig;
 import io.sparkmm.engine.EngineMetrics;
 import io.sparkmm.engine.EngineRequest;
 import io.sparkmm.engine.EngineResult;
 import io.sparkmm.engine.LoadedModel;
-import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.sampling.SamplingParams;
@@ -18,7 +18,6 @@ import io.sparkmm.processors.cache.ProcessorCache;
 import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -85,11 +84,7 @@ class Qwen25OmniEngineTest {
     void greedyTokensEqualTheNaivePathChunkedCachedAndPreempted() throws Exception {
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(5).ignoreEos(true).build();
         List<EngineRequest> reqs = requests(greedy);
-        NaiveGenerator naive = new NaiveGenerator(model.model(), new HashSet<>(model.eosTokenIds()));
-        List<int[]> expected = new ArrayList<>();
-        for (EngineRequest r : reqs) {
-            expected.add(naive.generate(r.promptTokenIds(), r.media(), greedy).tokenIds());
-        }
+        List<int[]> expected = EngineVsNaive.expected(model, reqs, greedy);
         // the video with its audio is one item whose run interleaves <|VIDEO|> and <|AUDIO|> tokens
         assertThat(reqs.get(3).media()).hasSize(1);
         assertThat(reqs.get(3).promptTokenIds().length).isGreaterThan(reqs.get(5).promptTokenIds().length);
@@ -102,22 +97,8 @@ class Qwen25OmniEngineTest {
                 EngineConfig.defaults().withMaxNumBatchedTokens(32).withBlockSize(4)
                         .withNumKvBlocks((largest + 8) / 4 + 8));
         for (EngineConfig config : configs) {
-            List<RequestHandle> handles = new ArrayList<>();
-            EngineMetrics metrics;
-            try (Engine engine = new Engine(model, config)) {
-                for (EngineRequest r : reqs) {
-                    handles.add(engine.submit(r));
-                }
-                for (RequestHandle h : handles) {
-                    h.result().get();
-                }
-                metrics = engine.metrics();
-            }
-            for (int i = 0; i < reqs.size(); i++) {
-                EngineResult r = handles.get(i).result().get();
-                assertThat(r.error()).as("request %d", i).isNull();
-                assertThat(r.tokenIds()).as("request %d under %s", i, config).containsExactly(expected.get(i));
-            }
+            EngineVsNaive.Run run = EngineVsNaive.check(model, config, reqs, expected, "qwen2.5-omni");
+            EngineMetrics metrics = run.metrics();
             if (config == configs.get(2)) {
                 assertThat(metrics.preemptions()).as("preemptions with a tight KV pool").isPositive();
             }

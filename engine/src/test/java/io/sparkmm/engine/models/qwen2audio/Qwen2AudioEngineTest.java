@@ -2,14 +2,11 @@ package io.sparkmm.engine.models.qwen2audio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sparkmm.engine.Engine;
+import io.sparkmm.engine.models.EngineVsNaive;
 import io.sparkmm.engine.EngineConfig;
 import io.sparkmm.engine.EngineMetrics;
 import io.sparkmm.engine.EngineRequest;
-import io.sparkmm.engine.EngineResult;
 import io.sparkmm.engine.LoadedModel;
-import io.sparkmm.engine.RequestHandle;
-import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
@@ -20,7 +17,6 @@ import io.sparkmm.processors.media.MediaLimits;
 import io.sparkmm.processors.media.MediaSource;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,11 +80,7 @@ class Qwen2AudioEngineTest {
     void greedyTokensEqualTheNaivePathChunkedCachedAndPreempted() throws Exception {
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(5).ignoreEos(true).build();
         List<EngineRequest> reqs = requests(greedy);
-        NaiveGenerator naive = new NaiveGenerator(model.model(), new HashSet<>(model.eosTokenIds()));
-        List<int[]> expected = new ArrayList<>();
-        for (EngineRequest r : reqs) {
-            expected.add(naive.generate(r.promptTokenIds(), r.media(), greedy).tokenIds());
-        }
+        List<int[]> expected = EngineVsNaive.expected(model, reqs, greedy);
         int largest = reqs.stream().mapToInt(r -> r.promptTokenIds().length).max().orElseThrow();
         List<EngineConfig> configs = List.of(
                 EngineConfig.defaults(),
@@ -98,23 +90,8 @@ class Qwen2AudioEngineTest {
                 EngineConfig.defaults().withMaxNumBatchedTokens(64).withBlockSize(4)
                         .withNumKvBlocks(2 * (largest + 8) / 4 + 2));
         for (EngineConfig config : configs) {
-            List<RequestHandle> handles = new ArrayList<>();
-            EngineMetrics metrics;
-            try (Engine engine = new Engine(model, config)) {
-                for (EngineRequest r : reqs) {
-                    handles.add(engine.submit(r));
-                }
-                for (RequestHandle h : handles) {
-                    h.result().get();
-                }
-                metrics = engine.metrics();
-            }
-            for (int i = 0; i < reqs.size(); i++) {
-                EngineResult r = handles.get(i).result().get();
-                assertThat(r.error()).as("request %d", i).isNull();
-                assertThat(r.tokenIds()).as("request %d (%d clips) under %s", i, reqs.get(i).media().size(), config)
-                        .containsExactly(expected.get(i));
-            }
+            EngineVsNaive.Run run = EngineVsNaive.check(model, config, reqs, expected, "qwen2-audio");
+            EngineMetrics metrics = run.metrics();
             if (config == configs.get(0)) {
                 assertThat(metrics.prefixHitTokens()).as("requests 1-3 reuse request 0's blocks").isPositive();
             }

@@ -9,6 +9,7 @@ import io.sparkmm.engine.LoadedModel;
 import io.sparkmm.engine.MediaInput;
 import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.generate.NaiveGenerator;
+import io.sparkmm.engine.models.EngineVsNaive;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.kernels.Backend;
@@ -84,11 +85,7 @@ class Qwen2VlEngineTest {
         LoadedModel model = arch.equals("qwen2-vl") ? qwen2 : qwen25;
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(5).ignoreEos(true).build();
         List<EngineRequest> reqs = requests(model, 9, greedy);
-        NaiveGenerator naive = new NaiveGenerator(model.model(), new HashSet<>(model.eosTokenIds()));
-        List<int[]> expected = new ArrayList<>();
-        for (EngineRequest r : reqs) {
-            expected.add(naive.generate(r.promptTokenIds(), r.media(), greedy).tokenIds());
-        }
+        List<int[]> expected = EngineVsNaive.expected(model, reqs, greedy);
         int largest = reqs.stream().mapToInt(r -> r.promptTokenIds().length).max().orElseThrow();
         List<EngineConfig> configs = List.of(
                 EngineConfig.defaults(),
@@ -98,23 +95,7 @@ class Qwen2VlEngineTest {
                 EngineConfig.defaults().withMaxNumBatchedTokens(64).withBlockSize(4)
                         .withNumKvBlocks(2 * (largest + 8) / 4 + 2));
         for (EngineConfig config : configs) {
-            List<RequestHandle> handles = new ArrayList<>();
-            EngineMetrics metrics;
-            try (Engine engine = new Engine(model, config)) {
-                for (EngineRequest r : reqs) {
-                    handles.add(engine.submit(r));
-                }
-                for (RequestHandle h : handles) {
-                    h.result().get();
-                }
-                metrics = engine.metrics();
-            }
-            for (int i = 0; i < reqs.size(); i++) {
-                EngineResult r = handles.get(i).result().get();
-                assertThat(r.error()).as("%s request %d", arch, i).isNull();
-                assertThat(r.tokenIds()).as("%s request %d (%d images) under %s", arch, i, reqs.get(i).media().size(), config)
-                        .containsExactly(expected.get(i));
-            }
+            EngineMetrics metrics = EngineVsNaive.check(model, config, reqs, expected, arch).metrics();
             assertThat(metrics.encoderRuns()).as("distinct images are few, so encodings are shared").isLessThan(18);
             if (config == configs.get(2)) {
                 assertThat(metrics.preemptions()).as("preemptions with a tight KV pool").isPositive();

@@ -1,13 +1,10 @@
 package io.sparkmm.engine.models.qwenvl;
 
-import io.sparkmm.engine.Engine;
+import io.sparkmm.engine.models.EngineVsNaive;
 import io.sparkmm.engine.EngineConfig;
 import io.sparkmm.engine.EngineMetrics;
 import io.sparkmm.engine.EngineRequest;
-import io.sparkmm.engine.EngineResult;
 import io.sparkmm.engine.LoadedModel;
-import io.sparkmm.engine.RequestHandle;
-import io.sparkmm.engine.generate.NaiveGenerator;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.kernels.Backend;
@@ -19,8 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -67,11 +62,7 @@ class QwenVlEngineTest {
     void greedyTokensEqualTheNaivePathChunkedCachedAndPreempted() throws Exception {
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(5).ignoreEos(true).build();
         List<EngineRequest> reqs = requests(greedy);
-        NaiveGenerator naive = new NaiveGenerator(model.model(), new HashSet<>(model.eosTokenIds()));
-        List<int[]> expected = new ArrayList<>();
-        for (EngineRequest r : reqs) {
-            expected.add(naive.generate(r.promptTokenIds(), r.media(), greedy).tokenIds());
-        }
+        List<int[]> expected = EngineVsNaive.expected(model, reqs, greedy);
         int largest = reqs.stream().mapToInt(r -> r.promptTokenIds().length).max().orElseThrow();
         List<EngineConfig> configs = List.of(
                 EngineConfig.defaults(),
@@ -84,25 +75,9 @@ class QwenVlEngineTest {
                         .withNumKvBlocks((largest + 8) / 4 + 80));
         long preemptions = 0;
         for (EngineConfig config : configs) {
-            List<RequestHandle> handles = new ArrayList<>();
-            EngineMetrics metrics;
-            try (Engine engine = new Engine(model, config)) {
-                for (EngineRequest r : reqs) {
-                    handles.add(engine.submit(r));
-                }
-                for (RequestHandle h : handles) {
-                    h.result().get();
-                }
-                metrics = engine.metrics();
-            }
-            int cached = 0;
-            for (int i = 0; i < reqs.size(); i++) {
-                EngineResult r = handles.get(i).result().get();
-                assertThat(r.error()).as("request %d", i).isNull();
-                assertThat(r.tokenIds()).as("request %d (%d images) under %s", i, reqs.get(i).media().size(), config)
-                        .containsExactly(expected.get(i));
-                cached += r.cachedTokens();
-            }
+            EngineVsNaive.Run run = EngineVsNaive.check(model, config, reqs, expected, "qwen-vl");
+            EngineMetrics metrics = run.metrics();
+            long cached = run.cachedTokens();
             assertThat(metrics.encoderRuns()).as("two distinct images").isLessThanOrEqualTo(4 * 2);
             if (config == configs.get(1)) {
                 assertThat(cached).as("prefix hits on the shared system prompt and image").isPositive();
