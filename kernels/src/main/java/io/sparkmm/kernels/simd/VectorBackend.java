@@ -32,13 +32,13 @@ public final class VectorBackend extends CpuBackendBase {
     /**
      * {@code -Dsparkmm.simd.gemm=legacy} (read when a backend is made) restores the matmul path,
      * weight storage and thread hand-off this backend had before the streaming kernels: blocked
-     * tiles only, F16/BF16 weights read from their (mapped) buffers, one matmul per weight, the
+     * tiles without cache blocking, F16/BF16 weights read from their (mapped) buffers, one matmul per weight, the
      * calling thread waiting while the pool works. Results are bit-identical either way; it exists so
      * benchmarks can measure before against after in one build.
      */
     public static final String GEMM_PROPERTY = "sparkmm.simd.gemm";
     /** Up to this many activation rows, a matmul streams each weight row once ({@link StreamGemm}). */
-    static final int STREAM_MAX_ROWS = 8;
+    static final int STREAM_MAX_ROWS = 4;
 
     private final WorkerPool pool;
     private final boolean legacy;
@@ -122,6 +122,8 @@ public final class VectorBackend extends CpuBackendBase {
                 int mi = wt[i].rows();
                 if (streaming) {
                     StreamGemm.columns(xd, n, k, wt[i], bd[i], od[i], mi, j0, j1);
+                } else if (legacy) {
+                    Gemm.columnsUnblocked(xd, n, k, wt[i], bd[i], od[i], mi, j0, j1);
                 } else {
                     Gemm.columns(xd, n, k, wt[i], bd[i], od[i], mi, j0, j1);
                 }

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
- * The streaming decode kernel against the blocked kernel it replaces for few rows: identical bits
+ * The streaming decode kernel against the tiled kernel it replaces for few rows: identical bits
  * for every n, k (with and without a scalar tail, shorter than a vector), m, weight dtype and bias,
  * with the weights in the blocked kernel read from a byte buffer (the old storage) and in the
  * streaming one from heap bit patterns. The blocked kernel is itself held to the scalar reference
@@ -43,7 +43,7 @@ class StreamGemmTest {
                     float[] x = gaussian(random, n * k, 1);
                     for (float[] b : new float[][] {null, bias}) {
                         float[] expected = new float[n * m];
-                        Gemm.columns(x, n, k, buffered, b, expected, m, 0, m);
+                        Gemm.columnsUnblocked(x, n, k, buffered, b, expected, m, 0, m);
                         float[] actual = new float[n * m];
                         // two column ranges, as two threads would split them
                         int half = m / 2;
