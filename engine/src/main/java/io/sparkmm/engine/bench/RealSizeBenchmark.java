@@ -74,9 +74,9 @@ public final class RealSizeBenchmark {
             Map<String, String> r = runChild(variant, args);
             results.get(variant).add(r);
             System.out.printf("  %-7s bw %6.2f GB/s  decode %6.2f tok/s = %5.1f%% of roofline %6.2f  prefill %7.1f tok/s"
-                            + "  64 requests %7.1f gen tok/s  live heap %5.0f MiB  direct %5.0f MiB  rss %5.0f MiB%n",
+                            + "  %d requests %7.1f gen tok/s  live heap %5.0f MiB  direct %5.0f MiB  rss %5.0f MiB%n",
                     variant, d(r, "bw_gbs"), d(r, "decode_tps"), 100 * d(r, "decode_tps") / d(r, "roofline_tps"),
-                    d(r, "roofline_tps"), d(r, "prefill_tps"), d(r, "throughput_tps"), d(r, "heap_live_mib"),
+                    d(r, "roofline_tps"), d(r, "prefill_tps"), o.requests, d(r, "throughput_tps"), d(r, "heap_live_mib"),
                     d(r, "direct_peak_mib"), d(r, "rss_peak_mib"));
         }
         report(o, results);
