@@ -50,6 +50,18 @@ public interface Backend extends AutoCloseable {
      */
     void matmul(Tensor x, Tensor w, Tensor bias, Tensor out);
 
+    /**
+     * outs[i] = x @ ws[i]^T (+ biases[i]) for every i: several weights reading one input (q/k/v,
+     * gate/up), in one op so a backend can spread all their output columns over its threads at
+     * once instead of meeting at a barrier after each. Each output is exactly {@link #matmul}'s;
+     * {@code biases} may be null or hold nulls.
+     */
+    default void matmuls(Tensor x, Tensor[] ws, Tensor[] biases, Tensor[] outs) {
+        for (int i = 0; i < ws.length; i++) {
+            matmul(x, ws[i], biases == null ? null : biases[i], outs[i]);
+        }
+    }
+
     /** out[n, d] = x / sqrt(mean(x^2) + eps) * w[d], per row. out may alias x. */
     void rmsNorm(Tensor x, Tensor w, float eps, Tensor out);
 

@@ -101,9 +101,8 @@ public final class DecoderModel implements AutoCloseable {
             for (int i = 0; i < weights.layers().size(); i++) {
                 DecoderWeights.Layer layer = weights.layers().get(i);
                 backend.rmsNorm(hidden, layer.inputNorm(), config.rmsNormEps(), x);
-                backend.matmul(x, layer.q(), layer.qBias(), q);
-                backend.matmul(x, layer.k(), layer.kBias(), k);
-                backend.matmul(x, layer.v(), layer.vBias(), v);
+                backend.matmuls(x, new Tensor[] {layer.q(), layer.k(), layer.v()},
+                        new Tensor[] {layer.qBias(), layer.kBias(), layer.vBias()}, new Tensor[] {q, k, v});
                 backend.rope(q, positions, heads, hd, invFreq, 1f);
                 backend.rope(k, positions, kvHeads, hd, invFreq, 1f);
                 attention.apply(i, q, k, v, attn);
@@ -111,8 +110,8 @@ public final class DecoderModel implements AutoCloseable {
                 backend.add(hidden, proj, hidden);
 
                 backend.rmsNorm(hidden, layer.postAttentionNorm(), config.rmsNormEps(), x);
-                backend.matmul(x, layer.gate(), layer.gateBias(), gate);
-                backend.matmul(x, layer.up(), layer.upBias(), up);
+                backend.matmuls(x, new Tensor[] {layer.gate(), layer.up()},
+                        new Tensor[] {layer.gateBias(), layer.upBias()}, new Tensor[] {gate, up});
                 backend.siluMul(gate, up, gate);
                 backend.matmul(gate, layer.down(), layer.downBias(), proj);
                 backend.add(hidden, proj, hidden);

@@ -7,8 +7,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Heap storage shared by the CPU backends: F32 activations in a {@code float[]}, weights as the
- * little-endian bytes they were stored in (possibly memory-mapped), decoded on read.
+ * Heap storage shared by the CPU backends: F32 activations in a {@code float[]}; F16/BF16 weights
+ * either as the little-endian bytes they were stored in (possibly memory-mapped) or, made by
+ * {@link #rawOnHeap}, as their bit patterns in a {@code short[]} that vector kernels can load
+ * from directly (the Vector API of every JDK loads from arrays); decoded on read either way.
  */
 public final class CpuTensor implements Tensor {
 
@@ -16,13 +18,15 @@ public final class CpuTensor implements Tensor {
     private final int[] shape;
     private float[] data;
     private ByteBuffer raw;
+    private short[] bits;
     private boolean closed;
 
-    private CpuTensor(DType dtype, int[] shape, float[] data, ByteBuffer raw) {
+    private CpuTensor(DType dtype, int[] shape, float[] data, ByteBuffer raw, short[] bits) {
         this.dtype = dtype;
         this.shape = shape.clone();
         this.data = data;
         this.raw = raw;
+        this.bits = bits;
     }
 
     public static CpuTensor f32(float[] data, int... shape) {
@@ -31,7 +35,7 @@ public final class CpuTensor implements Tensor {
             throw new IllegalArgumentException("data length " + data.length + " does not match shape "
                     + Tensor.describe(shape));
         }
-        return new CpuTensor(DType.F32, shape, data, null);
+        return new CpuTensor(DType.F32, shape, data, null, null);
     }
 
     public static CpuTensor raw(DType dtype, ByteBuffer bytes, int... shape) {
@@ -45,9 +49,29 @@ public final class CpuTensor implements Tensor {
             // F32 weights are copied to the heap once: the fast paths then read plain arrays.
             float[] f = new float[(int) product(shape)];
             bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
-            return new CpuTensor(DType.F32, shape, f, null);
+            return new CpuTensor(DType.F32, shape, f, null, null);
         }
-        return new CpuTensor(dtype, shape, null, bytes.slice().order(ByteOrder.LITTLE_ENDIAN));
+        return new CpuTensor(dtype, shape, null, bytes.slice().order(ByteOrder.LITTLE_ENDIAN), null);
+    }
+
+    /**
+     * As {@link #raw}, but F16/BF16 values are copied to a heap {@code short[]} (their bit
+     * patterns, unchanged), so the bytes are on the heap like F32 weights and streaming kernels
+     * read them as arrays; the source buffer is not kept.
+     */
+    public static CpuTensor rawOnHeap(DType dtype, ByteBuffer bytes, int... shape) {
+        if (dtype == DType.F32) {
+            return raw(dtype, bytes, shape);
+        }
+        checkShape(shape);
+        long expected = product(shape) * dtype.bytes();
+        if (bytes.remaining() != expected) {
+            throw new IllegalArgumentException("weight of shape " + Tensor.describe(shape) + " in " + dtype
+                    + " needs " + expected + " bytes, got " + bytes.remaining());
+        }
+        short[] b = new short[(int) product(shape)];
+        bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(b);
+        return new CpuTensor(dtype, shape, null, null, b);
     }
 
     @Override
@@ -70,13 +94,27 @@ public final class CpuTensor implements Tensor {
         return data;
     }
 
-    /** The raw little-endian bytes; only for F16/BF16 tensors. */
+    /** The raw little-endian bytes; only for F16/BF16 tensors not made by {@link #rawOnHeap}. */
     public ByteBuffer raw() {
         checkOpen();
         if (raw == null) {
             throw new IllegalStateException("tensor " + Tensor.describe(shape) + " has no raw bytes");
         }
         return raw;
+    }
+
+    /** The F16/BF16 bit patterns of a tensor made by {@link #rawOnHeap}. */
+    public short[] bits() {
+        checkOpen();
+        if (bits == null) {
+            throw new IllegalStateException("tensor " + Tensor.describe(shape) + " has no heap bit patterns");
+        }
+        return bits;
+    }
+
+    /** True when {@link #bits()} holds the values (F16/BF16 made by {@link #rawOnHeap}). */
+    public boolean hasBits() {
+        return bits != null;
     }
 
     public boolean isF32() {
@@ -89,8 +127,8 @@ public final class CpuTensor implements Tensor {
         if (data != null) {
             return data[(int) i];
         }
-        short bits = raw.getShort((int) (i * 2));
-        return dtype == DType.BF16 ? bf16ToFloat(bits) : Half.toFloat(bits);
+        short b = bits != null ? bits[(int) i] : raw.getShort((int) (i * 2));
+        return dtype == DType.BF16 ? bf16ToFloat(b) : Half.toFloat(b);
     }
 
     /** Decodes {@code count} elements starting at {@code start} into {@code dst[dstOff..]}. */
@@ -98,6 +136,14 @@ public final class CpuTensor implements Tensor {
         checkOpen();
         if (data != null) {
             System.arraycopy(data, (int) start, dst, dstOff, count);
+            return;
+        }
+        if (bits != null) {
+            int b0 = (int) start;
+            for (int j = 0; j < count; j++) {
+                short b = bits[b0 + j];
+                dst[dstOff + j] = dtype == DType.BF16 ? bf16ToFloat(b) : Half.toFloat(b);
+            }
             return;
         }
         int base = (int) (start * 2);
@@ -121,6 +167,7 @@ public final class CpuTensor implements Tensor {
         closed = true;
         data = null;
         raw = null;
+        bits = null;
     }
 
     private void checkOpen() {

@@ -41,6 +41,10 @@ final class Decode {
             System.arraycopy(t.data(), (int) start, dst, off, count);
             return;
         }
+        if (t.hasBits()) {
+            bits(t.dtype(), t.bits(), (int) start, dst, off, count);
+            return;
+        }
         short[] bits = BITS.get();
         if (bits.length < count) {
             bits = new short[count];

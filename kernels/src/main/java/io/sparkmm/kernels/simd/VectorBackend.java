@@ -1,6 +1,7 @@
 package io.sparkmm.kernels.simd;
 
 import io.sparkmm.kernels.Activation;
+import io.sparkmm.kernels.DType;
 import io.sparkmm.kernels.KvCache;
 import io.sparkmm.kernels.PagedBatch;
 import io.sparkmm.kernels.RopePositions;
@@ -11,6 +12,8 @@ import io.sparkmm.kernels.cpu.CpuKvCache;
 import io.sparkmm.kernels.cpu.CpuTensor;
 import io.sparkmm.kernels.cpu.ScalarMath;
 import jdk.incubator.vector.FloatVector;
+
+import java.nio.ByteBuffer;
 
 
 /**
@@ -26,17 +29,40 @@ public final class VectorBackend extends CpuBackendBase {
     /** Below this many multiply-adds (or elements) an op runs on the caller's thread: a hand-off costs more. */
     private static final long PARALLEL_WORK = 1L << 15;
 
+    /**
+     * {@code -Dsparkmm.simd.gemm=legacy} (read when a backend is made) restores the matmul path,
+     * weight storage and thread hand-off this backend had before the streaming kernels: blocked
+     * tiles without cache blocking, F16/BF16 weights read from their (mapped) buffers, one matmul per weight, the
+     * calling thread waiting while the pool works. Results are bit-identical either way; it exists so
+     * benchmarks can measure before against after in one build.
+     */
+    public static final String GEMM_PROPERTY = "sparkmm.simd.gemm";
+    /** Up to this many activation rows, a matmul streams each weight row once ({@link StreamGemm}). */
+    static final int STREAM_MAX_ROWS = 4;
+
     private final WorkerPool pool;
+    private final boolean legacy;
 
     public VectorBackend(int threads) {
-        this.pool = new WorkerPool(threads);
+        String gemm = System.getProperty(GEMM_PROPERTY, "stream");
+        if (!gemm.equals("stream") && !gemm.equals("legacy")) {
+            throw new IllegalArgumentException("-D" + GEMM_PROPERTY + " must be stream or legacy, got '" + gemm + "'");
+        }
+        this.legacy = gemm.equals("legacy");
+        this.pool = new WorkerPool(threads, !legacy);
     }
 
     @Override
     public String name() {
         int t = pool.threads();
         return "simd(" + t + (t == 1 ? " thread" : " threads") + ", " + FloatVector.SPECIES_PREFERRED.length()
-                + " lanes)";
+                + " lanes" + (legacy ? ", legacy gemm" : "") + ")";
+    }
+
+    /** F16/BF16 weights are copied to the heap, where the streaming kernels load them as arrays. */
+    @Override
+    public Tensor weight(DType dtype, ByteBuffer littleEndian, int... shape) {
+        return legacy ? CpuTensor.raw(dtype, littleEndian, shape) : CpuTensor.rawOnHeap(dtype, littleEndian, shape);
     }
 
     // ---------------------------------------------------------------- storage
@@ -50,19 +76,59 @@ public final class VectorBackend extends CpuBackendBase {
 
     @Override
     public void matmul(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        matmuls(x, new Tensor[] {w}, new Tensor[] {bias}, new Tensor[] {out});
+    }
+
+    /**
+     * All weights' output columns as one range split over the threads: a chunk may span two
+     * weights. Every element is still computed by the one kernel its own matmul would use.
+     */
+    @Override
+    public void matmuls(Tensor x, Tensor[] ws, Tensor[] biases, Tensor[] outs) {
+        if (legacy && ws.length > 1) {
+            super.matmuls(x, ws, biases, outs);
+            return;
+        }
         CpuTensor xs = CpuTensor.of(x);
-        CpuTensor ws = CpuTensor.of(w);
-        CpuTensor os = CpuTensor.of(out);
-        Checks.matmul(xs, ws, bias, os);
         int n = xs.rows();
         int k = xs.cols();
-        int m = ws.rows();
         float[] xd = xs.data();
-        float[] od = os.data();
-        float[] bd = bias == null ? null : Decode.all(CpuTensor.of(bias));
+        int parts = ws.length;
+        CpuTensor[] wt = new CpuTensor[parts];
+        float[][] bd = new float[parts][];
+        float[][] od = new float[parts][];
+        int[] starts = new int[parts + 1];
+        boolean stream = !legacy && n <= STREAM_MAX_ROWS;
+        for (int i = 0; i < parts; i++) {
+            Tensor bias = biases == null ? null : biases[i];
+            Checks.matmul(x, ws[i], bias, outs[i]);
+            wt[i] = CpuTensor.of(ws[i]);
+            bd[i] = bias == null ? null : Decode.all(CpuTensor.of(bias));
+            od[i] = CpuTensor.of(outs[i]).data();
+            starts[i + 1] = starts[i] + wt[i].rows();
+            stream &= wt[i].isF32() || wt[i].hasBits();
+        }
+        int m = starts[parts];
+        boolean streaming = stream;
         // Split over output columns: each thread streams (and decodes) only its own weight rows.
-        int grain = (long) n * m * k < PARALLEL_WORK ? m : pool.grainFor(m, Gemm.COLS);
-        pool.forChunks(m, grain, (j0, j1) -> Gemm.columns(xd, n, k, ws, bd, od, m, j0, j1));
+        int grain = (long) n * m * k < PARALLEL_WORK ? m : pool.grainFor(m, streaming ? 1 : Gemm.COLS);
+        pool.forChunks(m, grain, (c0, c1) -> {
+            for (int i = 0; i < parts; i++) {
+                int j0 = Math.max(c0, starts[i]) - starts[i];
+                int j1 = Math.min(c1, starts[i + 1]) - starts[i];
+                if (j0 >= j1) {
+                    continue;
+                }
+                int mi = wt[i].rows();
+                if (streaming) {
+                    StreamGemm.columns(xd, n, k, wt[i], bd[i], od[i], mi, j0, j1);
+                } else if (legacy) {
+                    Gemm.columnsUnblocked(xd, n, k, wt[i], bd[i], od[i], mi, j0, j1);
+                } else {
+                    Gemm.columns(xd, n, k, wt[i], bd[i], od[i], mi, j0, j1);
+                }
+            }
+        });
     }
 
     @Override

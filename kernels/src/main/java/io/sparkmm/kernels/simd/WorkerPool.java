@@ -25,8 +25,15 @@ final class WorkerPool implements AutoCloseable {
 
     private final int threads;
     private final ExecutorService executor;
+    /** Whether the calling thread takes chunks too (false: it only waits, as before issue 18). */
+    private final boolean callerWorks;
 
     WorkerPool(int threads) {
+        this(threads, true);
+    }
+
+    WorkerPool(int threads, boolean callerWorks) {
+        this.callerWorks = callerWorks;
         if (threads < 1) {
             throw new IllegalArgumentException("the SIMD backend needs at least 1 thread, got " + threads);
         }
@@ -59,18 +66,27 @@ final class WorkerPool implements AutoCloseable {
             return;
         }
         AtomicInteger next = new AtomicInteger();
-        int workers = Math.min(threads, chunks);
-        Future<?>[] futures = new Future<?>[workers];
-        for (int w = 0; w < workers; w++) {
-            futures[w] = executor.submit(() -> {
-                int c;
-                while ((c = next.getAndIncrement()) < chunks) {
-                    int start = c * g;
-                    body.run(start, Math.min(total, start + g));
-                }
-            });
+        Runnable worker = () -> {
+            int c;
+            while ((c = next.getAndIncrement()) < chunks) {
+                int start = c * g;
+                body.run(start, Math.min(total, start + g));
+            }
+        };
+        // The caller takes chunks too: one hand-off fewer per op, and no thread idles while waiting.
+        int helpers = Math.min(threads, chunks) - (callerWorks ? 1 : 0);
+        Future<?>[] futures = new Future<?>[helpers];
+        for (int w = 0; w < helpers; w++) {
+            futures[w] = executor.submit(worker);
         }
         RuntimeException failure = null;
+        if (callerWorks) {
+            try {
+                worker.run();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
         for (Future<?> f : futures) {
             try {
                 f.get();

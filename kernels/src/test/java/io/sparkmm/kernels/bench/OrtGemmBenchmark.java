@@ -1,0 +1,261 @@
+package io.sparkmm.kernels.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.sparkmm.kernels.Backend;
+import io.sparkmm.kernels.Backends;
+import io.sparkmm.kernels.DType;
+import io.sparkmm.kernels.Tensor;
+import io.sparkmm.kernels.cpu.Half;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * GEMM GFLOP/s side by side with ONNX Runtime's CPU MatMul, on the matmul shapes of Qwen2-0.5B
+ * (hidden 896, 14 heads / 2 KV heads of 64, intermediate 4864, vocab 151,936): decode n = 1..64
+ * and prefill n = 512, F32 activations, F32 and BF16 weights, 1 and 2 threads; also our kernels
+ * as they were before issue 18 ({@code -Dsparkmm.simd.gemm=legacy}) in the same run.
+ * ORT has no BF16 MatMul on CPU, so the BF16 rows are set against ORT with F32 weights (holding
+ * the same BF16-rounded values): the same math, with twice the weight bytes for ORT to read.
+ * ORT's model is a one-node MatMul graph with the weight as an initializer, written in Java
+ * ({@link OnnxMatMulModel}); its output tensor is preallocated and pinned, so neither side
+ * allocates per call. A test-scope main (after {@code mvn -o -q -pl kernels test-compile}):
+ * <pre>
+ *   mvn -o -q -pl kernels exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+ *     -Dexec.args="--add-modules jdk.incubator.vector -Xmx4g -cp %classpath io.sparkmm.kernels.bench.OrtGemmBenchmark"
+ * </pre>
+ * Options: {@code --n 1,2,4,8,16,32,64,512 --threads 1,2 --no-lm-head --no-legacy}.
+ */
+public final class OrtGemmBenchmark {
+
+    private record Shape(String name, int k, int m) {
+    }
+
+    private static final Shape[] SHAPES = {
+        new Shape("q_proj/o_proj", 896, 896),
+        new Shape("k_proj/v_proj", 896, 128),
+        new Shape("gate/up_proj", 896, 4864),
+        new Shape("down_proj", 4864, 896),
+        new Shape("lm_head", 896, 151936),
+    };
+    private static final long MIN_REP_NANOS = 20_000_000L;
+    private static final int REPS = 7;
+    private static final String GEMM_PROPERTY = "sparkmm.simd.gemm";
+
+    private OrtGemmBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int[] ns = {1, 2, 4, 8, 16, 32, 64, 512};
+        int[] threadCounts = {1, 2};
+        boolean lmHead = true;
+        boolean legacy = true;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--n" -> ns = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--threads" -> threadCounts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--no-lm-head" -> lmHead = false;
+                case "--no-legacy" -> legacy = false;
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        System.out.printf("GEMM GFLOP/s (2nmk / time, best of %d interleaved reps), ours vs ONNX Runtime %s CPU MatMul; JVM %s, %d cpus%n",
+                REPS, env.getVersion(), Runtime.version(), Runtime.getRuntime().availableProcessors());
+        System.out.println("BF16 rows: our BF16 weights vs ORT's F32 MatMul over the same (BF16-rounded) values");
+        System.out.println("| shape | k x m | n | threads | ORT F32 | ours F32 | vs ORT | ours BF16 | vs ORT"
+                + (legacy ? " | before F32 | before BF16" : "") + " |");
+        System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:" + (legacy ? "|---:|---:" : "") + "|");
+        List<Double> ratios = new ArrayList<>();
+        Random random = new Random(18);
+        for (int threads : threadCounts) {
+            Backend ours = Backends.open("cpu", threads);
+            Backend before = null;
+            if (legacy) {
+                System.setProperty(GEMM_PROPERTY, "legacy");
+                before = Backends.open("cpu", threads);
+                System.clearProperty(GEMM_PROPERTY);
+            }
+            for (Shape s : SHAPES) {
+                if (!lmHead && s.name().equals("lm_head")) {
+                    continue;
+                }
+                float[] w = gaussian(random, s.m() * s.k(), 1 / Math.sqrt(s.k()));
+                float[] wBf16 = roundedToBf16(w);
+                try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+                    so.setIntraOpNumThreads(threads);
+                    so.setInterOpNumThreads(1);
+                    so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                    try (OrtSession session = env.createSession(OnnxMatMulModel.of(wBf16, s.m(), s.k()), so);
+                         Tensor wF32 = ours.weight(DType.F32, encode(w, DType.F32), s.m(), s.k());
+                         Tensor wB = ours.weight(DType.BF16, encode(w, DType.BF16), s.m(), s.k());
+                         Tensor wF32Before = before == null ? null : before.weight(DType.F32, encode(w, DType.F32), s.m(), s.k());
+                         Tensor wBBefore = before == null ? null : before.weight(DType.BF16, encode(w, DType.BF16), s.m(), s.k())) {
+                        for (int n : ns) {
+                            if (s.name().equals("lm_head") && n > 64) {
+                                continue; // logits are computed for sampled rows only, never a whole prompt
+                            }
+                            double flops = 2.0 * n * s.k() * s.m();
+                            float[] x = gaussian(random, n * s.k(), 1);
+                            List<Call> calls = new ArrayList<>();
+                            calls.add(ortCall(env, session, x, n, s));
+                            calls.add(ourCall(ours, wF32, x, n, s));
+                            calls.add(ourCall(ours, wB, x, n, s));
+                            if (before != null) {
+                                calls.add(ourCall(before, wF32Before, x, n, s));
+                                calls.add(ourCall(before, wBBefore, x, n, s));
+                            }
+                            double[] seconds = bestSeconds(calls);
+                            for (Call c : calls) {
+                                c.close();
+                            }
+                            double ort = flops / seconds[0] / 1e9;
+                            double f32 = flops / seconds[1] / 1e9;
+                            double bf16 = flops / seconds[2] / 1e9;
+                            StringBuilder line = new StringBuilder(String.format(
+                                    "| %s | %d x %d | %d | %d | %.2f | %.2f | %.2fx | %.2f | %.2fx", s.name(), s.k(), s.m(),
+                                    n, threads, ort, f32, f32 / ort, bf16, bf16 / ort));
+                            if (before != null) {
+                                line.append(String.format(" | %.2f | %.2f", flops / seconds[3] / 1e9, flops / seconds[4] / 1e9));
+                            }
+                            System.out.println(line + " |");
+                            ratios.add(f32 / ort);
+                            ratios.add(bf16 / ort);
+                        }
+                    }
+                }
+            }
+            ours.close();
+            if (before != null) {
+                before.close();
+            }
+        }
+        double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        System.out.printf("ours / ORT over all rows: min %.2fx, median %.2fx, max %.2fx%n", r[0], r[r.length / 2], r[r.length - 1]);
+    }
+
+    /** One timed operation and what it holds (native tensors, outputs). */
+    private interface Call extends AutoCloseable {
+        void run();
+
+        @Override
+        void close();
+    }
+
+    private static Call ortCall(OrtEnvironment env, OrtSession session, float[] x, int n, Shape s) throws OrtException {
+        FloatBuffer in = ByteBuffer.allocateDirect(4 * x.length).order(ByteOrder.nativeOrder()).asFloatBuffer().put(x);
+        in.rewind();
+        FloatBuffer outBuf = ByteBuffer.allocateDirect(4 * n * s.m()).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        OnnxTensor xt = OnnxTensor.createTensor(env, in, new long[] {n, s.k()});
+        OnnxTensor yt = OnnxTensor.createTensor(env, outBuf, new long[] {n, s.m()});
+        Map<String, OnnxTensor> inputs = Map.of("x", xt);
+        Map<String, OnnxTensor> outputs = Map.of("y", yt);
+        return new Call() {
+            @Override
+            public void run() {
+                try {
+                    session.run(inputs, outputs).close();
+                } catch (OrtException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+
+            @Override
+            public void close() {
+                xt.close();
+                yt.close();
+            }
+        };
+    }
+
+    private static Call ourCall(Backend be, Tensor w, float[] x, int n, Shape s) {
+        Tensor xt = be.upload(x, n, s.k());
+        Tensor out = be.zeros(n, s.m());
+        return new Call() {
+            @Override
+            public void run() {
+                be.matmul(xt, w, null, out);
+            }
+
+            @Override
+            public void close() {
+                xt.close();
+                out.close();
+            }
+        };
+    }
+
+    /**
+     * Seconds per call of each of {@code calls}: after 200 ms of warm-up each, {@link #REPS} rounds
+     * that run every call in turn (in a rotated order) for at least 20 ms; a call's time is its
+     * fastest round. On a
+     * shared machine the others' load only ever slows a round down, so the fastest round is the
+     * closest to the machine alone, and interleaving gives every call the same chances.
+     */
+    private static double[] bestSeconds(List<Call> calls) {
+        for (Call c : calls) {
+            long warmEnd = System.nanoTime() + 200_000_000L;
+            int count = 0;
+            while (count < 2 || System.nanoTime() < warmEnd) {
+                c.run();
+                count++;
+            }
+        }
+        double[] best = new double[calls.size()];
+        Arrays.fill(best, Double.MAX_VALUE);
+        for (int r = 0; r < REPS; r++) {
+            for (int turn = 0; turn < calls.size(); turn++) {
+                // each round starts one later: ORT's intra-op threads spin for a while after a run,
+                // and that must not always fall on the call that follows it
+                int i = (turn + r) % calls.size();
+                long start = System.nanoTime();
+                int count = 0;
+                long elapsed;
+                do {
+                    calls.get(i).run();
+                    count++;
+                    elapsed = System.nanoTime() - start;
+                } while (elapsed < MIN_REP_NANOS);
+                best[i] = Math.min(best[i], elapsed / 1e9 / count);
+            }
+        }
+        return best;
+    }
+
+    private static float[] gaussian(Random random, int size, double scale) {
+        float[] a = new float[size];
+        for (int i = 0; i < size; i++) {
+            a[i] = (float) (random.nextGaussian() * scale);
+        }
+        return a;
+    }
+
+    private static float[] roundedToBf16(float[] w) {
+        float[] r = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            r[i] = Float.intBitsToFloat(Half.bf16FromFloat(w[i]) << 16);
+        }
+        return r;
+    }
+
+    private static ByteBuffer encode(float[] values, DType dtype) {
+        ByteBuffer bb = ByteBuffer.allocate(values.length * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            if (dtype == DType.F32) {
+                bb.putFloat(v);
+            } else {
+                bb.putShort(Half.bf16FromFloat(v));
+            }
+        }
+        return bb.flip();
+    }
+}
