@@ -14,9 +14,12 @@ takes (io.sparkmm.engine.encoders.EncoderPort of the family):
   masked out of attention (as Qwen2AudioForConditionalGeneration masks them), its average pool and
   the projector. The engine keeps the first num_audio_tokens rows.
 
-Qwen2-VL's vision tower is not exported: its rotary positions and attention blocks are built from
-grid_thw by Python loops, which tracing bakes into one image size, so sparkmm refuses an ONNX encoder
-for that family.
+- qwen2_vl / qwen2_5_vl: pixel_values float[t*h*w, 3*2*14*14] (the processor's flattened patches) ->
+  image_features float[t*h*w/4, text hidden]: the vision tower and its patch merger for ONE grid
+  (t, h, w). The tower's rotary positions and attention blocks (2.5: its windows) are built from
+  grid_thw by Python loops, which tracing bakes into the grid it ran with, so the grid is a constant
+  of the graph and is recorded in the model's metadata_props as sparkmm.grid_thw = "t,h,w"; the
+  engine refuses (per request) images of any other grid.
 
 Weights are upcast to float32 (the engine computes its own encoders in float32 too).
 
@@ -33,11 +36,17 @@ import sys
 
 import torch
 from torch import nn
-from transformers import LlavaForConditionalGeneration, Qwen2AudioForConditionalGeneration
+from transformers import (LlavaForConditionalGeneration, Qwen2_5_VLForConditionalGeneration,
+                          Qwen2AudioForConditionalGeneration, Qwen2VLForConditionalGeneration)
 
 OUT = "engine/src/test/resources/onnx"
 LLAVA = "engine/src/test/resources/checkpoints-llava"
 QWEN2AUDIO = "engine/src/test/resources/checkpoints-qwen2audio/qwen2_audio_tiny"
+QWEN2VL = "engine/src/test/resources/checkpoints-qwen2vl"
+# Qwen2-VL: the grid of a 112x112 image (8x8 patches of 14 pixels, one temporal patch), 16 tokens after
+# the merger; 2.5-VL: a 224x224 image, so that its 112-pixel windows (window_size) split it in four
+QWEN2VL_GRID = (1, 8, 8)
+QWEN25VL_GRID = (1, 16, 16)
 OPSET = 18
 
 
@@ -73,6 +82,18 @@ class Qwen2AudioEncoderGraph(nn.Module):
         return self.projector(hidden)
 
 
+class Qwen2VlImageEncoder(nn.Module):
+    def __init__(self, model, grid):
+        super().__init__()
+        self.tower = model.model.visual
+        self.grid = torch.tensor([list(grid)])
+
+    def forward(self, pixel_values):
+        out = self.tower(pixel_values, grid_thw=self.grid)
+        # transformers 5 returns the merger's output as pooler_output, 4.x the tensor itself
+        return out if isinstance(out, torch.Tensor) else out.pooler_output
+
+
 def export(module, args, path, input_names, output_name, dynamic_batch):
     module.eval()
     dynamic = {n: {0: "batch"} for n in input_names} if dynamic_batch else None
@@ -97,6 +118,20 @@ def qwen2_audio(ckpt_dir, path):
     mask[:, :1000] = 1
     export(Qwen2AudioEncoderGraph(model), (torch.randn(1, 128, 3000), mask), path,
            ["input_features", "feature_attention_mask"], "audio_features", False)
+
+
+def qwen2_vl(ckpt_dir, path, cls, grid):
+    model = cls.from_pretrained(ckpt_dir, dtype=torch.float32, attn_implementation="eager")
+    t, h, w = grid
+    patch_dim = 3 * model.config.vision_config.temporal_patch_size * model.config.vision_config.patch_size ** 2
+    export(Qwen2VlImageEncoder(model, grid), (torch.randn(t * h * w, patch_dim),), path, ["pixel_values"],
+           "image_features", False)
+    import onnx
+    graph = onnx.load(path)
+    entry = graph.metadata_props.add()
+    entry.key, entry.value = "sparkmm.grid_thw", ",".join(str(d) for d in grid)
+    onnx.save(graph, path)
+    print(path, os.path.getsize(path), "bytes, grid", grid)
 
 
 def clip_l(out_dir):
@@ -147,6 +182,10 @@ def main():
     for name in ["llava-llama-default-bf16", "llava-mistral-layers-f16", "llava-qwen2-full-f32"]:
         llava(os.path.join(LLAVA, name), os.path.join(OUT, name + ".onnx"))
     qwen2_audio(QWEN2AUDIO, os.path.join(OUT, "qwen2_audio_tiny.onnx"))
+    qwen2_vl(os.path.join(QWEN2VL, "qwen2_vl_ours_hub_bf16"), os.path.join(OUT, "qwen2_vl_ours_hub_bf16-1x8x8.onnx"),
+             Qwen2VLForConditionalGeneration, QWEN2VL_GRID)
+    qwen2_vl(os.path.join(QWEN2VL, "qwen2_5_vl_ours_tf5_f16"),
+             os.path.join(OUT, "qwen2_5_vl_ours_tf5_f16-1x16x16.onnx"), Qwen2_5_VLForConditionalGeneration, QWEN25VL_GRID)
     unsupported_op(os.path.join(OUT, "unsupported-op.onnx"))
 
 

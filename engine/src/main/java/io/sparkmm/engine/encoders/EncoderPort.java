@@ -31,4 +31,14 @@ public interface EncoderPort {
 
     /** The width of one embedding row (the language model's hidden size). */
     int hiddenSize();
+
+    /**
+     * This port for one graph, given the graph's metadata (ONNX metadata_props): a family whose
+     * encoder a graph can only cover for sizes fixed at export reads them here. Most need nothing.
+     *
+     * @throws IllegalArgumentException saying what the metadata lacks or holds wrong (the caller names the file)
+     */
+    default EncoderPort forGraph(java.util.Map<String, String> metadata) {
+        return this;
+    }
 }

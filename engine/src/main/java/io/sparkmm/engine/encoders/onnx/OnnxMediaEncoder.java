@@ -82,11 +82,27 @@ public final class OnnxMediaEncoder implements MediaEncoder {
                     + key.device() + "): " + e.getMessage(), e);
         }
         try {
-            String output = check(abs, session, port.signature());
-            return new OnnxMediaEncoder(abs, key, session, port, backend, output);
+            EncoderPort graphPort = forGraph(abs, session, port);
+            String output = check(abs, session, graphPort.signature());
+            return new OnnxMediaEncoder(abs, key, session, graphPort, backend, output);
         } catch (RuntimeException e) {
             OnnxSessions.release(key);
             throw e;
+        }
+    }
+
+    private static EncoderPort forGraph(Path file, OrtSession session, EncoderPort port) {
+        Map<String, String> metadata;
+        try {
+            metadata = session.getMetadata().getCustomMetadata();
+        } catch (OrtException e) {
+            throw new IllegalArgumentException("ONNX encoder file " + file + ": cannot read its metadata: "
+                    + e.getMessage(), e);
+        }
+        try {
+            return port.forGraph(metadata);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("ONNX encoder file " + file + " " + e.getMessage(), e);
         }
     }
 

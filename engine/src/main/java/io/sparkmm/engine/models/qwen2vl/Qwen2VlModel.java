@@ -134,15 +134,12 @@ public final class Qwen2VlModel implements FamilyModel {
     }
 
     /**
-     * Refused: the vision tower's rotary positions, its attention blocks (per image, per window in
-     * 2.5) and the patch merger's order are built from grid_thw by Python loops, which a traced ONNX
-     * graph freezes to the one image size it was traced with.
+     * An ONNX vision graph covers one image grid only (see {@link Qwen2VlEncoderPort}): its rotary
+     * positions and attention blocks are built from grid_thw by loops an export freezes.
      */
     @Override
     public io.sparkmm.engine.encoders.EncoderPort externalEncoderPort() {
-        throw new UnsupportedOperationException("the " + family.name() + " family cannot take an ONNX encoder: its"
-                + " vision tower's rotary positions and attention blocks depend on each image's grid_thw, which an"
-                + " exported graph fixes to one image size; it runs its own vision tower");
+        return new Qwen2VlEncoderPort(config, family.name(), null);
     }
 
     @Override

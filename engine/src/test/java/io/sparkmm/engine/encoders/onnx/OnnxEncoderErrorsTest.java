@@ -92,8 +92,8 @@ class OnnxEncoderErrorsTest {
 
     @Test
     void aFamilyWithoutAnOnnxSeamRefusesNamingTheFamily() {
-        failsNaming(Path.of("src/test/resources/checkpoints-qwen2vl/qwen2_vl_ours_hub_bf16"),
-                ONNX.resolve("llava-llama-default-bf16.onnx"), "qwen2", "cannot take an ONNX encoder", "grid_thw");
+        failsNaming(Path.of("src/test/resources/checkpoints-llava-onevision/llava_onevision_ours"),
+                ONNX.resolve("llava-llama-default-bf16.onnx"), "llava", "cannot take an ONNX encoder", "anyres");
     }
 
     @Test

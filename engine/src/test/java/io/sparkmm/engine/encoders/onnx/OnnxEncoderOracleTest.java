@@ -2,6 +2,7 @@ package io.sparkmm.engine.encoders.onnx;
 
 import io.sparkmm.engine.LoadedModel;
 import io.sparkmm.engine.encoders.ExternalEncoderModel;
+import io.sparkmm.engine.models.qwen2vl.Qwen2VlTesting;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
@@ -33,6 +34,7 @@ class OnnxEncoderOracleTest {
     static final Path LLAVA = Path.of("src/test/resources/checkpoints-llava");
     static final Path ONNX = Path.of("src/test/resources/onnx");
     static final Path IMAGES = Path.of("src/test/resources/hf/images");
+    static final Path QWEN2VL = Path.of("src/test/resources/checkpoints-qwen2vl");
 
     @TempDir
     Path tmp;
@@ -53,6 +55,34 @@ class OnnxEncoderOracleTest {
         List<PromptInput> prompts = List.of(audio(prompt, 16000, 1), audio(prompt, 116800, 2), audio(prompt, 16161, 3));
         check(Path.of("src/test/resources/checkpoints-qwen2audio/qwen2_audio_tiny"), ONNX.resolve("qwen2_audio_tiny.onnx"),
                 prompts);
+    }
+
+    /** A graph exported for grid (1, 8, 8) against the native tower on images that resize to it (112x112). */
+    @Test
+    void qwen2VlFixedGridEncoderFromOnnxMatchesTheNativeTower() throws Exception {
+        // 112x112 stays; 100x120 and 120x104 round to it (multiples of 28)
+        check(QWEN2VL.resolve("qwen2_vl_ours_hub_bf16"), ONNX.resolve("qwen2_vl_ours_hub_bf16-1x8x8.onnx"),
+                qwen2VlPrompts(new int[][] {{112, 112}, {100, 120}, {120, 104}, {112, 112}}));
+    }
+
+    /**
+     * 2.5-VL's graph for grid (1, 16, 16), 224x224 images: its 112-pixel attention windows split each
+     * image in four, so the window order and the window/full-attention blocks are in the graph.
+     */
+    @Test
+    void qwen25VlFixedGridEncoderFromOnnxMatchesTheNativeTower() throws Exception {
+        check(QWEN2VL.resolve("qwen2_5_vl_ours_tf5_f16"), ONNX.resolve("qwen2_5_vl_ours_tf5_f16-1x16x16.onnx"),
+                qwen2VlPrompts(new int[][] {{224, 224}, {220, 228}, {230, 218}, {224, 224}}));
+    }
+
+    /** One image, another, then two in one prompt, of the given sizes. */
+    private static List<PromptInput> qwen2VlPrompts(int[][] sizes) {
+        String image = Qwen2VlTesting.IMAGE;
+        return List.of(
+                PromptInput.text(image + " what is this?", false, List.of(Qwen2VlTesting.image(sizes[0][0], sizes[0][1], 1))),
+                PromptInput.text("and " + image, false, List.of(Qwen2VlTesting.image(sizes[1][0], sizes[1][1], 2))),
+                PromptInput.text(image + image + " same?", false, List.of(Qwen2VlTesting.image(sizes[2][0], sizes[2][1], 3),
+                        Qwen2VlTesting.image(sizes[3][0], sizes[3][1], 4))));
     }
 
     private static void check(Path ckpt, Path onnx, List<PromptInput> prompts) throws Exception {
