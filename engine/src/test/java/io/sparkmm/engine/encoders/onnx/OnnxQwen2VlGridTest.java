@@ -1,7 +1,6 @@
 package io.sparkmm.engine.encoders.onnx;
 
 import io.sparkmm.engine.EngineOptions;
-import io.sparkmm.engine.EngineRequest;
 import io.sparkmm.engine.EngineResult;
 import io.sparkmm.engine.EngineSession;
 import io.sparkmm.engine.LoadedModel;
@@ -10,6 +9,7 @@ import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
+import io.sparkmm.processors.ProcessorKwargs;
 import io.sparkmm.processors.cache.ProcessorCache;
 import io.sparkmm.processors.media.MediaSource;
 import org.junit.jupiter.api.AfterAll;
@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * A Qwen2-VL ONNX vision graph covers the one grid it was exported for (recorded in its metadata as
  * sparkmm.grid_thw): an image of another grid fails its own request naming both grids and the fix,
- * the others in the same engine run on; a graph without the grid, or whose recorded grid disagrees
+ * and so does a video, while the others in the same engine run on; a graph without the grid, or whose recorded grid disagrees
  * with its input, fails at open naming the file.
  */
 class OnnxQwen2VlGridTest {
@@ -53,35 +53,47 @@ class OnnxQwen2VlGridTest {
     }
 
     @Test
-    void anImageOfAnotherGridFailsOnlyItsRequest() throws Exception {
+    void anImageOfAnotherGridOrAVideoFailsOnlyItsRequest() throws Exception {
         SamplingParams greedy = SamplingParams.greedy(4).toBuilder().ignoreEos(true).build();
-        // 112x112 is the export's grid (1, 8, 8); 140x112 resizes to (1, 8, 10)
-        List<MediaSource> images = List.of(Qwen2VlTesting.image(112, 112, 7), Qwen2VlTesting.image(140, 112, 8),
-                Qwen2VlTesting.image(100, 120, 9));
-        List<EngineResult> onnx = run(LoadedModel.open(CKPT, backend, GRAPH), images, greedy);
-        List<EngineResult> nativeTower = run(LoadedModel.open(CKPT, backend), images, greedy);
+        Path clip = Qwen2VlTesting.ffmpeg(tmp.resolve("clip.mp4"), "testsrc=size=112x112:rate=10:duration=1",
+                "-pix_fmt", "yuv420p");
+        String q = " what is it?";
+        // 112x112 is the export's grid (1, 8, 8); 140x112 resizes to (1, 8, 10); 100x120 to (1, 8, 8)
+        List<PromptInput> prompts = List.of(
+                image(Qwen2VlTesting.IMAGE + q, Qwen2VlTesting.image(112, 112, 7)),
+                image(Qwen2VlTesting.IMAGE + q, Qwen2VlTesting.image(140, 112, 8)),
+                new PromptInput(Qwen2VlTesting.VIDEO + q, null, false, null, List.of(), List.of(),
+                        List.of(MediaSource.ofPath(clip.toString())), ProcessorKwargs.NONE),
+                image(Qwen2VlTesting.IMAGE + q, Qwen2VlTesting.image(100, 120, 9)));
+        List<EngineResult> onnx = run(LoadedModel.open(CKPT, backend, GRAPH), prompts, greedy);
+        List<EngineResult> nativeTower = run(LoadedModel.open(CKPT, backend), prompts, greedy);
 
         assertThat(onnx.get(1).error()).contains("(1, 8, 10)", "(1, 8, 8)", "112x112", "min_pixels = max_pixels",
                 "without the ONNX encoder");
         assertThat(onnx.get(1).tokenIds()).isEmpty();
-        assertThat(nativeTower.get(1).error()).isNull();
-        for (int i : new int[] {0, 2}) {
+        assertThat(onnx.get(2).error()).contains("ONNX encoder takes images", "video", "native vision tower");
+        assertThat(onnx.get(2).tokenIds()).isEmpty();
+        for (int i = 0; i < prompts.size(); i++) {
+            assertThat(nativeTower.get(i).error()).as("native request %d", i).isNull();
+        }
+        for (int i : new int[] {0, 3}) {
             assertThat(onnx.get(i).error()).as("request %d", i).isNull();
-            assertThat(nativeTower.get(i).error()).as("request %d", i).isNull();
             assertThat(onnx.get(i).tokenIds()).as("request %d", i).hasSize(4)
                     .containsExactly(nativeTower.get(i).tokenIds());
         }
     }
 
-    /** Every image in its own request, all submitted before any result is read. */
-    private static List<EngineResult> run(LoadedModel model, List<MediaSource> images, SamplingParams sampling)
+    private static PromptInput image(String text, MediaSource image) {
+        return PromptInput.text(text, false, List.of(image));
+    }
+
+    /** Every prompt as its own request, all submitted before any result is read. */
+    private static List<EngineResult> run(LoadedModel model, List<PromptInput> prompts, SamplingParams sampling)
             throws Exception {
         try (model; EngineSession s = EngineSession.over(model, EngineOptions.defaults(), new ProcessorCache(0))) {
             List<CompletableFuture<EngineResult>> futures = new ArrayList<>();
-            for (int i = 0; i < images.size(); i++) {
-                EngineRequest r = s.requests().build("r" + i,
-                        PromptInput.text(Qwen2VlTesting.IMAGE + " what is it?", false, List.of(images.get(i))), sampling);
-                futures.add(s.engine().submit(r).result());
+            for (int i = 0; i < prompts.size(); i++) {
+                futures.add(s.engine().submit(s.requests().build("r" + i, prompts.get(i), sampling)).result());
             }
             List<EngineResult> out = new ArrayList<>();
             for (CompletableFuture<EngineResult> f : futures) {
