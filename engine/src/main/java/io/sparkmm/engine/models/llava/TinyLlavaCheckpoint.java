@@ -130,36 +130,23 @@ public final class TinyLlavaCheckpoint {
         TinyCheckpoint.normal(w, t, v + "embeddings.patch_embedding.weight", 1.0 / Math.sqrt(3 * p * p), d, 3, p, p);
         TinyCheckpoint.normal(w, t, v + "embeddings.class_embedding", 1.0, d);
         TinyCheckpoint.normal(w, t, v + "embeddings.position_embedding.weight", 0.5, grid * grid + 1, d);
-        layerNorm(w, t, v + "pre_layrnorm", d);
+        TinyCheckpoint.layerNorm(w, t, v + "pre_layrnorm", d);
         for (int i = 0; i < s.visionLayers(); i++) {
             String l = v + "encoder.layers." + i + ".";
-            layerNorm(w, t, l + "layer_norm1", d);
+            TinyCheckpoint.layerNorm(w, t, l + "layer_norm1", d);
             for (String proj : new String[] {"q_proj", "k_proj", "v_proj", "out_proj"}) {
-                linear(w, t, l + "self_attn." + proj, d, d, true);
+                TinyCheckpoint.linear(w, t, l + "self_attn." + proj, d, d, true);
             }
-            layerNorm(w, t, l + "layer_norm2", d);
-            linear(w, t, l + "mlp.fc1", f, d, true);
-            linear(w, t, l + "mlp.fc2", d, f, true);
+            TinyCheckpoint.layerNorm(w, t, l + "layer_norm2", d);
+            TinyCheckpoint.linear(w, t, l + "mlp.fc1", f, d, true);
+            TinyCheckpoint.linear(w, t, l + "mlp.fc2", d, f, true);
         }
         // Unused by LLaVA (it reads hidden states, not the pooled output) but present in real files.
-        layerNorm(w, t, v + "post_layernorm", d);
+        TinyCheckpoint.layerNorm(w, t, v + "post_layernorm", d);
         int h = t.hiddenSize();
-        linear(w, t, "model.multi_modal_projector.linear_1", h, d * s.featureLayers().size(), s.projectorBias());
-        linear(w, t, "model.multi_modal_projector.linear_2", h, h, s.projectorBias());
+        TinyCheckpoint.linear(w, t, "model.multi_modal_projector.linear_1", h, d * s.featureLayers().size(), s.projectorBias());
+        TinyCheckpoint.linear(w, t, "model.multi_modal_projector.linear_2", h, h, s.projectorBias());
         return w;
-    }
-
-    private static void linear(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int out, int in,
-                               boolean bias) {
-        TinyCheckpoint.linear(w, t, prefix, out, in);
-        if (bias) {
-            TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, out);
-        }
-    }
-
-    private static void layerNorm(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int d) {
-        TinyCheckpoint.norm(w, t, prefix + ".weight", d);
-        TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, d);
     }
 
     /** config.json as transformers writes a LlavaConfig: keys sorted, sub-configs nested. */

@@ -116,30 +116,20 @@ public final class TinyLlavaOnevisionCheckpoint {
         TinyCheckpoint.normal(w, t, v + "embeddings.position_embedding.weight", 0.5, grid * grid, d);
         for (int i = 0; i < s.visionDepth(); i++) {
             String b = v + "encoder.layers." + i + ".";
-            layerNorm(w, t, b + "layer_norm1", d);
-            layerNorm(w, t, b + "layer_norm2", d);
+            TinyCheckpoint.layerNorm(w, t, b + "layer_norm1", d);
+            TinyCheckpoint.layerNorm(w, t, b + "layer_norm2", d);
             for (String proj : List.of("q_proj", "k_proj", "v_proj", "out_proj")) {
-                linear(w, t, b + "self_attn." + proj, d, d);
+                TinyCheckpoint.linear(w, t, b + "self_attn." + proj, d, d, true);
             }
-            linear(w, t, b + "mlp.fc1", s.visionMlp(), d);
-            linear(w, t, b + "mlp.fc2", d, s.visionMlp());
+            TinyCheckpoint.linear(w, t, b + "mlp.fc1", s.visionMlp(), d, true);
+            TinyCheckpoint.linear(w, t, b + "mlp.fc2", d, s.visionMlp(), true);
         }
-        layerNorm(w, t, v + "post_layernorm", d);
+        TinyCheckpoint.layerNorm(w, t, v + "post_layernorm", d);
         int hidden = t.hiddenSize();
-        linear(w, t, "multi_modal_projector.linear_1", hidden, d);
-        linear(w, t, "multi_modal_projector.linear_2", hidden, hidden);
+        TinyCheckpoint.linear(w, t, "multi_modal_projector.linear_1", hidden, d, true);
+        TinyCheckpoint.linear(w, t, "multi_modal_projector.linear_2", hidden, hidden, true);
         TinyCheckpoint.normal(w, t, "image_newline", 1.0, hidden);
         return w;
-    }
-
-    private static void linear(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int out, int in) {
-        TinyCheckpoint.linear(w, t, prefix, out, in);
-        TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, out);
-    }
-
-    private static void layerNorm(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int d) {
-        TinyCheckpoint.norm(w, t, prefix + ".weight", d);
-        TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, d);
     }
 
     static ObjectNode configJson(Spec s) {

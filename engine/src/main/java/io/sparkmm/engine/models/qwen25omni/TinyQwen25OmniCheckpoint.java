@@ -7,6 +7,7 @@ import io.sparkmm.engine.checkpoint.GenerationConfig;
 import io.sparkmm.engine.checkpoint.JsonFields;
 import io.sparkmm.engine.checkpoint.SafetensorsWriter;
 import io.sparkmm.engine.checkpoint.TinyTokenizer;
+import io.sparkmm.engine.models.qwen2audio.TinyQwen2AudioCheckpoint;
 import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.kernels.DType;
 import java.io.IOException;
@@ -136,23 +137,9 @@ public final class TinyQwen25OmniCheckpoint {
     private static void audioWeights(SafetensorsWriter w, Spec s, String a) {
         TinyCheckpoint.Spec t = s.text();
         int d = s.audioDim();
-        TinyCheckpoint.normal(w, t, a + "conv1.weight", 1.0 / Math.sqrt(3 * MELS), d, MELS, 3);
-        TinyCheckpoint.normal(w, t, a + "conv1.bias", 0.1, d);
-        TinyCheckpoint.normal(w, t, a + "conv2.weight", 1.0 / Math.sqrt(3 * d), d, d, 3);
-        TinyCheckpoint.normal(w, t, a + "conv2.bias", 0.1, d);
-        for (int i = 0; i < s.audioLayers(); i++) {
-            String l = a + "layers." + i + ".";
-            layerNorm(w, t, l + "self_attn_layer_norm", d);
-            linear(w, t, l + "self_attn.q_proj", d, d, true);
-            linear(w, t, l + "self_attn.k_proj", d, d, false);   // Whisper's key projection has no bias
-            linear(w, t, l + "self_attn.v_proj", d, d, true);
-            linear(w, t, l + "self_attn.out_proj", d, d, true);
-            layerNorm(w, t, l + "final_layer_norm", d);
-            linear(w, t, l + "fc1", s.audioFfn(), d, true);
-            linear(w, t, l + "fc2", d, s.audioFfn(), true);
-        }
-        layerNorm(w, t, a + "ln_post", d);
-        linear(w, t, a + "proj", t.hiddenSize(), d, true);
+        TinyQwen2AudioCheckpoint.whisperTower(w, t, a, MELS, d, s.audioFfn(), s.audioLayers());
+        TinyCheckpoint.layerNorm(w, t, a + "ln_post", d);
+        TinyCheckpoint.linear(w, t, a + "proj", t.hiddenSize(), d, true);
         // the audio-output bounds the thinker's tower keeps; text-only inference never reads them
         TinyCheckpoint.normal(w, t, a + "audio_bos_eos_token.weight", 1.0, 2, t.hiddenSize());
     }
@@ -168,28 +155,16 @@ public final class TinyQwen25OmniCheckpoint {
             TinyCheckpoint.norm(w, t, b + "norm1.weight", d);
             TinyCheckpoint.norm(w, t, b + "norm2.weight", d);
             for (String p : new String[] {"q", "k", "v", "proj"}) {
-                linear(w, t, b + "attn." + p, d, d, true);
+                TinyCheckpoint.linear(w, t, b + "attn." + p, d, d, true);
             }
-            linear(w, t, b + "mlp.gate_proj", f, d, true);
-            linear(w, t, b + "mlp.up_proj", f, d, true);
-            linear(w, t, b + "mlp.down_proj", d, f, true);
+            TinyCheckpoint.linear(w, t, b + "mlp.gate_proj", f, d, true);
+            TinyCheckpoint.linear(w, t, b + "mlp.up_proj", f, d, true);
+            TinyCheckpoint.linear(w, t, b + "mlp.down_proj", d, f, true);
         }
         int merged = MERGE * MERGE * d;
         TinyCheckpoint.norm(w, t, v + "merger.ln_q.weight", d);
-        linear(w, t, v + "merger.mlp.0", merged, merged, true);
-        linear(w, t, v + "merger.mlp.2", t.hiddenSize(), merged, true);
-    }
-
-    private static void linear(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int out, int in, boolean bias) {
-        TinyCheckpoint.linear(w, t, prefix, out, in);
-        if (bias) {
-            TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, out);
-        }
-    }
-
-    private static void layerNorm(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int d) {
-        TinyCheckpoint.norm(w, t, prefix + ".weight", d);
-        TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, d);
+        TinyCheckpoint.linear(w, t, v + "merger.mlp.0", merged, merged, true);
+        TinyCheckpoint.linear(w, t, v + "merger.mlp.2", t.hiddenSize(), merged, true);
     }
 
     static ObjectNode configJson(Spec s) {

@@ -93,37 +93,34 @@ public final class TinyQwen2AudioCheckpoint {
         TinyCheckpoint.textWeights(w, t, VOCAB_SIZE, "language_model.model.", "language_model.lm_head.weight");
         String a = "audio_tower.";
         int d = s.audioDim();
-        TinyCheckpoint.normal(w, t, a + "conv1.weight", 1.0 / Math.sqrt(3 * MELS), d, MELS, 3);
-        TinyCheckpoint.normal(w, t, a + "conv1.bias", 0.1, d);
-        TinyCheckpoint.normal(w, t, a + "conv2.weight", 1.0 / Math.sqrt(3 * d), d, d, 3);
-        TinyCheckpoint.normal(w, t, a + "conv2.bias", 0.1, d);
+        whisperTower(w, t, a, MELS, d, s.audioFfn(), s.audioLayers());
         TinyCheckpoint.normal(w, t, a + "embed_positions.weight", 0.5, SOURCE_POSITIONS, d);
-        for (int i = 0; i < s.audioLayers(); i++) {
-            String l = a + "layers." + i + ".";
-            layerNorm(w, t, l + "self_attn_layer_norm", d);
-            linear(w, t, l + "self_attn.q_proj", d, d, true);
-            linear(w, t, l + "self_attn.k_proj", d, d, false);   // Whisper's key projection has no bias
-            linear(w, t, l + "self_attn.v_proj", d, d, true);
-            linear(w, t, l + "self_attn.out_proj", d, d, true);
-            layerNorm(w, t, l + "final_layer_norm", d);
-            linear(w, t, l + "fc1", s.audioFfn(), d, true);
-            linear(w, t, l + "fc2", d, s.audioFfn(), true);
-        }
-        layerNorm(w, t, a + "layer_norm", d);
-        linear(w, t, "multi_modal_projector.linear", t.hiddenSize(), d, true);
+        TinyCheckpoint.layerNorm(w, t, a + "layer_norm", d);
+        TinyCheckpoint.linear(w, t, "multi_modal_projector.linear", t.hiddenSize(), d, true);
         return w;
     }
 
-    private static void linear(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int out, int in, boolean bias) {
-        TinyCheckpoint.linear(w, t, prefix, out, in);
-        if (bias) {
-            TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, out);
+    /**
+     * A Whisper-style audio tower's convolutions and encoder layers under {@code a} (Qwen2-Audio's and
+     * Qwen2.5-Omni's share them; positions and the closing norm differ and are the caller's).
+     */
+    public static void whisperTower(SafetensorsWriter w, TinyCheckpoint.Spec t, String a, int mels, int d, int ffn,
+                                    int layers) {
+        TinyCheckpoint.normal(w, t, a + "conv1.weight", 1.0 / Math.sqrt(3 * mels), d, mels, 3);
+        TinyCheckpoint.normal(w, t, a + "conv1.bias", 0.1, d);
+        TinyCheckpoint.normal(w, t, a + "conv2.weight", 1.0 / Math.sqrt(3 * d), d, d, 3);
+        TinyCheckpoint.normal(w, t, a + "conv2.bias", 0.1, d);
+        for (int i = 0; i < layers; i++) {
+            String l = a + "layers." + i + ".";
+            TinyCheckpoint.layerNorm(w, t, l + "self_attn_layer_norm", d);
+            TinyCheckpoint.linear(w, t, l + "self_attn.q_proj", d, d, true);
+            TinyCheckpoint.linear(w, t, l + "self_attn.k_proj", d, d, false);   // Whisper's key projection has no bias
+            TinyCheckpoint.linear(w, t, l + "self_attn.v_proj", d, d, true);
+            TinyCheckpoint.linear(w, t, l + "self_attn.out_proj", d, d, true);
+            TinyCheckpoint.layerNorm(w, t, l + "final_layer_norm", d);
+            TinyCheckpoint.linear(w, t, l + "fc1", ffn, d, true);
+            TinyCheckpoint.linear(w, t, l + "fc2", d, ffn, true);
         }
-    }
-
-    private static void layerNorm(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int d) {
-        TinyCheckpoint.norm(w, t, prefix + ".weight", d);
-        TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, d);
     }
 
     static ObjectNode configJson(Spec s) {

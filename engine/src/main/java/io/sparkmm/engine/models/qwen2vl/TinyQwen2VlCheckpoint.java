@@ -137,27 +137,22 @@ public final class TinyQwen2VlCheckpoint {
             String b = v + "blocks." + i + ".";
             norm(w, t, b + "norm1", d, !s.qwen25());
             norm(w, t, b + "norm2", d, !s.qwen25());
-            linear(w, t, b + "attn.qkv", 3 * d, d);
-            linear(w, t, b + "attn.proj", d, d);
+            TinyCheckpoint.linear(w, t, b + "attn.qkv", 3 * d, d, true);
+            TinyCheckpoint.linear(w, t, b + "attn.proj", d, d, true);
             if (s.qwen25()) {
-                linear(w, t, b + "mlp.gate_proj", f, d);
-                linear(w, t, b + "mlp.up_proj", f, d);
-                linear(w, t, b + "mlp.down_proj", d, f);
+                TinyCheckpoint.linear(w, t, b + "mlp.gate_proj", f, d, true);
+                TinyCheckpoint.linear(w, t, b + "mlp.up_proj", f, d, true);
+                TinyCheckpoint.linear(w, t, b + "mlp.down_proj", d, f, true);
             } else {
-                linear(w, t, b + "mlp.fc1", f, d);
-                linear(w, t, b + "mlp.fc2", d, f);
+                TinyCheckpoint.linear(w, t, b + "mlp.fc1", f, d, true);
+                TinyCheckpoint.linear(w, t, b + "mlp.fc2", d, f, true);
             }
         }
         int merged = 4 * d;
         norm(w, t, v + "merger.ln_q", d, !s.qwen25());
-        linear(w, t, v + "merger.mlp.0", merged, merged);
-        linear(w, t, v + "merger.mlp.2", t.hiddenSize(), merged);
+        TinyCheckpoint.linear(w, t, v + "merger.mlp.0", merged, merged, true);
+        TinyCheckpoint.linear(w, t, v + "merger.mlp.2", t.hiddenSize(), merged, true);
         return w;
-    }
-
-    private static void linear(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int out, int in) {
-        TinyCheckpoint.linear(w, t, prefix, out, in);
-        TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, out);
     }
 
     private static void norm(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int d, boolean bias) {

@@ -114,13 +114,13 @@ public final class TinyQwenVlCheckpoint {
         int mlp = (int) (width * s.mlpRatio());
         TinyCheckpoint.normal(w, t, v + "conv1.weight", 1.0 / Math.sqrt(3 * 14 * 14), width, 3, 14, 14);
         TinyCheckpoint.normal(w, t, v + "positional_embedding", 1.0 / Math.sqrt(width), 256, width);
-        layerNorm(w, t, v + "ln_pre", width);
+        TinyCheckpoint.layerNorm(w, t, v + "ln_pre", width);
         for (int i = 0; i < s.visionLayers(); i++) {
             String b = v + "transformer.resblocks." + i + ".";
-            layerNorm(w, t, b + "ln_1", width);
+            TinyCheckpoint.layerNorm(w, t, b + "ln_1", width);
             biased(w, t, b + "attn.in_proj", 3 * width, width);
             biased(w, t, b + "attn.out_proj", width, width);
-            layerNorm(w, t, b + "ln_2", width);
+            TinyCheckpoint.layerNorm(w, t, b + "ln_2", width);
             biased(w, t, b + "mlp.c_fc", mlp, width);
             biased(w, t, b + "mlp.c_proj", width, mlp);
         }
@@ -130,10 +130,10 @@ public final class TinyQwenVlCheckpoint {
         TinyCheckpoint.normal(w, t, a + "attn.in_proj_weight", 1.0 / Math.sqrt(h), 3 * h, h);
         TinyCheckpoint.normal(w, t, a + "attn.in_proj_bias", 0.1, 3 * h);
         biased(w, t, a + "attn.out_proj", h, h);
-        layerNorm(w, t, a + "ln_q", h);
-        layerNorm(w, t, a + "ln_kv", h);
+        TinyCheckpoint.layerNorm(w, t, a + "ln_q", h);
+        TinyCheckpoint.layerNorm(w, t, a + "ln_kv", h);
         w.add(a + "pos_embed", t.dtype(), new int[] {256, h}, AbsolutePositions.sinCos2d(h, 16));
-        layerNorm(w, t, v + "ln_post", h);
+        TinyCheckpoint.layerNorm(w, t, v + "ln_post", h);
         TinyCheckpoint.normal(w, t, v + "proj", 1.0 / Math.sqrt(h), h, h);
         return w;
     }
@@ -141,11 +141,6 @@ public final class TinyQwenVlCheckpoint {
     private static void biased(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int out, int in) {
         TinyCheckpoint.linear(w, t, prefix, out, in);
         TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, out);
-    }
-
-    private static void layerNorm(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int d) {
-        TinyCheckpoint.norm(w, t, prefix + ".weight", d);
-        TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, d);
     }
 
     /** config.json as Qwen/Qwen-VL's: configuration_qwen.py's keys at the top, the ViT in "visual". */

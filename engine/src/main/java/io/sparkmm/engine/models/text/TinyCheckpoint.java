@@ -183,6 +183,20 @@ public final class TinyCheckpoint {
         normal(w, s, prefix + ".weight", 1.0 / Math.sqrt(in), out, in);
     }
 
+    /** A linear layer's weight and, with {@code bias}, its bias (std 0.1, so a missing bias shows). */
+    public static void linear(SafetensorsWriter w, Spec s, String prefix, int out, int in, boolean bias) {
+        linear(w, s, prefix, out, in);
+        if (bias) {
+            normal(w, s, prefix + ".bias", 0.1, out);
+        }
+    }
+
+    /** A LayerNorm's weight (near 1) and bias (std 0.1). */
+    public static void layerNorm(SafetensorsWriter w, Spec s, String prefix, int d) {
+        norm(w, s, prefix + ".weight", d);
+        normal(w, s, prefix + ".bias", 0.1, d);
+    }
+
     /** RMSNorm weights near 1 (HF initialises them to exactly 1; noise makes a missing weight visible). */
     public static void norm(SafetensorsWriter w, Spec s, String name, int d) {
         Random r = rng(s, name);
