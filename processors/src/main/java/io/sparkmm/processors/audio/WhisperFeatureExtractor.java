@@ -90,32 +90,57 @@ public final class WhisperFeatureExtractor {
      * @return input_features [numMels, numFrames] row-major
      */
     public float[] extract(float[] samples) {
+        return extractFrames(samples, numFrames());
+    }
+
+    /**
+     * The first {@code keep} frames of {@link #extract(float[])}, bit for bit: [numMels, keep]
+     * row-major. A tower that reads only a clip's frames (Qwen2.5-Omni's) asks for those.
+     *
+     * <p>Only the frames that read the clip are transformed. With zero padding, a frame starting half a
+     * window past the clip's last sample reads only zeros (the reflected tail too, unless the clip
+     * nearly fills the window), so its power is exactly 0 and its value log10 of the floor; those
+     * frames are filled with that value and count in the maximum the floor is taken from, as the full
+     * transform would have them. A 10 s clip in a 30 s window transforms a third of the frames; a
+     * 3 s clip in Omni's 300 s window, a hundredth.
+     */
+    public float[] extractFrames(float[] samples, int keep) {
+        int frames = numFrames();
+        if (keep < 0 || keep > frames) {
+            throw new IllegalArgumentException("frames to keep must be in [0, " + frames + "], got " + keep);
+        }
         int nSamples = config.nSamples();
         int nFft = config.nFft();
         int half = nFft / 2;
         int hop = config.hopLength();
-        int frames = numFrames();
         int mels = numMels();
-        // Padded (or truncated) signal with `half` reflected samples on each side (center=True).
-        double[] x = new double[nSamples + 2 * half];
         int copied = Math.min(samples.length, nSamples);
-        for (int i = 0; i < nSamples; i++) {
+        boolean zeroTail = config.paddingValue() == 0.0 && copied <= nSamples - 1 - half;
+        // frame t reads samples t * hop - half .. t * hop + half - 1
+        int computed = zeroTail ? Math.min(frames, (copied + half + hop - 1) / hop) : frames;
+        int length = computed == frames ? nSamples + 2 * half
+                : Math.min(nSamples + 2 * half, Math.max((computed - 1) * hop + nFft, 2 * half + 1));
+        // Padded (or truncated) signal with `half` reflected samples on each side (center=True).
+        double[] x = new double[length];
+        for (int i = 0; i < Math.min(nSamples, length - half); i++) {
             x[half + i] = i < copied ? samples[i] : config.paddingValue();
         }
         for (int i = 1; i <= half; i++) {
             // numpy "reflect" mirrors around the edge sample without repeating it.
             x[half - i] = x[half + i];
-            x[half + nSamples - 1 + i] = x[half + nSamples - 1 - i];
+            if (computed == frames) {
+                x[half + nSamples - 1 + i] = x[half + nSamples - 1 - i];
+            }
         }
         double[] re = new double[nFft];
         double[] im = new double[nFft];
         double[] sr = new double[nFft];
         double[] si = new double[nFft];
         double[] power = new double[numBins];
-        double[] logMel = new double[mels * frames];
+        double[] logMel = new double[mels * computed];
         double max = Double.NEGATIVE_INFINITY;
         // frames = n_samples // hop: the STFT has one frame more, which Whisper drops.
-        for (int t = 0; t < frames; t++) {
+        for (int t = 0; t < computed; t++) {
             int start = t * hop;
             for (int i = 0; i < nFft; i++) {
                 re[i] = x[start + i] * window[i];
@@ -133,14 +158,21 @@ public final class WhisperFeatureExtractor {
                     e += w[j] * power[k0 + j];
                 }
                 double v = Math.log10(Math.max(e, MEL_FLOOR));
-                logMel[m * frames + t] = v;
+                logMel[m * computed + t] = v;
                 max = Math.max(max, v);
             }
         }
-        float[] out = new float[logMel.length];
+        double silent = Math.log10(Math.max(0.0, MEL_FLOOR));   // an all-zero frame's value
+        if (computed < frames) {
+            max = Math.max(max, silent);
+        }
         double floor = max - 8.0;
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) ((Math.max(logMel[i], floor) + 4.0) / 4.0);
+        float[] out = new float[mels * keep];
+        for (int m = 0; m < mels; m++) {
+            for (int t = 0; t < keep; t++) {
+                double v = t < computed ? logMel[m * computed + t] : silent;
+                out[m * keep + t] = (float) ((Math.max(v, floor) + 4.0) / 4.0);
+            }
         }
         return out;
     }

@@ -56,4 +56,32 @@ class WhisperFeatureExtractorTest {
         assertThat(x.extract(new float[0])).containsOnly(-1.5f);
         assertThatThrownBy(() -> x.extract(new AudioClip(new float[10], 8000))).hasMessageContaining("8000 Hz");
     }
+
+    /**
+     * extract() transforms only the frames that read the clip and fills the all-zero rest; the
+     * oracle is the same clip zero-padded to the whole window by hand, where every frame is
+     * transformed. Lengths: empty, partial hops, a clip whose last frames touch the reflected tail
+     * (within half a window of the end, where nothing may be skipped), a full and an over-long one.
+     */
+    @Test
+    void skippingThePaddingFramesChangesNoBit() {
+        WhisperFeatureExtractor x = new WhisperFeatureExtractor(WhisperFeatureExtractorConfig.whisper80());
+        int n = x.config().nSamples();
+        for (int len : new int[] {0, 1, 159, 161, 16000, 116800, n - 201, n - 200, n - 199, n - 1, n, n + 5000}) {
+            float[] clip = TestMedia.syntheticAudio(len / 16000.0, 16000, 3);
+            clip = java.util.Arrays.copyOf(clip, len);
+            float[] padded = java.util.Arrays.copyOf(clip, Math.max(len, n));
+            float[] all = x.extract(padded);
+            assertThat(x.extract(clip)).as("%d samples", len).isEqualTo(all);
+            int keep = x.numValidFrames(len);
+            float[] kept = x.extractFrames(clip, keep);
+            for (int m = 0; m < x.numMels(); m++) {
+                for (int t = 0; t < keep; t++) {
+                    assertThat(kept[m * keep + t]).as("%d samples, mel %d frame %d", len, m, t)
+                            .isEqualTo(all[m * x.numFrames() + t]);
+                }
+            }
+        }
+        assertThatThrownBy(() -> x.extractFrames(new float[10], x.numFrames() + 1)).hasMessageContaining("[0, 3000]");
+    }
 }

@@ -38,23 +38,7 @@ class LocalClusterGeneratorTest {
     @BeforeAll
     static void start() throws Exception {
         model = SparkTestSupport.checkpoint("local-cluster");
-        String fastStart = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
-        spark = SparkTestSupport.session("local-cluster[2,1,1024]", "LocalClusterGeneratorTest")
-                .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-                .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
-                .config("spark.executorEnv.SPARK_SQL_TESTING", "1")
-                .config("spark.executor.memory", "512m")
-                .config("spark.executor.extraJavaOptions", "--add-modules jdk.incubator.vector " + fastStart
-                        + " -Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"))
-                .getOrCreate();
-        // tasks go wherever an executor is up: wait for both, or one would take every task
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the two executors did not register in 60 s");
-            }
-            Thread.sleep(200);
-        }
+        spark = SparkTestSupport.localCluster("LocalClusterGeneratorTest");
     }
 
     @AfterAll

@@ -51,6 +51,32 @@ final class SparkTestSupport {
                 .config("spark.test.home", TARGET.resolve("spark-home").toString());
     }
 
+    /**
+     * Two executor JVMs (local-cluster[2,1,1024]) started from the Maven test classpath, with the
+     * Vector API and a fast-starting JIT, once both have registered: tasks go wherever an executor is
+     * up, so without the wait one executor would take every task.
+     */
+    static SparkSession localCluster(String name) throws InterruptedException {
+        String fastStart = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+        SparkSession spark = session("local-cluster[2,1,1024]", name)
+                .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+                .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
+                .config("spark.executorEnv.SPARK_SQL_TESTING", "1")
+                .config("spark.executor.memory", "512m")
+                .config("spark.executor.extraJavaOptions", "--add-modules jdk.incubator.vector " + fastStart
+                        + " -Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"))
+                .getOrCreate();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) {
+            if (System.nanoTime() > deadline) {
+                spark.stop();
+                throw new IllegalStateException("the two executors did not register in 60 s");
+            }
+            Thread.sleep(200);
+        }
+        return spark;
+    }
+
     /** A local[2] session with sparkmm's SQL extensions and {@code model} as mm_generate's default model. */
     static SparkSession sqlSession(String name, Path model) {
         return session("local[2]", name)

@@ -58,8 +58,6 @@ final class Qwen25OmniProcessor implements FamilyProcessor {
     static final int VIDEO_MIN_PIXELS = 128 * 28 * 28;
     static final int VIDEO_MAX_PIXELS = 768 * 28 * 28;
     static final double DEFAULT_FPS = 2.0;
-    /** Samples of padding after a clip in its short feature window: several frames of zeros past its last frame. */
-    static final int SHORT_WINDOW_MARGIN = 2000;
 
     private final Qwen25OmniConfig config;
     private final WhisperFeatureExtractor extractor;
@@ -234,35 +232,14 @@ final class Qwen25OmniProcessor implements FamilyProcessor {
             throw new IllegalArgumentException("audio " + name + " is too short: " + samples.length + " samples make "
                     + valid + " mel frames, and Qwen2.5-Omni needs at least 3 for one audio token");
         }
-        WhisperFeatureExtractor x = windowFor(samples.length);
-        float[] full = x.extract(samples);
-        int frames = x.numFrames();
-        int mels = x.numMels();
-        float[] kept = new float[mels * valid];
-        for (int m = 0; m < mels; m++) {
-            System.arraycopy(full, m * frames, kept, m * valid, valid);
-        }
-        t.put(INPUT_FEATURES, new ItemTensor(kept, new int[] {mels, valid}));
+        // the valid frames of the full window's features, without transforming the window's padding
+        t.put(INPUT_FEATURES, new ItemTensor(extractor.extractFrames(samples, valid),
+                new int[] {extractor.numMels(), valid}));
         t.put(FEATURE_FRAMES, ItemTensor.ofInts(new int[] {valid}, 1));
     }
 
-    /**
-     * An extractor over a window just long enough for a clip of {@code n} samples, giving the very
-     * features of the full 300 s window on the clip's frames, at a fraction of the cost (about 1 s of
-     * CPU per clip for the full window here). Why they are equal: a frame reads samples up to 200
-     * past its centre, so every frame from valid + 2 on sees only padding (zeros) in either window
-     * and is log10(1e-10) = -10; frames before that read the same samples, the short window's own
-     * end padding lying past them. Both windows hold such all-padding frames, so the spectrogram's
-     * maximum, which the extractor clamps every value to within 8 of, is the same too.
-     */
-    WhisperFeatureExtractor windowFor(int n) {
-        WhisperFeatureExtractorConfig c = extractor.config();
-        long needed = ((long) n + SHORT_WINDOW_MARGIN + c.hopLength() - 1) / c.hopLength() * c.hopLength();
-        if (needed >= c.nSamples()) {
-            return extractor;
-        }
-        return new WhisperFeatureExtractor(new WhisperFeatureExtractorConfig(c.featureSize(), c.samplingRate(),
-                c.hopLength(), c.nFft(), c.chunkLength(), (int) needed, c.paddingValue()));
+    WhisperFeatureExtractor extractor() {
+        return extractor;
     }
 
     static boolean useAudioInVideo(ProcessorKwargs kwargs) {
