@@ -20,13 +20,18 @@ public final class CpuTensor implements Tensor {
     private ByteBuffer raw;
     private short[] bits;
     private boolean closed;
+    /** Made from checkpoint bytes ({@link #raw}, {@link #rawOnHeap}): its values never change. */
+    private final boolean weight;
+    /** A backend's derived form of a weight (e.g. repacked for its kernels), made once, dropped on close. */
+    private Object derived;
 
-    private CpuTensor(DType dtype, int[] shape, float[] data, ByteBuffer raw, short[] bits) {
+    private CpuTensor(DType dtype, int[] shape, float[] data, ByteBuffer raw, short[] bits, boolean weight) {
         this.dtype = dtype;
         this.shape = shape.clone();
         this.data = data;
         this.raw = raw;
         this.bits = bits;
+        this.weight = weight;
     }
 
     public static CpuTensor f32(float[] data, int... shape) {
@@ -35,7 +40,7 @@ public final class CpuTensor implements Tensor {
             throw new IllegalArgumentException("data length " + data.length + " does not match shape "
                     + Tensor.describe(shape));
         }
-        return new CpuTensor(DType.F32, shape, data, null, null);
+        return new CpuTensor(DType.F32, shape, data, null, null, false);
     }
 
     public static CpuTensor raw(DType dtype, ByteBuffer bytes, int... shape) {
@@ -49,9 +54,9 @@ public final class CpuTensor implements Tensor {
             // F32 weights are copied to the heap once: the fast paths then read plain arrays.
             float[] f = new float[(int) product(shape)];
             bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
-            return new CpuTensor(DType.F32, shape, f, null, null);
+            return new CpuTensor(DType.F32, shape, f, null, null, true);
         }
-        return new CpuTensor(dtype, shape, null, bytes.slice().order(ByteOrder.LITTLE_ENDIAN), null);
+        return new CpuTensor(dtype, shape, null, bytes.slice().order(ByteOrder.LITTLE_ENDIAN), null, true);
     }
 
     /**
@@ -71,7 +76,7 @@ public final class CpuTensor implements Tensor {
         }
         short[] b = new short[(int) product(shape)];
         bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(b);
-        return new CpuTensor(dtype, shape, null, null, b);
+        return new CpuTensor(dtype, shape, null, null, b, true);
     }
 
     @Override
@@ -158,6 +163,42 @@ public final class CpuTensor implements Tensor {
         }
     }
 
+    /** True for tensors made from checkpoint bytes, whose values never change. */
+    public boolean isWeight() {
+        return weight;
+    }
+
+    /**
+     * The weight's derived form made by {@code make} on first use and kept with the tensor (a
+     * backend's repacked copy): only for {@link #isWeight() weights}, whose values cannot change
+     * under it. One caller makes it; concurrent callers wait for that one.
+     */
+    @SuppressWarnings("unchecked")
+    public synchronized <T> T derived(Class<T> type, java.util.function.Function<CpuTensor, T> make) {
+        checkOpen();
+        if (!weight) {
+            throw new IllegalStateException("tensor " + Tensor.describe(shape) + " is not a weight: its values may change");
+        }
+        if (!type.isInstance(derived)) {
+            derived = make.apply(this);
+        }
+        return (T) derived;
+    }
+
+    /** The F16/BF16 bit patterns of elements [start, start + count), from the heap or the raw bytes. */
+    public void getBits(long start, short[] dst, int dstOff, int count) {
+        checkOpen();
+        if (bits != null) {
+            System.arraycopy(bits, (int) start, dst, dstOff, count);
+            return;
+        }
+        if (raw == null) {
+            throw new IllegalStateException("tensor " + Tensor.describe(shape) + " is F32, it has no 16-bit patterns");
+        }
+        // absolute bulk get: safe on a buffer other threads read too (no position change)
+        raw.asShortBuffer().get((int) start, dst, dstOff, count);
+    }
+
     public static float bf16ToFloat(short bits) {
         return Float.intBitsToFloat((bits & 0xffff) << 16);
     }
@@ -165,6 +206,7 @@ public final class CpuTensor implements Tensor {
     @Override
     public void close() {
         closed = true;
+        derived = null;
         data = null;
         raw = null;
         bits = null;

@@ -30,11 +30,15 @@ public final class VectorBackend extends CpuBackendBase {
     private static final long PARALLEL_WORK = 1L << 15;
 
     /**
-     * {@code -Dsparkmm.simd.gemm=legacy} (read when a backend is made) restores the matmul path,
-     * weight storage and thread hand-off this backend had before the streaming kernels: blocked
-     * tiles without cache blocking, F16/BF16 weights read from their (mapped) buffers, one matmul per weight, the
-     * calling thread waiting while the pool works. Results are bit-identical either way; it exists so
-     * benchmarks can measure before against after in one build.
+     * {@code -Dsparkmm.simd.gemm} (read when a backend is made) picks the matmul kernels:
+     * {@code packed} (the default) the outer-product kernels over weights repacked into panels
+     * ({@link PackedGemm}); {@code dot} the dot-product kernels before them (each weight row
+     * streamed, {@link StreamGemm} and {@link Gemm}); {@code legacy} the dot-product tiles and
+     * thread hand-off before those (no cache blocking, F16/BF16 read from their mapped buffers, one
+     * matmul per weight, the calling thread waiting). Each is batch-invariant; {@code dot} and
+     * {@code legacy} give identical bits, {@code packed} sums in another order (one FMA chain
+     * per element instead of lane-wise partial sums), so its tokens can differ from theirs in
+     * the last bits of a logit. They exist so benchmarks can measure before against after in one build.
      */
     public static final String GEMM_PROPERTY = "sparkmm.simd.gemm";
     /** Up to this many activation rows, a matmul streams each weight row once ({@link StreamGemm}). */
@@ -42,27 +46,32 @@ public final class VectorBackend extends CpuBackendBase {
 
     private final WorkerPool pool;
     private final boolean legacy;
+    private final boolean packed;
 
     public VectorBackend(int threads) {
-        String gemm = System.getProperty(GEMM_PROPERTY, "stream");
-        if (!gemm.equals("stream") && !gemm.equals("legacy")) {
-            throw new IllegalArgumentException("-D" + GEMM_PROPERTY + " must be stream or legacy, got '" + gemm + "'");
+        String gemm = System.getProperty(GEMM_PROPERTY, "packed");
+        if (!gemm.equals("packed") && !gemm.equals("dot") && !gemm.equals("legacy")) {
+            throw new IllegalArgumentException("-D" + GEMM_PROPERTY + " must be packed, dot or legacy, got '" + gemm + "'");
         }
         this.legacy = gemm.equals("legacy");
-        this.pool = new WorkerPool(threads, !legacy);
+        this.packed = gemm.equals("packed");
+        this.pool = new WorkerPool(threads, !legacy, packed);
     }
 
     @Override
     public String name() {
         int t = pool.threads();
         return "simd(" + t + (t == 1 ? " thread" : " threads") + ", " + FloatVector.SPECIES_PREFERRED.length()
-                + " lanes" + (legacy ? ", legacy gemm" : "") + ")";
+                + " lanes" + (packed ? "" : legacy ? ", legacy gemm" : ", dot gemm") + ")";
     }
 
-    /** F16/BF16 weights are copied to the heap, where the streaming kernels load them as arrays. */
+    /**
+     * With packed kernels a weight stays where it is (F16/BF16 possibly mapped) and its first
+     * matmul makes the panel copy on the heap; the dot kernels load F16/BF16 rows from a heap copy.
+     */
     @Override
     public Tensor weight(DType dtype, ByteBuffer littleEndian, int... shape) {
-        return legacy ? CpuTensor.raw(dtype, littleEndian, shape) : CpuTensor.rawOnHeap(dtype, littleEndian, shape);
+        return packed || legacy ? CpuTensor.raw(dtype, littleEndian, shape) : CpuTensor.rawOnHeap(dtype, littleEndian, shape);
     }
 
     // ---------------------------------------------------------------- storage
@@ -87,6 +96,10 @@ public final class VectorBackend extends CpuBackendBase {
     public void matmuls(Tensor x, Tensor[] ws, Tensor[] biases, Tensor[] outs) {
         if (legacy && ws.length > 1) {
             super.matmuls(x, ws, biases, outs);
+            return;
+        }
+        if (packed) {
+            packedMatmuls(x, ws, biases, outs);
             return;
         }
         CpuTensor xs = CpuTensor.of(x);
@@ -126,6 +139,54 @@ public final class VectorBackend extends CpuBackendBase {
                     Gemm.columnsUnblocked(xd, n, k, wt[i], bd[i], od[i], mi, j0, j1);
                 } else {
                     Gemm.columns(xd, n, k, wt[i], bd[i], od[i], mi, j0, j1);
+                }
+            }
+        });
+    }
+
+    /**
+     * {@link #matmuls} over packed weights: all weights' panels as one range split over the
+     * threads. A weight is packed on its first matmul and kept with it; a tensor that is not a
+     * weight (its values may change) is packed for this call only.
+     */
+    private void packedMatmuls(Tensor x, Tensor[] ws, Tensor[] biases, Tensor[] outs) {
+        CpuTensor xs = CpuTensor.of(x);
+        int n = xs.rows();
+        int k = xs.cols();
+        float[] xd = xs.data();
+        int parts = ws.length;
+        PackedWeight[] pw = new PackedWeight[parts];
+        float[][] bd = new float[parts][];
+        float[][] od = new float[parts][];
+        int[] starts = new int[parts + 1];
+        long work = 0;
+        for (int i = 0; i < parts; i++) {
+            Tensor bias = biases == null ? null : biases[i];
+            Checks.matmul(x, ws[i], bias, outs[i]);
+            CpuTensor w = CpuTensor.of(ws[i]);
+            pw[i] = w.isWeight() ? w.derived(PackedWeight.class, t -> PackedWeight.pack(t, pool))
+                    : PackedWeight.pack(w, pool);
+            bd[i] = bias == null ? null : Decode.all(CpuTensor.of(bias));
+            od[i] = CpuTensor.of(outs[i]).data();
+            starts[i + 1] = starts[i] + pw[i].panels();
+            work += (long) n * k * pw[i].rows();
+        }
+        int panels = starts[parts];
+        boolean small = n <= PackedGemm.SMALL_ROWS;
+        // Split over panels: each thread reads (and widens) only its own panels; one row pairs them.
+        int grain = work < PARALLEL_WORK ? panels : pool.grainFor(panels, n == 1 ? 2 : 1);
+        pool.forChunks(panels, grain, (c0, c1) -> {
+            for (int i = 0; i < parts; i++) {
+                int p0 = Math.max(c0, starts[i]) - starts[i];
+                int p1 = Math.min(c1, starts[i + 1]) - starts[i];
+                if (p0 >= p1) {
+                    continue;
+                }
+                int m = pw[i].rows();
+                if (small) {
+                    PackedGemm.small(xd, n, k, pw[i], bd[i], od[i], m, p0, p1);
+                } else {
+                    PackedGemm.blocked(xd, n, k, pw[i], bd[i], od[i], m, p0, p1);
                 }
             }
         });

@@ -23,7 +23,7 @@ import java.util.Random;
  * GEMM GFLOP/s side by side with ONNX Runtime's CPU MatMul, on the matmul shapes of Qwen2-0.5B
  * (hidden 896, 14 heads / 2 KV heads of 64, intermediate 4864, vocab 151,936): decode n = 1..64
  * and prefill n = 512, F32 activations, F32 and BF16 weights, 1 and 2 threads; also our kernels
- * as they were before issue 18 ({@code -Dsparkmm.simd.gemm=legacy}) in the same run.
+ * as they were before the packed kernels ({@code -Dsparkmm.simd.gemm=dot}) in the same run.
  * ORT has no BF16 MatMul on CPU, so the BF16 rows are set against ORT with F32 weights (holding
  * the same BF16-rounded values): the same math, with twice the weight bytes for ORT to read.
  * ORT's model is a one-node MatMul graph with the weight as an initializer, written in Java
@@ -33,9 +33,11 @@ import java.util.Random;
  *   mvn -o -q -pl kernels exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
  *     -Dexec.args="--add-modules jdk.incubator.vector -Xmx4g -cp %classpath io.sparkmm.kernels.bench.OrtGemmBenchmark"
  * </pre>
- * Options: {@code --n 1,2,4,8,16,32,64,512 --threads 1,2 --no-lm-head --no-legacy}.
+ * Options: {@code --n 1,2,4,8,16,32,64,512 --threads 1,2 --no-lm-head --no-before}.
  */
 public final class OrtGemmBenchmark {
+
+    private static final long SETTLE_MILLIS = 50;
 
     private record Shape(String name, int k, int m) {
     }
@@ -58,13 +60,14 @@ public final class OrtGemmBenchmark {
         int[] ns = {1, 2, 4, 8, 16, 32, 64, 512};
         int[] threadCounts = {1, 2};
         boolean lmHead = true;
+        boolean ortSpins = !"false".equals(System.getProperty("ortSpins"));
         boolean legacy = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--n" -> ns = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--threads" -> threadCounts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--no-lm-head" -> lmHead = false;
-                case "--no-legacy" -> legacy = false;
+                case "--no-before" -> legacy = false;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -81,10 +84,11 @@ public final class OrtGemmBenchmark {
             Backend ours = Backends.open("cpu", threads);
             Backend before = null;
             if (legacy) {
-                System.setProperty(GEMM_PROPERTY, "legacy");
+                System.setProperty(GEMM_PROPERTY, "dot");
                 before = Backends.open("cpu", threads);
                 System.clearProperty(GEMM_PROPERTY);
             }
+            warmUp(ours, before, ns);
             for (Shape s : SHAPES) {
                 if (!lmHead && s.name().equals("lm_head")) {
                     continue;
@@ -94,6 +98,9 @@ public final class OrtGemmBenchmark {
                 try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
                     so.setIntraOpNumThreads(threads);
                     so.setInterOpNumThreads(1);
+                    if (!ortSpins) {
+                        so.addConfigEntry("session.intra_op.allow_spinning", "0");
+                    }
                     so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
                     try (OrtSession session = env.createSession(OnnxMatMulModel.of(wBf16, s.m(), s.k()), so);
                          Tensor wF32 = ours.weight(DType.F32, encode(w, DType.F32), s.m(), s.k());
@@ -141,6 +148,29 @@ public final class OrtGemmBenchmark {
         }
         double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         System.out.printf("ours / ORT over all rows: min %.2fx, median %.2fx, max %.2fx%n", r[0], r[r.length / 2], r[r.length - 1]);
+    }
+
+    /**
+     * Every kernel the table will time, run for a while before the first row: on a 2-core machine
+     * the JIT compiling them in the background otherwise slows the first rows' reps.
+     */
+    private static void warmUp(Backend ours, Backend before, int[] ns) {
+        Random random = new Random(1);
+        float[] w = gaussian(random, 896 * 896, 0.03);
+        for (Backend be : before == null ? List.of(ours) : List.of(ours, before)) {
+            for (DType dtype : List.of(DType.F32, DType.BF16)) {
+                try (Tensor wt = be.weight(dtype, encode(w, dtype), 896, 896)) {
+                    for (int n : ns) {
+                        try (Call c = ourCall(be, wt, gaussian(random, n * 896, 1), n, new Shape("warm-up", 896, 896))) {
+                            long end = System.nanoTime() + 150_000_000L;
+                            while (System.nanoTime() < end) {
+                                c.run();
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /** One timed operation and what it holds (native tensors, outputs). */
@@ -217,6 +247,7 @@ public final class OrtGemmBenchmark {
                 // each round starts one later: ORT's intra-op threads spin for a while after a run,
                 // and that must not always fall on the call that follows it
                 int i = (turn + r) % calls.size();
+                settle();
                 long start = System.nanoTime();
                 int count = 0;
                 long elapsed;
@@ -229,6 +260,20 @@ public final class OrtGemmBenchmark {
             }
         }
         return best;
+    }
+
+    /**
+     * A pause before each rep: ORT's intra-op threads spin after a run, and so do ours, and on a
+     * 2-core machine a contender's spinning threads would take a core from the next one's rep.
+     * Each rep starts with both pools parked instead (its first call pays one wake-up).
+     */
+    private static void settle() {
+        try {
+            Thread.sleep(SETTLE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static float[] gaussian(Random random, int size, double scale) {

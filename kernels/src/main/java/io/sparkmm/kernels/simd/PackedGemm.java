@@ -1,0 +1,205 @@
+package io.sparkmm.kernels.simd;
+
+import io.sparkmm.kernels.DType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * out[n, m] = x[n, k] @ w[m, k]^T + bias over a {@link PackedWeight}: outer-product tiles, each
+ * k step broadcasting one activation per row against a panel's two vectors of weights.
+ *
+ * <p>Batch invariance: every output element is one sequential FMA chain over k in index order,
+ * starting from +0 ({@code s = fma(x[i, q], w[j, q], s)} for q = 0, 1, ..., k - 1), then
+ * {@code s + bias[j]}. A vector lane holds one element's chain, tiles only share loads, and
+ * k blocking stores a chain and resumes it from the stored float, which rounds nothing. So an
+ * element's bits do not depend on n, on the kernel (decode or blocked), on the tile or on the
+ * thread, and {@link Math#fma} in a loop restates the contract exactly (the kernel tests' oracle).
+ *
+ * <p>Up to {@link #SMALL_ROWS} rows (decode) read the weight once, straight from the packed
+ * panels, 16-bit weights widened in registers. More rows run GotoBLAS-style: the weight taken in
+ * blocks of {@link #KC} k by {@link #NC} panels (sized for L2; 16-bit ones decoded once per block
+ * when {@link #DECODE_TILES} row tiles or more share it) and an {@link #MR} x NR register tile per
+ * MR rows and panel. x is read in place: MR row streams broadcast well from L1, and repacking it
+ * cost more than it saved (a fresh multi-megabyte array per call).
+ */
+final class PackedGemm {
+
+    private static final VectorSpecies<Float> FS = Gemm.FS;
+    private static final int L = Gemm.L;
+    private static final int NR = PackedWeight.NR;
+    /**
+     * Rows per register tile of one panel: 2 MR accumulators, 16 of AVX-512's 32 registers or 12 of
+     * AVX2's 16. (Six rows by two panels, 24 accumulators, measured faster alone and slower in the
+     * GEMM, and wastes more on row edges.)
+     */
+    static final int MR = L >= 16 ? 8 : 6;
+    /** Up to this many rows a matmul reads the packed weight directly, once. */
+    static final int SMALL_ROWS = 4;
+    /** k per block: MR rows of x (KC x MR floats) stay in L1 while a block of panels streams from L2. */
+    static final int KC = 256;
+    /** Panels per block: KC x NC x NR floats (256 KiB with AVX-512) stay in L2. */
+    static final int NC = 8;
+    /**
+     * From this many row tiles on, a block of 16-bit weights is decoded once into L2-sized scratch
+     * and the F32 tiles run over it; below, each tile widens the weights in registers (measured:
+     * BF16 widened ran about 10% under F32 at 64 rows and more, and at par for a single tile).
+     */
+    static final int DECODE_TILES = 4;
+    static final int F32 = 0;
+    static final int BF16 = 1;
+    static final int F16 = 2;
+
+    private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[0]);
+
+    private PackedGemm() {
+    }
+
+    /**
+     * Panels [p0, p1) of w for rows [0, n), n &lt;= SMALL_ROWS: each weight read once, in groups
+     * of panels (four for one row, two for more: enough chains in flight to hide the FMA
+     * latency). A short last group repeats its last panel: computed twice, stored once.
+     */
+    static void small(float[] x, int n, int k, PackedWeight w, float[] bias, float[] out, int m, int p0, int p1) {
+        int kind = kind(w);
+        float[] wf = w.f32();
+        short[] wb = w.bits();
+        int group = n == 1 ? 4 : 2;
+        float[] tile = new float[SMALL_ROWS * 8 * L];
+        int[] o = new int[4];
+        for (int g0 = p0; g0 < p1; g0 += group) {
+            int count = Math.min(group, p1 - g0);
+            for (int v = 0; v < group; v++) {
+                o[v] = w.offset(g0 + Math.min(v, count - 1), 0);
+            }
+            // three rows run as four, row 2 twice: the chains are per row, so its bits are unchanged
+            int last = n == 3 ? 2 : 3;
+            if (kind == F32) {
+                if (n == 1) {
+                    PackedKernels.row1(x, k, wf, o[0], o[1], o[2], o[3], tile);
+                } else if (n == 2) {
+                    PackedKernels.rows2(x, k, wf, o[0], o[1], tile);
+                } else {
+                    PackedKernels.rows4(x, k, last, wf, o[0], o[1], tile);
+                }
+            } else if (n == 1) {
+                PackedWideKernels.row1(x, k, kind, wb, o[0], o[1], o[2], o[3], tile);
+            } else if (n == 2) {
+                PackedWideKernels.rows2(x, k, kind, wb, o[0], o[1], tile);
+            } else {
+                PackedWideKernels.rows4(x, k, last, kind, wb, o[0], o[1], tile);
+            }
+            int j0 = g0 * NR;
+            int cols = Math.min(count * NR, m - j0);
+            for (int r = 0; r < n; r++) {
+                int t = r * 8 * L;
+                int oo = r * m + j0;
+                for (int c = 0; c < cols; c++) {
+                    out[oo + c] = bias == null ? tile[t + c] : tile[t + c] + bias[j0 + c];
+                }
+            }
+        }
+    }
+
+    /** Panels [p0, p1) of w for all n rows of x, blocked over k and panels. */
+    static void blocked(float[] x, int n, int k, PackedWeight w, float[] bias, float[] out, int m, int p0, int p1) {
+        int tiles = (n + MR - 1) / MR;
+        if (k == 0) {
+            for (int i = 0; i < n; i++) {
+                for (int j = p0 * NR; j < Math.min(m, p1 * NR); j++) {
+                    out[i * m + j] = bias == null ? 0f : 0f + bias[j];
+                }
+            }
+            return;
+        }
+        float[] edge = new float[MR * NR];
+        boolean decode = !w.isF32() && tiles >= DECODE_TILES;
+        int kind = decode ? F32 : kind(w);
+        float[] block = decode ? block(NC * KC * NR) : null;
+        float[] wf = decode ? block : w.f32();
+        short[] wb = w.bits();
+        for (int pb = p0; pb < p1; pb += NC) {
+            int pe = Math.min(p1, pb + NC);
+            for (int kb = 0; kb < k; kb += KC) {
+                int kl = Math.min(KC, k - kb);
+                if (decode) {
+                    for (int p = pb; p < pe; p++) {
+                        decodePanel(kind(w), wb, w.offset(p, kb), kl, block, (p - pb) * kl * NR);
+                    }
+                }
+                boolean first = kb == 0;
+                for (int t = 0; t < tiles; t++) {
+                    int i0 = t * MR;
+                    int rows = Math.min(MR, n - i0);
+                    int xo = i0 * k + kb;
+                    for (int p = pb; p < pe; p++) {
+                        int bo = decode ? (p - pb) * kl * NR : w.offset(p, kb);
+                        int j0 = p * NR;
+                        int cols = Math.min(NR, m - j0);
+                        if (rows == MR && cols == NR) {
+                            tile(x, xo, k, rows - 1, kind, wf, wb, bo, kl, out, i0 * m + j0, m, first);
+                            continue;
+                        }
+                        // an edge tile runs in scratch: the kernel always writes MR x NR
+                        if (!first) {
+                            for (int r = 0; r < rows; r++) {
+                                System.arraycopy(out, (i0 + r) * m + j0, edge, r * NR, cols);
+                            }
+                        }
+                        tile(x, xo, k, rows - 1, kind, wf, wb, bo, kl, edge, 0, NR, first);
+                        for (int r = 0; r < rows; r++) {
+                            System.arraycopy(edge, r * NR, out, (i0 + r) * m + j0, cols);
+                        }
+                    }
+                }
+            }
+            if (bias != null) {
+                int j1 = Math.min(m, pe * NR);
+                for (int i = 0; i < n; i++) {
+                    for (int j = pb * NR; j < j1; j++) {
+                        out[i * m + j] += bias[j];
+                    }
+                }
+            }
+        }
+    }
+
+    private static int kind(PackedWeight w) {
+        if (w.isF32()) {
+            return F32;
+        }
+        return w.dtype() == DType.BF16 ? BF16 : F16;
+    }
+
+    private static float[] block(int size) {
+        float[] b = BLOCK.get();
+        if (b.length < size) {
+            b = new float[size];
+            BLOCK.set(b);
+        }
+        return b;
+    }
+
+    /** kl rows of a 16-bit panel from o, widened into dst[d..] as plain F32 panel rows. */
+    private static void decodePanel(int kind, short[] wb, int o, int kl, float[] dst, int d) {
+        for (int q = 0; q < kl; q++, o += NR, d += NR) {
+            PackedWideKernels.lo(kind, wb, o).intoArray(dst, d);
+            PackedWideKernels.hi(kind, wb, o).intoArray(dst, d + L);
+        }
+    }
+
+    /** The MR x NR register tile for the weights' dtype; see {@link PackedKernels#tile8x1}. */
+    private static void tile(float[] x, int xo, int k, int last, int kind, float[] wf, short[] wb, int bo, int kl,
+                             float[] c, int co, int ldc, boolean first) {
+        if (kind == F32) {
+            if (MR == 8) {
+                PackedKernels.tile8x1(x, xo, k, last, wf, bo, kl, c, co, ldc, first);
+            } else {
+                PackedKernels.tile6x1(x, xo, k, last, wf, bo, kl, c, co, ldc, first);
+            }
+        } else if (MR == 8) {
+            PackedWideKernels.tile8x1(x, xo, k, last, kind, wb, bo, kl, c, co, ldc, first);
+        } else {
+            PackedWideKernels.tile6x1(x, xo, k, last, kind, wb, bo, kl, c, co, ldc, first);
+        }
+    }
+}
