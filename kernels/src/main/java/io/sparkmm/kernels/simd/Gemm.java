@@ -5,7 +5,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * out[n, m] = x[n, k] @ w[m, k]^T + bias, register-blocked.
+ * out[n, m] = x[n, k] @ w[m, k]^T + bias, register-blocked dot products: the kernels of
+ * {@code -Dsparkmm.simd.gemm=dot} and {@code legacy}, kept to measure against; the default is
+ * {@link PackedGemm}, which sums each element in another order.
  *
  * <p>Batch invariance is the design constraint: out[i, j] must not depend on n, on the tile
  * that computes it, or on the thread. Every kernel here therefore computes each element the

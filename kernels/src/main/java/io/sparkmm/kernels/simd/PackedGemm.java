@@ -63,7 +63,7 @@ final class PackedGemm {
         int kind = kind(w);
         float[] wf = w.f32();
         short[] wb = w.bits();
-        int group = n == 1 ? 4 : 2;
+        int group = panelGroup(n);
         float[] tile = new float[SMALL_ROWS * 8 * L];
         int[] o = new int[4];
         for (int g0 = p0; g0 < p1; g0 += group) {
@@ -98,6 +98,11 @@ final class PackedGemm {
                 }
             }
         }
+    }
+
+    /** Panels the decode kernel for n rows takes at once (n &lt;= SMALL_ROWS). */
+    static int panelGroup(int n) {
+        return n == 1 ? 4 : 2;
     }
 
     /** Panels [p0, p1) of w for all n rows of x, blocked over k and panels. */

@@ -173,8 +173,14 @@ public final class VectorBackend extends CpuBackendBase {
         }
         int panels = starts[parts];
         boolean small = n <= PackedGemm.SMALL_ROWS;
-        // Split over panels: each thread reads (and widens) only its own panels; one row pairs them.
-        int grain = work < PARALLEL_WORK ? panels : pool.grainFor(panels, n == 1 ? 2 : 1);
+        // Split over panels: each thread reads (and widens) only its own panels. Decode-sized ops take
+        // one equal chunk per thread (at least a kernel's group of panels: a short group computes
+        // its last panel again, from cache); larger ones two per thread, so a thread slowed by other
+        // load can be helped out. Measured here, both beat many small chunks (claims, re-reads of x).
+        int threads = pool.threads();
+        int grain = work < PARALLEL_WORK ? panels
+                : small ? Math.max(PackedGemm.panelGroup(n), ceil(panels, threads))
+                : ceil(panels, 2 * threads);
         pool.forChunks(panels, grain, (c0, c1) -> {
             for (int i = 0; i < parts; i++) {
                 int p0 = Math.max(c0, starts[i]) - starts[i];
@@ -190,6 +196,10 @@ public final class VectorBackend extends CpuBackendBase {
                 }
             }
         });
+    }
+
+    private static int ceil(int a, int b) {
+        return (a + b - 1) / b;
     }
 
     @Override

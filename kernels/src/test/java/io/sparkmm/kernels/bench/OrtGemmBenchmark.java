@@ -33,7 +33,8 @@ import java.util.Random;
  *   mvn -o -q -pl kernels exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
  *     -Dexec.args="--add-modules jdk.incubator.vector -Xmx4g -cp %classpath io.sparkmm.kernels.bench.OrtGemmBenchmark"
  * </pre>
- * Options: {@code --n 1,2,4,8,16,32,64,512 --threads 1,2 --no-lm-head --no-before}.
+ * Options: {@code --n 1,2,4,8,16,32,64,512 --threads 1,2 --no-lm-head --no-before}; {@code -DortSpins=false}
+ * stops ORT's intra-op threads spinning between runs (they spin by default, as ours do).
  */
 public final class OrtGemmBenchmark {
 
