@@ -6,13 +6,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;
 
-/** Random inputs and weight encodings shared by the kernel tests. */
-final class TestData {
+/** Random inputs and weight encodings shared by the kernel tests (public for the simd package's). */
+public final class TestData {
 
     private TestData() {
     }
 
-    static float[] gaussian(Random random, int size, double scale) {
+    public static float[] gaussian(Random random, int size, double scale) {
         float[] a = new float[size];
         for (int i = 0; i < size; i++) {
             a[i] = (float) (random.nextGaussian() * scale);
@@ -21,7 +21,7 @@ final class TestData {
     }
 
     /** Little-endian bytes of {@code values} in {@code dtype}, as a safetensors file holds them. */
-    static ByteBuffer encode(float[] values, DType dtype) {
+    public static ByteBuffer encode(float[] values, DType dtype) {
         ByteBuffer bb = ByteBuffer.allocate(values.length * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
             switch (dtype) {
@@ -42,7 +42,7 @@ final class TestData {
     }
 
     /** The values a weight in {@code dtype} really holds after rounding. */
-    static float[] rounded(float[] values, DType dtype) {
+    public static float[] rounded(float[] values, DType dtype) {
         float[] r = new float[values.length];
         for (int i = 0; i < values.length; i++) {
             r[i] = switch (dtype) {

@@ -7,10 +7,11 @@ import jdk.incubator.vector.VectorSpecies;
  * The register kernels of {@link PackedGemm} (see it for the summation contract), unrolled by
  * hand so every accumulator stays in a register: the decode kernels (one, two or four rows
  * against groups of panels, into a tile of row stride 8L) and the blocked tiles (eight or six rows x one
- * panel, continuing the chains stored in c). Each comes twice: over F32 panels (wf), and over 16-bit
- * ones (wb, "Wide") widened by {@link #lo} and {@link #hi}. Generated shapes, not generics: a
- * dtype test inside the k loop measured about 10% slower on F32 (the JIT did not unswitch it).
+ * panel, continuing the chains stored in c), over F32 panels (wf). {@link PackedWideKernels} has
+ * the same shapes over 16-bit panels: a dtype test inside the k loop measured about 10% slower on
+ * F32 (the JIT did not unswitch it), so each dtype family gets its own loops.
  */
+// Written by kernels/src/gen/packed_kernels.py: edit that, not this file.
 final class PackedKernels {
 
     private static final VectorSpecies<Float> FS = Gemm.FS;

@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * registers by {@link #lo} and {@link #hi}: BF16 by a shift or a mask of pairs, F16 by
  * {@link StreamGemm#f16}.
  */
+// Written by kernels/src/gen/packed_kernels.py: edit that, not this file.
 final class PackedWideKernels {
 
     private static final VectorSpecies<Float> FS = Gemm.FS;

@@ -1,17 +1,15 @@
 package io.sparkmm.kernels.simd;
 
 import io.sparkmm.kernels.DType;
+import io.sparkmm.kernels.TestData;
 import io.sparkmm.kernels.Tensor;
 import io.sparkmm.kernels.cpu.CpuTensor;
-import io.sparkmm.kernels.cpu.Half;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,12 +51,12 @@ class PackedGemmTest {
         int[] ns = {1, 2, 3, 4, 5, PackedGemm.MR, PackedGemm.MR + 1, 3 * PackedGemm.MR + 2, 4 * PackedGemm.MR + 3};
         for (int k : ks) {
             for (int m : ms) {
-                float[] w = representable(special(gaussian(random, m * k, 0.3)), dtype);
-                float[] bias = gaussian(random, m, 1);
-                Tensor weight = oneThread.weight(dtype, encode(w, dtype), m, k);
-                Tensor weight2 = twoThreads.weight(dtype, encode(w, dtype), m, k);
+                float[] w = TestData.rounded(special(TestData.gaussian(random, m * k, 0.3)), dtype);
+                float[] bias = TestData.gaussian(random, m, 1);
+                Tensor weight = oneThread.weight(dtype, TestData.encode(w, dtype), m, k);
+                Tensor weight2 = twoThreads.weight(dtype, TestData.encode(w, dtype), m, k);
                 for (int n : ns) {
-                    float[] x = gaussian(random, n * k, 1);
+                    float[] x = TestData.gaussian(random, n * k, 1);
                     if (x.length > 2) {
                         x[1] = -0f;
                         x[2] = 1e-40f; // an F32 subnormal
@@ -81,15 +79,15 @@ class PackedGemmTest {
         int k = 300;
         int[] ms = {PackedWeight.NR + 1, 5, 2 * PackedWeight.NR};
         for (int n : new int[] {1, 3, 20}) {
-            float[] x = gaussian(random, n * k, 1);
+            float[] x = TestData.gaussian(random, n * k, 1);
             Tensor[] ws = new Tensor[ms.length];
             Tensor[] bs = new Tensor[ms.length];
             Tensor[] outs = new Tensor[ms.length];
             float[][] expected = new float[ms.length][];
             for (int i = 0; i < ms.length; i++) {
-                float[] w = representable(gaussian(random, ms[i] * k, 0.2), DType.BF16);
-                float[] b = gaussian(random, ms[i], 1);
-                ws[i] = twoThreads.weight(DType.BF16, encode(w, DType.BF16), ms[i], k);
+                float[] w = TestData.rounded(TestData.gaussian(random, ms[i] * k, 0.2), DType.BF16);
+                float[] b = TestData.gaussian(random, ms[i], 1);
+                ws[i] = twoThreads.weight(DType.BF16, TestData.encode(w, DType.BF16), ms[i], k);
                 bs[i] = i == 1 ? null : twoThreads.upload(b, ms[i]);
                 outs[i] = twoThreads.zeros(n, ms[i]);
                 expected[i] = fmaChains(x, n, k, w, ms[i], i == 1 ? null : b);
@@ -109,10 +107,10 @@ class PackedGemmTest {
         int k = 40;
         int m = 9;
         Random random = new Random(3);
-        float[] values = gaussian(random, m * k, 1);
+        float[] values = TestData.gaussian(random, m * k, 1);
         CpuTensor w = CpuTensor.f32(values, m, k);
         assertThat(w.isWeight()).isFalse();
-        float[] x = gaussian(random, n * k, 1);
+        float[] x = TestData.gaussian(random, n * k, 1);
         check(fmaChains(x, n, k, values, m, null), run(oneThread, w, x, n, k, m, null), "first call");
         // an activation reused as a matmul operand changes between calls: no stale packed copy
         for (int i = 0; i < values.length; i++) {
@@ -125,10 +123,10 @@ class PackedGemmTest {
     void aWeightIsPackedOnceAndKeptWithIt() {
         int k = 16;
         int m = 3;
-        float[] w = gaussian(new Random(4), m * k, 1);
-        CpuTensor weight = CpuTensor.of(oneThread.weight(DType.BF16, encode(w, DType.BF16), m, k));
+        float[] w = TestData.gaussian(new Random(4), m * k, 1);
+        CpuTensor weight = CpuTensor.of(oneThread.weight(DType.BF16, TestData.encode(w, DType.BF16), m, k));
         assertThat(weight.isWeight()).isTrue();
-        run(oneThread, weight, gaussian(new Random(5), k, 1), 1, k, m, null);
+        run(oneThread, weight, TestData.gaussian(new Random(5), k, 1), 1, k, m, null);
         PackedWeight first = weight.derived(PackedWeight.class, t -> {
             throw new AssertionError("packed again");
         });
@@ -140,7 +138,7 @@ class PackedGemmTest {
     void emptyReductionGivesTheBias() {
         float[] bias = {1.5f, -2f, 0f};
         for (int n : new int[] {1, 9}) {
-            float[] out = run(oneThread, oneThread.weight(DType.F32, encode(new float[0], DType.F32), 3, 0),
+            float[] out = run(oneThread, oneThread.weight(DType.F32, TestData.encode(new float[0], DType.F32), 3, 0),
                     new float[0], n, 0, 3, bias);
             for (int i = 0; i < n; i++) {
                 assertThat(new float[] {out[i * 3], out[i * 3 + 1], out[i * 3 + 2]}).containsExactly(bias);
@@ -190,38 +188,5 @@ class PackedGemmTest {
             w[3] = 70000f;
         }
         return w;
-    }
-
-    /** The values the weight tensor will hold once stored in dtype. */
-    private static float[] representable(float[] w, DType dtype) {
-        float[] r = new float[w.length];
-        for (int i = 0; i < w.length; i++) {
-            r[i] = switch (dtype) {
-                case F32 -> w[i];
-                case F16 -> Half.toFloat(Half.fromFloat(w[i]));
-                case BF16 -> CpuTensor.bf16ToFloat(Half.bf16FromFloat(w[i]));
-            };
-        }
-        return r;
-    }
-
-    private static float[] gaussian(Random random, int size, double scale) {
-        float[] a = new float[size];
-        for (int i = 0; i < size; i++) {
-            a[i] = (float) (random.nextGaussian() * scale);
-        }
-        return a;
-    }
-
-    private static ByteBuffer encode(float[] values, DType dtype) {
-        ByteBuffer bb = ByteBuffer.allocate(values.length * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) {
-            switch (dtype) {
-                case F32 -> bb.putFloat(v);
-                case F16 -> bb.putShort(Half.fromFloat(v));
-                case BF16 -> bb.putShort(Half.bf16FromFloat(v));
-            }
-        }
-        return bb.flip();
     }
 }

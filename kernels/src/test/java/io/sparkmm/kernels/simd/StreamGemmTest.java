@@ -1,13 +1,11 @@
 package io.sparkmm.kernels.simd;
 
 import io.sparkmm.kernels.DType;
+import io.sparkmm.kernels.TestData;
 import io.sparkmm.kernels.cpu.CpuTensor;
-import io.sparkmm.kernels.cpu.Half;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,18 +27,18 @@ class StreamGemmTest {
         int lanes = Gemm.L;
         for (int k : new int[] {5, lanes, 3 * lanes + 7, 333}) {
             for (int m : new int[] {1, 7, 37}) {
-                float[] w = gaussian(random, m * k, 0.3);
+                float[] w = TestData.gaussian(random, m * k, 0.3);
                 if (dtype == DType.F16 && w.length > 3) {
                     w[0] = 3e-6f;   // an F16 subnormal
                     w[1] = 70000f;  // rounds to F16 infinity
                     w[2] = -0f;
                 }
-                float[] bias = gaussian(random, m, 1);
-                CpuTensor onHeap = CpuTensor.rawOnHeap(dtype, encode(w, dtype), m, k);
-                CpuTensor buffered = CpuTensor.raw(dtype, encode(w, dtype), m, k);
+                float[] bias = TestData.gaussian(random, m, 1);
+                CpuTensor onHeap = CpuTensor.rawOnHeap(dtype, TestData.encode(w, dtype), m, k);
+                CpuTensor buffered = CpuTensor.raw(dtype, TestData.encode(w, dtype), m, k);
                 assertThat(onHeap.isF32() || onHeap.hasBits()).isTrue();
                 for (int n = 1; n <= 9; n++) {
-                    float[] x = gaussian(random, n * k, 1);
+                    float[] x = TestData.gaussian(random, n * k, 1);
                     for (float[] b : new float[][] {null, bias}) {
                         float[] expected = new float[n * m];
                         Gemm.columnsUnblocked(x, n, k, buffered, b, expected, m, 0, m);
@@ -64,9 +62,9 @@ class StreamGemmTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F16", "BF16"})
     void heapBitsDecodeLikeTheBuffer(DType dtype) {
-        float[] w = gaussian(new Random(5), 1000, 2);
-        CpuTensor onHeap = CpuTensor.rawOnHeap(dtype, encode(w, dtype), 10, 100);
-        CpuTensor buffered = CpuTensor.raw(dtype, encode(w, dtype), 10, 100);
+        float[] w = TestData.gaussian(new Random(5), 1000, 2);
+        CpuTensor onHeap = CpuTensor.rawOnHeap(dtype, TestData.encode(w, dtype), 10, 100);
+        CpuTensor buffered = CpuTensor.raw(dtype, TestData.encode(w, dtype), 10, 100);
         float[] a = new float[1000];
         float[] b = new float[1000];
         Decode.range(onHeap, 0, a, 0, 1000);
@@ -78,25 +76,5 @@ class StreamGemmTest {
         onHeap.getRange(3, a, 0, 50);
         buffered.getRange(3, b, 0, 50);
         assertThat(a).containsExactly(b);
-    }
-
-    private static float[] gaussian(Random random, int size, double scale) {
-        float[] a = new float[size];
-        for (int i = 0; i < size; i++) {
-            a[i] = (float) (random.nextGaussian() * scale);
-        }
-        return a;
-    }
-
-    private static ByteBuffer encode(float[] values, DType dtype) {
-        ByteBuffer bb = ByteBuffer.allocate(values.length * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) {
-            switch (dtype) {
-                case F32 -> bb.putFloat(v);
-                case F16 -> bb.putShort(Half.fromFloat(v));
-                case BF16 -> bb.putShort(Half.bf16FromFloat(v));
-            }
-        }
-        return bb.flip();
     }
 }
