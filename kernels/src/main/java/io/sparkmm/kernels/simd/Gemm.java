@@ -111,7 +111,8 @@ final class Gemm {
         }
     }
 
-    private static float[] scratch(int size) {
+    /** This thread's F32 scratch of at least {@code size}, grown as needed and kept. */
+    static float[] scratch(int size) {
         float[] s = WEIGHTS.get();
         if (s.length < size) {
             s = new float[size];

@@ -49,8 +49,6 @@ final class PackedGemm {
     static final int BF16 = 1;
     static final int F16 = 2;
 
-    private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[0]);
-
     private PackedGemm() {
     }
 
@@ -119,7 +117,8 @@ final class PackedGemm {
         float[] edge = new float[MR * NR];
         boolean decode = !w.isF32() && tiles >= DECODE_TILES;
         int kind = decode ? F32 : kind(w);
-        float[] block = decode ? block(NC * KC * NR) : null;
+        // the dot kernels' per-thread scratch: a thread runs one matmul at a time, of one kind
+        float[] block = decode ? Gemm.scratch(NC * KC * NR) : null;
         float[] wf = decode ? block : w.f32();
         short[] wb = w.bits();
         for (int pb = p0; pb < p1; pb += NC) {
@@ -175,14 +174,6 @@ final class PackedGemm {
         return w.dtype() == DType.BF16 ? BF16 : F16;
     }
 
-    private static float[] block(int size) {
-        float[] b = BLOCK.get();
-        if (b.length < size) {
-            b = new float[size];
-            BLOCK.set(b);
-        }
-        return b;
-    }
 
     /** kl rows of a 16-bit panel from o, widened into dst[d..] as plain F32 panel rows. */
     private static void decodePanel(int kind, short[] wb, int o, int kl, float[] dst, int d) {
