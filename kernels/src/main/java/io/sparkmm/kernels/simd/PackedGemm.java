@@ -64,13 +64,13 @@ final class PackedGemm {
         int group = panelGroup(n);
         float[] tile = new float[SMALL_ROWS * 8 * L];
         int[] o = new int[4];
+        // three rows run as four, row 2 twice: the chains are per row, so its bits are unchanged
+        int last = n == 3 ? 2 : 3;
         for (int g0 = p0; g0 < p1; g0 += group) {
             int count = Math.min(group, p1 - g0);
             for (int v = 0; v < group; v++) {
                 o[v] = w.offset(g0 + Math.min(v, count - 1), 0);
             }
-            // three rows run as four, row 2 twice: the chains are per row, so its bits are unchanged
-            int last = n == 3 ? 2 : 3;
             if (kind == F32) {
                 if (n == 1) {
                     PackedKernels.row1(x, k, wf, o[0], o[1], o[2], o[3], tile);

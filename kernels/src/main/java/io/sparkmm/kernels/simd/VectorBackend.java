@@ -102,44 +102,29 @@ public final class VectorBackend extends CpuBackendBase {
             packedMatmuls(x, ws, biases, outs);
             return;
         }
-        CpuTensor xs = CpuTensor.of(x);
-        int n = xs.rows();
-        int k = xs.cols();
-        float[] xd = xs.data();
-        int parts = ws.length;
-        CpuTensor[] wt = new CpuTensor[parts];
-        float[][] bd = new float[parts][];
-        float[][] od = new float[parts][];
-        int[] starts = new int[parts + 1];
+        Operands o = operands(x, ws, biases, outs);
+        int n = o.n();
+        int k = o.k();
+        CpuTensor[] wt = new CpuTensor[ws.length];
+        int[] starts = new int[ws.length + 1];
         boolean stream = !legacy && n <= STREAM_MAX_ROWS;
-        for (int i = 0; i < parts; i++) {
-            Tensor bias = biases == null ? null : biases[i];
-            Checks.matmul(x, ws[i], bias, outs[i]);
+        for (int i = 0; i < ws.length; i++) {
             wt[i] = CpuTensor.of(ws[i]);
-            bd[i] = bias == null ? null : Decode.all(CpuTensor.of(bias));
-            od[i] = CpuTensor.of(outs[i]).data();
             starts[i + 1] = starts[i] + wt[i].rows();
             stream &= wt[i].isF32() || wt[i].hasBits();
         }
-        int m = starts[parts];
+        int m = starts[ws.length];
         boolean streaming = stream;
         // Split over output columns: each thread streams (and decodes) only its own weight rows.
         int grain = (long) n * m * k < PARALLEL_WORK ? m : pool.grainFor(m, streaming ? 1 : Gemm.COLS);
-        pool.forChunks(m, grain, (c0, c1) -> {
-            for (int i = 0; i < parts; i++) {
-                int j0 = Math.max(c0, starts[i]) - starts[i];
-                int j1 = Math.min(c1, starts[i + 1]) - starts[i];
-                if (j0 >= j1) {
-                    continue;
-                }
-                int mi = wt[i].rows();
-                if (streaming) {
-                    StreamGemm.columns(xd, n, k, wt[i], bd[i], od[i], mi, j0, j1);
-                } else if (legacy) {
-                    Gemm.columnsUnblocked(xd, n, k, wt[i], bd[i], od[i], mi, j0, j1);
-                } else {
-                    Gemm.columns(xd, n, k, wt[i], bd[i], od[i], mi, j0, j1);
-                }
+        forParts(starts, grain, (i, j0, j1) -> {
+            int mi = wt[i].rows();
+            if (streaming) {
+                StreamGemm.columns(o.x(), n, k, wt[i], o.bias()[i], o.out()[i], mi, j0, j1);
+            } else if (legacy) {
+                Gemm.columnsUnblocked(o.x(), n, k, wt[i], o.bias()[i], o.out()[i], mi, j0, j1);
+            } else {
+                Gemm.columns(o.x(), n, k, wt[i], o.bias()[i], o.out()[i], mi, j0, j1);
             }
         });
     }
@@ -150,28 +135,20 @@ public final class VectorBackend extends CpuBackendBase {
      * weight (its values may change) is packed for this call only.
      */
     private void packedMatmuls(Tensor x, Tensor[] ws, Tensor[] biases, Tensor[] outs) {
-        CpuTensor xs = CpuTensor.of(x);
-        int n = xs.rows();
-        int k = xs.cols();
-        float[] xd = xs.data();
-        int parts = ws.length;
-        PackedWeight[] pw = new PackedWeight[parts];
-        float[][] bd = new float[parts][];
-        float[][] od = new float[parts][];
-        int[] starts = new int[parts + 1];
+        Operands o = operands(x, ws, biases, outs);
+        int n = o.n();
+        int k = o.k();
+        PackedWeight[] pw = new PackedWeight[ws.length];
+        int[] starts = new int[ws.length + 1];
         long work = 0;
-        for (int i = 0; i < parts; i++) {
-            Tensor bias = biases == null ? null : biases[i];
-            Checks.matmul(x, ws[i], bias, outs[i]);
+        for (int i = 0; i < ws.length; i++) {
             CpuTensor w = CpuTensor.of(ws[i]);
             pw[i] = w.isWeight() ? w.derived(PackedWeight.class, t -> PackedWeight.pack(t, pool))
                     : PackedWeight.pack(w, pool);
-            bd[i] = bias == null ? null : Decode.all(CpuTensor.of(bias));
-            od[i] = CpuTensor.of(outs[i]).data();
             starts[i + 1] = starts[i] + pw[i].panels();
             work += (long) n * k * pw[i].rows();
         }
-        int panels = starts[parts];
+        int panels = starts[ws.length];
         boolean small = n <= PackedGemm.SMALL_ROWS;
         // Split over panels: each thread reads (and widens) only its own panels. Decode-sized ops take
         // one equal chunk per thread (at least a kernel's group of panels: a short group computes
@@ -181,18 +158,50 @@ public final class VectorBackend extends CpuBackendBase {
         int grain = work < PARALLEL_WORK ? panels
                 : small ? Math.max(PackedGemm.panelGroup(n), ceil(panels, threads))
                 : ceil(panels, 2 * threads);
-        pool.forChunks(panels, grain, (c0, c1) -> {
+        forParts(starts, grain, (i, p0, p1) -> {
+            if (small) {
+                PackedGemm.small(o.x(), n, k, pw[i], o.bias()[i], o.out()[i], pw[i].rows(), p0, p1);
+            } else {
+                PackedGemm.blocked(o.x(), n, k, pw[i], o.bias()[i], o.out()[i], pw[i].rows(), p0, p1);
+            }
+        });
+    }
+
+    /** A matmuls call's checked operands: x [n, k] and each part's decoded bias (or null) and output. */
+    private record Operands(float[] x, int n, int k, float[][] bias, float[][] out) {
+    }
+
+    private static Operands operands(Tensor x, Tensor[] ws, Tensor[] biases, Tensor[] outs) {
+        CpuTensor xs = CpuTensor.of(x);
+        float[][] bias = new float[ws.length][];
+        float[][] out = new float[ws.length][];
+        for (int i = 0; i < ws.length; i++) {
+            Tensor b = biases == null ? null : biases[i];
+            Checks.matmul(x, ws[i], b, outs[i]);
+            bias[i] = b == null ? null : Decode.all(CpuTensor.of(b));
+            out[i] = CpuTensor.of(outs[i]).data();
+        }
+        return new Operands(xs.data(), xs.rows(), xs.cols(), bias, out);
+    }
+
+    /** The work of one part (one weight) over its own units [from, to). */
+    private interface PartBody {
+        void run(int part, int from, int to);
+    }
+
+    /**
+     * Units [0, starts[parts]) (columns or panels of all the weights, weight i holding
+     * [starts[i], starts[i + 1])) in chunks of {@code grain} over the threads; a chunk that
+     * spans weights runs each weight's share in that weight's own units.
+     */
+    private void forParts(int[] starts, int grain, PartBody body) {
+        int parts = starts.length - 1;
+        pool.forChunks(starts[parts], grain, (c0, c1) -> {
             for (int i = 0; i < parts; i++) {
-                int p0 = Math.max(c0, starts[i]) - starts[i];
-                int p1 = Math.min(c1, starts[i + 1]) - starts[i];
-                if (p0 >= p1) {
-                    continue;
-                }
-                int m = pw[i].rows();
-                if (small) {
-                    PackedGemm.small(xd, n, k, pw[i], bd[i], od[i], m, p0, p1);
-                } else {
-                    PackedGemm.blocked(xd, n, k, pw[i], bd[i], od[i], m, p0, p1);
+                int from = Math.max(c0, starts[i]) - starts[i];
+                int to = Math.min(c1, starts[i + 1]) - starts[i];
+                if (from < to) {
+                    body.run(i, from, to);
                 }
             }
         });

@@ -7,8 +7,8 @@ import ai.onnxruntime.OrtSession;
 import io.sparkmm.kernels.Backend;
 import io.sparkmm.kernels.Backends;
 import io.sparkmm.kernels.DType;
+import io.sparkmm.kernels.TestData;
 import io.sparkmm.kernels.Tensor;
-import io.sparkmm.kernels.cpu.Half;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -94,8 +94,8 @@ public final class OrtGemmBenchmark {
                 if (!lmHead && s.name().equals("lm_head")) {
                     continue;
                 }
-                float[] w = gaussian(random, s.m() * s.k(), 1 / Math.sqrt(s.k()));
-                float[] wBf16 = roundedToBf16(w);
+                float[] w = TestData.gaussian(random, s.m() * s.k(), 1 / Math.sqrt(s.k()));
+                float[] wBf16 = TestData.rounded(w, DType.BF16);
                 try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
                     so.setIntraOpNumThreads(threads);
                     so.setInterOpNumThreads(1);
@@ -104,16 +104,16 @@ public final class OrtGemmBenchmark {
                     }
                     so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
                     try (OrtSession session = env.createSession(OnnxMatMulModel.of(wBf16, s.m(), s.k()), so);
-                         Tensor wF32 = ours.weight(DType.F32, encode(w, DType.F32), s.m(), s.k());
-                         Tensor wB = ours.weight(DType.BF16, encode(w, DType.BF16), s.m(), s.k());
-                         Tensor wF32Before = before == null ? null : before.weight(DType.F32, encode(w, DType.F32), s.m(), s.k());
-                         Tensor wBBefore = before == null ? null : before.weight(DType.BF16, encode(w, DType.BF16), s.m(), s.k())) {
+                         Tensor wF32 = ours.weight(DType.F32, TestData.encode(w, DType.F32), s.m(), s.k());
+                         Tensor wB = ours.weight(DType.BF16, TestData.encode(w, DType.BF16), s.m(), s.k());
+                         Tensor wF32Before = before == null ? null : before.weight(DType.F32, TestData.encode(w, DType.F32), s.m(), s.k());
+                         Tensor wBBefore = before == null ? null : before.weight(DType.BF16, TestData.encode(w, DType.BF16), s.m(), s.k())) {
                         for (int n : ns) {
                             if (s.name().equals("lm_head") && n > 64) {
                                 continue; // logits are computed for sampled rows only, never a whole prompt
                             }
                             double flops = 2.0 * n * s.k() * s.m();
-                            float[] x = gaussian(random, n * s.k(), 1);
+                            float[] x = TestData.gaussian(random, n * s.k(), 1);
                             List<Call> calls = new ArrayList<>();
                             calls.add(ortCall(env, session, x, n, s));
                             calls.add(ourCall(ours, wF32, x, n, s));
@@ -157,12 +157,12 @@ public final class OrtGemmBenchmark {
      */
     private static void warmUp(Backend ours, Backend before, int[] ns) {
         Random random = new Random(1);
-        float[] w = gaussian(random, 896 * 896, 0.03);
+        float[] w = TestData.gaussian(random, 896 * 896, 0.03);
         for (Backend be : before == null ? List.of(ours) : List.of(ours, before)) {
             for (DType dtype : List.of(DType.F32, DType.BF16)) {
-                try (Tensor wt = be.weight(dtype, encode(w, dtype), 896, 896)) {
+                try (Tensor wt = be.weight(dtype, TestData.encode(w, dtype), 896, 896)) {
                     for (int n : ns) {
-                        try (Call c = ourCall(be, wt, gaussian(random, n * 896, 1), n, new Shape("warm-up", 896, 896))) {
+                        try (Call c = ourCall(be, wt, TestData.gaussian(random, n * 896, 1), n, new Shape("warm-up", 896, 896))) {
                             long end = System.nanoTime() + 150_000_000L;
                             while (System.nanoTime() < end) {
                                 c.run();
@@ -275,33 +275,5 @@ public final class OrtGemmBenchmark {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-    }
-
-    private static float[] gaussian(Random random, int size, double scale) {
-        float[] a = new float[size];
-        for (int i = 0; i < size; i++) {
-            a[i] = (float) (random.nextGaussian() * scale);
-        }
-        return a;
-    }
-
-    private static float[] roundedToBf16(float[] w) {
-        float[] r = new float[w.length];
-        for (int i = 0; i < w.length; i++) {
-            r[i] = Float.intBitsToFloat(Half.bf16FromFloat(w[i]) << 16);
-        }
-        return r;
-    }
-
-    private static ByteBuffer encode(float[] values, DType dtype) {
-        ByteBuffer bb = ByteBuffer.allocate(values.length * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) {
-            if (dtype == DType.F32) {
-                bb.putFloat(v);
-            } else {
-                bb.putShort(Half.bf16FromFloat(v));
-            }
-        }
-        return bb.flip();
     }
 }
