@@ -11,7 +11,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.nio.ShortBuffer;
 
 /**
  * Decodes F16/BF16 storage to F32, vectorized. The result is bit-identical to
@@ -50,9 +49,7 @@ final class Decode {
             bits = new short[count];
             BITS.set(bits);
         }
-        // absolute bulk get: thread-safe on a buffer shared by all workers (no position change)
-        ShortBuffer sb = t.raw().asShortBuffer();
-        sb.get((int) start, bits, 0, count);
+        t.getBits(start, bits, 0, count);
         bits(t.dtype(), bits, 0, dst, off, count);
     }
 
