@@ -6,6 +6,7 @@ import io.sparkmm.engine.structured.TokenBytes;
 import io.sparkmm.engine.checkpoint.Checkpoint;
 import io.sparkmm.engine.checkpoint.GenerationConfig;
 import io.sparkmm.engine.checkpoint.ModelConfig;
+import io.sparkmm.engine.encoders.onnx.OnnxEncoders;
 import io.sparkmm.engine.models.FamilyModel;
 import io.sparkmm.engine.models.ModelFamilies;
 import io.sparkmm.engine.models.ModelFamily;
@@ -81,7 +82,7 @@ public final class LoadedModel implements AutoCloseable {
             if (encoderOnnx != null) {
                 FamilyModel own = model;
                 model = null; // attach owns it now, and closes it when it fails
-                model = io.sparkmm.engine.encoders.onnx.OnnxEncoders.attach(own, encoderOnnx, backend);
+                model = OnnxEncoders.attach(own, encoderOnnx, backend);
             }
             HfTokenizer tok = HfTokenizer.present(dir) ? loadTokenizer(dir) : null;
             Set<Integer> eos = new LinkedHashSet<>(model.languageModel().config().eosTokenIds());
