@@ -32,7 +32,6 @@ public final class Qwen25OmniModel implements FamilyModel {
     private final OmniAudioEncoder audio;
     private final Qwen2VlVisionTower vision;
     private final Qwen25OmniProcessor processor;
-    private final TmropeIndex index;
 
     private Qwen25OmniModel(ModelFamily family, Qwen25OmniConfig config, DecoderModel languageModel,
                             OmniAudioEncoder audio, Qwen2VlVisionTower vision, Qwen25OmniProcessor processor) {
@@ -42,7 +41,6 @@ public final class Qwen25OmniModel implements FamilyModel {
         this.audio = audio;
         this.vision = vision;
         this.processor = processor;
-        this.index = new TmropeIndex(config.vision().mergeSize(), config.positionIdPerSeconds(), config.positionsPerChunk());
     }
 
     static Qwen25OmniModel load(ModelFamily family, Checkpoint ckpt, Backend backend) {
@@ -151,7 +149,7 @@ public final class Qwen25OmniModel implements FamilyModel {
         for (MediaInput m : media) {
             items.add(item(m.item(), m.offset()));
         }
-        return index.positions(promptTokenIds.length, items);
+        return processor.index().positions(promptTokenIds.length, items);
     }
 
     static TmropeIndex.Item item(ProcessedItem p, int offset) {

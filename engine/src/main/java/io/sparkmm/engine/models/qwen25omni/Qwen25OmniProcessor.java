@@ -238,6 +238,11 @@ final class Qwen25OmniProcessor implements FamilyProcessor {
         t.put(FEATURE_FRAMES, ItemTensor.ofInts(new int[] {valid}, 1));
     }
 
+    /** TMRoPE for this config: the video-with-audio layout here and the model's prompt positions. */
+    TmropeIndex index() {
+        return index;
+    }
+
     WhisperFeatureExtractor extractor() {
         return extractor;
     }
