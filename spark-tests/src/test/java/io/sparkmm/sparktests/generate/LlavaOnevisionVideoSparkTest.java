@@ -3,13 +3,7 @@ package io.sparkmm.sparktests.generate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.connector.generate.MultimodalGenerator;
-import io.sparkmm.engine.Engine;
-import io.sparkmm.engine.EngineConfig;
-import io.sparkmm.engine.EngineOptions;
 import io.sparkmm.engine.EngineResult;
-import io.sparkmm.engine.EngineSession;
-import io.sparkmm.engine.RequestHandle;
-import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.processors.ProcessorKwargs;
@@ -136,35 +130,21 @@ class LlavaOnevisionVideoSparkTest {
     }
 
     /** The same requests through a separately loaded engine, no Spark, no connector code. */
-    @SuppressWarnings("unchecked")
     private static List<EngineResult> engineAlone(List<Row> rows) {
-        try (EngineSession session = EngineSession.open(MODEL.toString(),
-                EngineOptions.defaults().withEngine(EngineConfig.defaults()).withProcessorCacheBytes(16L << 20))) {
-            Engine engine = session.engine();
-            MultimodalProcessor processor = session.requests();
-            SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(MAX_TOKENS).ignoreEos(true).build();
-            List<RequestHandle> handles = new ArrayList<>();
-            for (Row r : rows) {
-                List<MediaSource> images = new ArrayList<>();
-                if (!r.isNullAt(2)) {
-                    List<byte[]> bytes = r.getList(2);
-                    for (int k = 0; k < bytes.size(); k++) {
-                        images.add(MediaSource.ofBytes(r.getString(0) + "-" + k, bytes.get(k)));
-                    }
+        List<PromptInput> prompts = new ArrayList<>();
+        for (Row r : rows) {
+            List<MediaSource> images = new ArrayList<>();
+            if (!r.isNullAt(2)) {
+                List<byte[]> bytes = r.getList(2);
+                for (int k = 0; k < bytes.size(); k++) {
+                    images.add(MediaSource.ofBytes(r.getString(0) + "-" + k, bytes.get(k)));
                 }
-                List<MediaSource> video = r.isNullAt(3) ? List.of() : List.of(MediaSource.ofPath(r.getString(3)));
-                PromptInput p = new PromptInput(r.getString(1), null, true, null, images, List.of(), video,
-                        ProcessorKwargs.NONE);
-                handles.add(engine.submit(processor.build(null, p, greedy)));
             }
-            List<EngineResult> out = new ArrayList<>();
-            for (RequestHandle h : handles) {
-                EngineResult r = h.result().join();
-                assertThat(r.ok()).as("engine request failed: %s", r.error()).isTrue();
-                out.add(r);
-            }
-            return out;
+            List<MediaSource> video = r.isNullAt(3) ? List.of() : List.of(MediaSource.ofPath(r.getString(3)));
+            prompts.add(new PromptInput(r.getString(1), null, true, null, images, List.of(), video, ProcessorKwargs.NONE));
         }
+        return SparkTestSupport.engineAlone(MODEL, prompts,
+                SamplingParams.builder().temperature(0).maxTokens(MAX_TOKENS).ignoreEos(true).build());
     }
 
     /** The fixture's frames (PNGs) as a lossless PNG-in-Matroska file, as the engine's conformance test makes it. */

@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmm.connector.generate.MultimodalGenerator;
-import io.sparkmm.engine.EngineConfig;
-import io.sparkmm.engine.EngineOptions;
 import io.sparkmm.engine.EngineResult;
-import io.sparkmm.engine.EngineSession;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.processors.ProcessorKwargs;
@@ -153,15 +150,10 @@ class Qwen25OmniSparkTest {
 
     /** The video with its sound through a separately loaded engine: no Spark, no connector. */
     private static EngineResult videoAlone(Path video) {
-        try (EngineSession session = EngineSession.open(MODEL.toString(), EngineOptions.defaults()
-                .withEngine(EngineConfig.defaults()).withProcessorCacheBytes(64L << 20))) {
-            PromptInput p = new PromptInput(VIDEO_PROMPT, null, false, null, List.of(), List.of(),
-                    List.of(MediaSource.ofPath(video.toString())), new ProcessorKwargs(Map.of("use_audio_in_video", true)));
-            EngineResult r = session.engine().submit(session.requests().build(null, p,
-                    SamplingParams.builder().temperature(0).maxTokens(5).ignoreEos(true).build())).result().join();
-            assertThat(r.ok()).as(r.error()).isTrue();
-            return r;
-        }
+        PromptInput p = new PromptInput(VIDEO_PROMPT, null, false, null, List.of(), List.of(),
+                List.of(MediaSource.ofPath(video.toString())), new ProcessorKwargs(Map.of("use_audio_in_video", true)));
+        return SparkTestSupport.engineAlone(MODEL, List.of(p),
+                SamplingParams.builder().temperature(0).maxTokens(5).ignoreEos(true).build()).get(0);
     }
 
     @Test

@@ -1,14 +1,8 @@
 package io.sparkmm.sparktests.generate;
 
 import io.sparkmm.connector.generate.MultimodalGenerator;
-import io.sparkmm.engine.Engine;
-import io.sparkmm.engine.EngineConfig;
-import io.sparkmm.engine.EngineOptions;
 import io.sparkmm.engine.EngineResult;
-import io.sparkmm.engine.EngineSession;
-import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.models.qwenvl.TinyQwenVlCheckpoint;
-import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.multimodal.PromptInput;
 import io.sparkmm.engine.sampling.SamplingParams;
 import io.sparkmm.processors.media.MediaSource;
@@ -93,18 +87,9 @@ class QwenVlSparkTest {
     }
 
     private static List<EngineResult> engineAlone(List<Req> reqs) {
-        try (EngineSession session = EngineSession.open(model.toString(),
-                EngineOptions.defaults().withEngine(EngineConfig.defaults()).withProcessorCacheBytes(64L << 20))) {
-            Engine engine = session.engine();
-            MultimodalProcessor processor = session.requests();
-            List<RequestHandle> handles = new ArrayList<>();
-            for (Req r : reqs) {
-                PromptInput p = new PromptInput(r.prompt(), null, r.chat(), null,
-                        r.image() == null ? List.of() : List.of(r.image()), List.of(), List.of());
-                handles.add(engine.submit(processor.build(null, p, SamplingParams.greedy(MAX_TOKENS))));
-            }
-            return handles.stream().map(h -> h.result().join()).toList();
-        }
+        return SparkTestSupport.engineAlone(model, reqs.stream().map(r -> new PromptInput(r.prompt(), null, r.chat(), null,
+                r.image() == null ? List.<MediaSource>of() : List.of(r.image()), List.of(), List.of())).toList(),
+                SamplingParams.greedy(MAX_TOKENS));
     }
 
     private static MultimodalGenerator generator() {

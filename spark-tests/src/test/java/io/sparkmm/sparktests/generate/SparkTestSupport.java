@@ -150,16 +150,29 @@ final class SparkTestSupport {
 
     /** The oracle with each input's own parameters (e.g. the connector's per-row seed). */
     static List<EngineResult> engineAlone(Path model, List<Input> inputs, List<SamplingParams> params, String device) {
+        List<PromptInput> prompts = new ArrayList<>();
+        for (Input in : inputs) {
+            List<MediaSource> images = in.image() == null ? List.of() : List.of(MediaSource.ofBytes("img", in.image()));
+            prompts.add(new PromptInput(in.prompt(), null, true, null, images, List.of(), List.of()));
+        }
+        return oracle(model, prompts, params, device);
+    }
+
+    /** The oracle for any prompts (images, audio, video, processor kwargs), all with {@code params}, on the default device. */
+    static List<EngineResult> engineAlone(Path model, List<PromptInput> prompts, SamplingParams params) {
+        return oracle(model, prompts, java.util.Collections.nCopies(prompts.size(), params), EngineOptions.defaultDevice());
+    }
+
+    /** The prompts in one batch through their own engine; a request that fails fails the test. */
+    private static List<EngineResult> oracle(Path model, List<PromptInput> prompts, List<SamplingParams> params,
+                                             String device) {
         try (EngineSession session = EngineSession.open(model.toString(), EngineOptions.defaults().withDevice(device)
                 .withEngine(EngineConfig.defaults()).withProcessorCacheBytes(64L << 20))) {
             Engine engine = session.engine();
             MultimodalProcessor processor = session.requests();
             List<RequestHandle> handles = new ArrayList<>();
-            for (int i = 0; i < inputs.size(); i++) {
-                Input in = inputs.get(i);
-                List<MediaSource> images = in.image() == null ? List.of() : List.of(MediaSource.ofBytes("img", in.image()));
-                PromptInput p = new PromptInput(in.prompt(), null, true, null, images, List.of(), List.of());
-                handles.add(engine.submit(processor.build(null, p, params.get(i))));
+            for (int i = 0; i < prompts.size(); i++) {
+                handles.add(engine.submit(processor.build(null, prompts.get(i), params.get(i))));
             }
             List<EngineResult> out = new ArrayList<>();
             for (RequestHandle h : handles) {
