@@ -83,9 +83,14 @@ public final class Backends {
         return System.getProperty(DEVICE_PROPERTY, AUTO);
     }
 
-    /** {@link #open(String, int)} with {@link #THREADS_PROPERTY} threads (default: available processors). */
+    /** {@link #open(String, int)} with {@link #defaultThreads()} threads. */
     public static Backend open(String device) {
-        return open(device, Integer.getInteger(THREADS_PROPERTY, Runtime.getRuntime().availableProcessors()));
+        return open(device, defaultThreads());
+    }
+
+    /** The thread count of {@link #THREADS_PROPERTY}, else the available processors. */
+    public static int defaultThreads() {
+        return Integer.getInteger(THREADS_PROPERTY, Runtime.getRuntime().availableProcessors());
     }
 
     /**

@@ -268,7 +268,7 @@ public final class RealSizeBenchmark {
     private static final class Options {
         Path model = Path.of("target", "bench-qwen2-0.5b-random");
         int rounds = 2;
-        int threads = Integer.getInteger(Backends.THREADS_PROPERTY, Runtime.getRuntime().availableProcessors());
+        int threads = Backends.defaultThreads();
         int decodeTokens = 6;
         int decodeReps = 15;
         int prefillTokens = 512;

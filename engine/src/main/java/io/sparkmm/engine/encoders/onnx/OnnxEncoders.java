@@ -22,8 +22,7 @@ public final class OnnxEncoders {
      *     file does not fit it
      */
     public static FamilyModel attach(FamilyModel model, Path file, Backend backend) {
-        return attach(model, file, backend, Integer.getInteger(Backends.THREADS_PROPERTY,
-                Runtime.getRuntime().availableProcessors()));
+        return attach(model, file, backend, Backends.defaultThreads());
     }
 
     /** {@link #attach(FamilyModel, Path, Backend)} with {@code threads} intra-op threads. */
