@@ -115,14 +115,7 @@ public final class TinyLlavaOnevisionCheckpoint {
         TinyCheckpoint.normal(w, t, v + "embeddings.patch_embedding.bias", 0.1, d);
         TinyCheckpoint.normal(w, t, v + "embeddings.position_embedding.weight", 0.5, grid * grid, d);
         for (int i = 0; i < s.visionDepth(); i++) {
-            String b = v + "encoder.layers." + i + ".";
-            TinyCheckpoint.layerNorm(w, t, b + "layer_norm1", d);
-            TinyCheckpoint.layerNorm(w, t, b + "layer_norm2", d);
-            for (String proj : List.of("q_proj", "k_proj", "v_proj", "out_proj")) {
-                TinyCheckpoint.linear(w, t, b + "self_attn." + proj, d, d, true);
-            }
-            TinyCheckpoint.linear(w, t, b + "mlp.fc1", s.visionMlp(), d, true);
-            TinyCheckpoint.linear(w, t, b + "mlp.fc2", d, s.visionMlp(), true);
+            TinyCheckpoint.clipEncoderLayer(w, t, v + "encoder.layers." + i + ".", d, s.visionMlp());
         }
         TinyCheckpoint.layerNorm(w, t, v + "post_layernorm", d);
         int hidden = t.hiddenSize();

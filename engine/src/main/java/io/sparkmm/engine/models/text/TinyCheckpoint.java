@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
@@ -195,6 +196,20 @@ public final class TinyCheckpoint {
     public static void layerNorm(SafetensorsWriter w, Spec s, String prefix, int d) {
         norm(w, s, prefix + ".weight", d);
         normal(w, s, prefix + ".bias", 0.1, d);
+    }
+
+    /**
+     * A CLIP / SigLIP vision encoder layer under {@code prefix} (ending in '.'): {@code layer_norm1},
+     * {@code self_attn.{q,k,v,out}_proj}, {@code layer_norm2}, {@code mlp.fc1}, {@code mlp.fc2}, all biased.
+     */
+    public static void clipEncoderLayer(SafetensorsWriter w, Spec s, String prefix, int d, int mlp) {
+        layerNorm(w, s, prefix + "layer_norm1", d);
+        for (String proj : List.of("q_proj", "k_proj", "v_proj", "out_proj")) {
+            linear(w, s, prefix + "self_attn." + proj, d, d, true);
+        }
+        layerNorm(w, s, prefix + "layer_norm2", d);
+        linear(w, s, prefix + "mlp.fc1", mlp, d, true);
+        linear(w, s, prefix + "mlp.fc2", d, mlp, true);
     }
 
     /** RMSNorm weights near 1 (HF initialises them to exactly 1; noise makes a missing weight visible). */
