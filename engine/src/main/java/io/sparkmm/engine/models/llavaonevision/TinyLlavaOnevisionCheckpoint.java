@@ -11,11 +11,9 @@ import io.sparkmm.engine.models.ProcessorSettings;
 import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.kernels.DType;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Writes tiny random LLaVA-OneVision checkpoints in the layout of the Hub's llava-hf repositories:
@@ -83,24 +81,16 @@ public final class TinyLlavaOnevisionCheckpoint {
     }
 
     public static Path write(Path dir, Spec spec) {
-        try {
-            Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(Checkpoint.INDEX));
-            TinyCheckpoint.writeJson(dir.resolve(Checkpoint.CONFIG), configJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve(GenerationConfig.FILE_NAME), TinyCheckpoint.generationConfigJson());
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer.json"), tokenizerJson());
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer_config.json"), tokenizerConfigJson(spec));
-            ObjectNode chat = JsonFields.MAPPER.createObjectNode();
-            chat.put("chat_template", CHAT_TEMPLATE);
-            TinyCheckpoint.writeJson(dir.resolve("chat_template.json"), chat);
-            TinyCheckpoint.writeJson(dir.resolve(ProcessorSettings.PREPROCESSOR_CONFIG), imageProcessorJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve(LlavaOnevisionProcessor.VIDEO_PREPROCESSOR_CONFIG), videoProcessorJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve(ProcessorSettings.PROCESSOR_CONFIG), processorJson(spec));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint to " + dir, e);
-        }
-        weights(spec).write(dir.resolve(Checkpoint.SINGLE_FILE));
-        return dir;
+        return TinyCheckpoint.writeFiles(dir, Map.of(
+                Checkpoint.CONFIG, configJson(spec),
+                GenerationConfig.FILE_NAME, TinyCheckpoint.generationConfigJson(),
+                "tokenizer.json", tokenizerJson(),
+                "tokenizer_config.json", tokenizerConfigJson(spec),
+                "chat_template.json", TinyCheckpoint.chatTemplateJson(CHAT_TEMPLATE),
+                ProcessorSettings.PREPROCESSOR_CONFIG, imageProcessorJson(spec),
+                LlavaOnevisionProcessor.VIDEO_PREPROCESSOR_CONFIG, videoProcessorJson(spec),
+                ProcessorSettings.PROCESSOR_CONFIG, processorJson(spec)),
+                weights(spec));
     }
 
     static SafetensorsWriter weights(Spec s) {

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -122,20 +123,38 @@ public final class TinyCheckpoint {
 
     /** Writes the checkpoint into {@code dir} (created if needed; existing files are replaced). */
     public static Path write(Path dir, Spec spec) {
+        return writeFiles(dir, Map.of(
+                Checkpoint.CONFIG, configJson(spec),
+                GenerationConfig.FILE_NAME, generationConfigJson(),
+                "tokenizer.json", TinyTokenizer.tokenizerJson(),
+                "tokenizer_config.json", TinyTokenizer.tokenizerConfigJson(spec.maxPositionEmbeddings())),
+                weights(spec));
+    }
+
+    /**
+     * Writes a single-file checkpoint into {@code dir} (created if needed; existing files are replaced):
+     * each JSON file (name to content) and {@code weights} as {@link Checkpoint#SINGLE_FILE}.
+     */
+    public static Path writeFiles(Path dir, Map<String, ObjectNode> json, SafetensorsWriter weights) {
         try {
             Files.createDirectories(dir);
             // A stale index from an earlier sharded checkpoint here would win over our single file.
             Files.deleteIfExists(dir.resolve(Checkpoint.INDEX));
-            writeJson(dir.resolve(Checkpoint.CONFIG), configJson(spec));
-            writeJson(dir.resolve(GenerationConfig.FILE_NAME), generationConfigJson());
-            writeJson(dir.resolve("tokenizer.json"), TinyTokenizer.tokenizerJson());
-            writeJson(dir.resolve("tokenizer_config.json"),
-                    TinyTokenizer.tokenizerConfigJson(spec.maxPositionEmbeddings()));
+            for (Map.Entry<String, ObjectNode> file : json.entrySet()) {
+                writeJson(dir.resolve(file.getKey()), file.getValue());
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint to " + dir, e);
         }
-        weights(spec).write(dir.resolve(Checkpoint.SINGLE_FILE));
+        weights.write(dir.resolve(Checkpoint.SINGLE_FILE));
         return dir;
+    }
+
+    /** {@code chat_template.json}, the processor's own copy of the template as Hub repositories ship it. */
+    public static ObjectNode chatTemplateJson(String template) {
+        ObjectNode chat = JsonFields.MAPPER.createObjectNode();
+        chat.put("chat_template", template);
+        return chat;
     }
 
     /** The weights, with exactly Hugging Face's parameter names and shapes (Linear: [out, in]). */
