@@ -41,7 +41,7 @@ public final class HfTokenizer implements AutoCloseable {
     private interface Codec {
         int[] encode(String text, boolean addSpecialTokens);
 
-        String decode(long[] ids, boolean skipSpecialTokens);
+        String decode(int[] ids, boolean skipSpecialTokens);
 
         void close();
     }
@@ -111,12 +111,8 @@ public final class HfTokenizer implements AutoCloseable {
             }
 
             @Override
-            public String decode(long[] ids, boolean skipSpecialTokens) {
-                int[] ints = new int[ids.length];
-                for (int i = 0; i < ids.length; i++) {
-                    ints[i] = Math.toIntExact(ids[i]);
-                }
-                return tiktoken.decode(ints, skipSpecialTokens);
+            public String decode(int[] ids, boolean skipSpecialTokens) {
+                return tiktoken.decode(ids, skipSpecialTokens);
             }
 
             @Override
@@ -157,8 +153,12 @@ public final class HfTokenizer implements AutoCloseable {
         }
 
         @Override
-        public String decode(long[] ids, boolean skipSpecialTokens) {
-            return tokenizer.decode(ids, skipSpecialTokens);
+        public String decode(int[] ids, boolean skipSpecialTokens) {
+            long[] longs = new long[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                longs[i] = ids[i];
+            }
+            return tokenizer.decode(longs, skipSpecialTokens);
         }
 
         @Override
@@ -183,14 +183,12 @@ public final class HfTokenizer implements AutoCloseable {
         if (ids.length == 0) {
             return "";
         }
-        long[] longs = new long[ids.length];
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0) {
                 throw new IllegalArgumentException("negative token id " + ids[i] + " at position " + i);
             }
-            longs[i] = ids[i];
         }
-        String text = codec.decode(longs, skipSpecialTokens);
+        String text = codec.decode(ids, skipSpecialTokens);
         return config.cleanUpTokenizationSpaces() ? cleanUpTokenizationSpaces(text) : text;
     }
 

@@ -11,11 +11,9 @@ import io.sparkmm.engine.models.ProcessorSettings;
 import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.kernels.DType;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Writes tiny random LLaVA-OneVision checkpoints in the layout of the Hub's llava-hf repositories:
@@ -83,24 +81,16 @@ public final class TinyLlavaOnevisionCheckpoint {
     }
 
     public static Path write(Path dir, Spec spec) {
-        try {
-            Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(Checkpoint.INDEX));
-            TinyCheckpoint.writeJson(dir.resolve(Checkpoint.CONFIG), configJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve(GenerationConfig.FILE_NAME), TinyCheckpoint.generationConfigJson());
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer.json"), tokenizerJson());
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer_config.json"), tokenizerConfigJson(spec));
-            ObjectNode chat = JsonFields.MAPPER.createObjectNode();
-            chat.put("chat_template", CHAT_TEMPLATE);
-            TinyCheckpoint.writeJson(dir.resolve("chat_template.json"), chat);
-            TinyCheckpoint.writeJson(dir.resolve(ProcessorSettings.PREPROCESSOR_CONFIG), imageProcessorJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve(LlavaOnevisionProcessor.VIDEO_PREPROCESSOR_CONFIG), videoProcessorJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve(ProcessorSettings.PROCESSOR_CONFIG), processorJson(spec));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint to " + dir, e);
-        }
-        weights(spec).write(dir.resolve(Checkpoint.SINGLE_FILE));
-        return dir;
+        return TinyCheckpoint.writeFiles(dir, Map.of(
+                Checkpoint.CONFIG, configJson(spec),
+                GenerationConfig.FILE_NAME, TinyCheckpoint.generationConfigJson(),
+                "tokenizer.json", tokenizerJson(),
+                "tokenizer_config.json", tokenizerConfigJson(spec),
+                "chat_template.json", TinyCheckpoint.chatTemplateJson(CHAT_TEMPLATE),
+                ProcessorSettings.PREPROCESSOR_CONFIG, imageProcessorJson(spec),
+                LlavaOnevisionProcessor.VIDEO_PREPROCESSOR_CONFIG, videoProcessorJson(spec),
+                ProcessorSettings.PROCESSOR_CONFIG, processorJson(spec)),
+                weights(spec));
     }
 
     static SafetensorsWriter weights(Spec s) {
@@ -115,14 +105,7 @@ public final class TinyLlavaOnevisionCheckpoint {
         TinyCheckpoint.normal(w, t, v + "embeddings.patch_embedding.bias", 0.1, d);
         TinyCheckpoint.normal(w, t, v + "embeddings.position_embedding.weight", 0.5, grid * grid, d);
         for (int i = 0; i < s.visionDepth(); i++) {
-            String b = v + "encoder.layers." + i + ".";
-            TinyCheckpoint.layerNorm(w, t, b + "layer_norm1", d);
-            TinyCheckpoint.layerNorm(w, t, b + "layer_norm2", d);
-            for (String proj : List.of("q_proj", "k_proj", "v_proj", "out_proj")) {
-                TinyCheckpoint.linear(w, t, b + "self_attn." + proj, d, d, true);
-            }
-            TinyCheckpoint.linear(w, t, b + "mlp.fc1", s.visionMlp(), d, true);
-            TinyCheckpoint.linear(w, t, b + "mlp.fc2", d, s.visionMlp(), true);
+            TinyCheckpoint.clipEncoderLayer(w, t, v + "encoder.layers." + i + ".", d, s.visionMlp());
         }
         TinyCheckpoint.layerNorm(w, t, v + "post_layernorm", d);
         int hidden = t.hiddenSize();

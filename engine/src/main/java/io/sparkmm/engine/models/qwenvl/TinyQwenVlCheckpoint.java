@@ -98,8 +98,7 @@ public final class TinyQwenVlCheckpoint {
         for (int i = 0; i < t.numLayers(); i++) {
             String p = "transformer.h." + i + ".";
             TinyCheckpoint.norm(w, t, p + "ln_1.weight", h);
-            TinyCheckpoint.linear(w, t, p + "attn.c_attn", 3 * h, h);
-            TinyCheckpoint.normal(w, t, p + "attn.c_attn.bias", 0.1, 3 * h);
+            TinyCheckpoint.linear(w, t, p + "attn.c_attn", 3 * h, h, true);
             TinyCheckpoint.linear(w, t, p + "attn.c_proj", h, h);
             TinyCheckpoint.norm(w, t, p + "ln_2.weight", h);
             TinyCheckpoint.linear(w, t, p + "mlp.w1", f, h);
@@ -118,29 +117,24 @@ public final class TinyQwenVlCheckpoint {
         for (int i = 0; i < s.visionLayers(); i++) {
             String b = v + "transformer.resblocks." + i + ".";
             TinyCheckpoint.layerNorm(w, t, b + "ln_1", width);
-            biased(w, t, b + "attn.in_proj", 3 * width, width);
-            biased(w, t, b + "attn.out_proj", width, width);
+            TinyCheckpoint.linear(w, t, b + "attn.in_proj", 3 * width, width, true);
+            TinyCheckpoint.linear(w, t, b + "attn.out_proj", width, width, true);
             TinyCheckpoint.layerNorm(w, t, b + "ln_2", width);
-            biased(w, t, b + "mlp.c_fc", mlp, width);
-            biased(w, t, b + "mlp.c_proj", width, mlp);
+            TinyCheckpoint.linear(w, t, b + "mlp.c_fc", mlp, width, true);
+            TinyCheckpoint.linear(w, t, b + "mlp.c_proj", width, mlp, true);
         }
         String a = v + "attn_pool.";
         TinyCheckpoint.normal(w, t, a + "query", 1.0, 256, h);
         TinyCheckpoint.linear(w, t, a + "kv_proj", h, width);
         TinyCheckpoint.normal(w, t, a + "attn.in_proj_weight", 1.0 / Math.sqrt(h), 3 * h, h);
         TinyCheckpoint.normal(w, t, a + "attn.in_proj_bias", 0.1, 3 * h);
-        biased(w, t, a + "attn.out_proj", h, h);
+        TinyCheckpoint.linear(w, t, a + "attn.out_proj", h, h, true);
         TinyCheckpoint.layerNorm(w, t, a + "ln_q", h);
         TinyCheckpoint.layerNorm(w, t, a + "ln_kv", h);
         w.add(a + "pos_embed", t.dtype(), new int[] {256, h}, AbsolutePositions.sinCos2d(h, 16));
         TinyCheckpoint.layerNorm(w, t, v + "ln_post", h);
         TinyCheckpoint.normal(w, t, v + "proj", 1.0 / Math.sqrt(h), h, h);
         return w;
-    }
-
-    private static void biased(SafetensorsWriter w, TinyCheckpoint.Spec t, String prefix, int out, int in) {
-        TinyCheckpoint.linear(w, t, prefix, out, in);
-        TinyCheckpoint.normal(w, t, prefix + ".bias", 0.1, out);
     }
 
     /** config.json as Qwen/Qwen-VL's: configuration_qwen.py's keys at the top, the ViT in "visual". */

@@ -15,7 +15,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -121,20 +123,38 @@ public final class TinyCheckpoint {
 
     /** Writes the checkpoint into {@code dir} (created if needed; existing files are replaced). */
     public static Path write(Path dir, Spec spec) {
+        return writeFiles(dir, Map.of(
+                Checkpoint.CONFIG, configJson(spec),
+                GenerationConfig.FILE_NAME, generationConfigJson(),
+                "tokenizer.json", TinyTokenizer.tokenizerJson(),
+                "tokenizer_config.json", TinyTokenizer.tokenizerConfigJson(spec.maxPositionEmbeddings())),
+                weights(spec));
+    }
+
+    /**
+     * Writes a single-file checkpoint into {@code dir} (created if needed; existing files are replaced):
+     * each JSON file (name to content) and {@code weights} as {@link Checkpoint#SINGLE_FILE}.
+     */
+    public static Path writeFiles(Path dir, Map<String, ObjectNode> json, SafetensorsWriter weights) {
         try {
             Files.createDirectories(dir);
             // A stale index from an earlier sharded checkpoint here would win over our single file.
             Files.deleteIfExists(dir.resolve(Checkpoint.INDEX));
-            writeJson(dir.resolve(Checkpoint.CONFIG), configJson(spec));
-            writeJson(dir.resolve(GenerationConfig.FILE_NAME), generationConfigJson());
-            writeJson(dir.resolve("tokenizer.json"), TinyTokenizer.tokenizerJson());
-            writeJson(dir.resolve("tokenizer_config.json"),
-                    TinyTokenizer.tokenizerConfigJson(spec.maxPositionEmbeddings()));
+            for (Map.Entry<String, ObjectNode> file : json.entrySet()) {
+                writeJson(dir.resolve(file.getKey()), file.getValue());
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint to " + dir, e);
         }
-        weights(spec).write(dir.resolve(Checkpoint.SINGLE_FILE));
+        weights.write(dir.resolve(Checkpoint.SINGLE_FILE));
         return dir;
+    }
+
+    /** {@code chat_template.json}, the processor's own copy of the template as Hub repositories ship it. */
+    public static ObjectNode chatTemplateJson(String template) {
+        ObjectNode chat = JsonFields.MAPPER.createObjectNode();
+        chat.put("chat_template", template);
+        return chat;
     }
 
     /** The weights, with exactly Hugging Face's parameter names and shapes (Linear: [out, in]). */
@@ -195,6 +215,20 @@ public final class TinyCheckpoint {
     public static void layerNorm(SafetensorsWriter w, Spec s, String prefix, int d) {
         norm(w, s, prefix + ".weight", d);
         normal(w, s, prefix + ".bias", 0.1, d);
+    }
+
+    /**
+     * A CLIP / SigLIP vision encoder layer under {@code prefix} (ending in '.'): {@code layer_norm1},
+     * {@code self_attn.{q,k,v,out}_proj}, {@code layer_norm2}, {@code mlp.fc1}, {@code mlp.fc2}, all biased.
+     */
+    public static void clipEncoderLayer(SafetensorsWriter w, Spec s, String prefix, int d, int mlp) {
+        layerNorm(w, s, prefix + "layer_norm1", d);
+        for (String proj : List.of("q_proj", "k_proj", "v_proj", "out_proj")) {
+            linear(w, s, prefix + "self_attn." + proj, d, d, true);
+        }
+        layerNorm(w, s, prefix + "layer_norm2", d);
+        linear(w, s, prefix + "mlp.fc1", mlp, d, true);
+        linear(w, s, prefix + "mlp.fc2", d, mlp, true);
     }
 
     /** RMSNorm weights near 1 (HF initialises them to exactly 1; noise makes a missing weight visible). */
