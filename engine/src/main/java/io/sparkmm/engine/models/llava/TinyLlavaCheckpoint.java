@@ -9,11 +9,10 @@ import io.sparkmm.engine.models.text.TinyCheckpoint;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Writes tiny random {@code LlavaForConditionalGeneration} checkpoints in the real Hugging Face
@@ -101,21 +100,14 @@ public final class TinyLlavaCheckpoint {
 
     /** Writes the checkpoint into {@code dir} (created if needed; existing files are replaced). */
     public static Path write(Path dir, Spec spec) {
-        try {
-            Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(Checkpoint.INDEX));
-            TinyCheckpoint.writeJson(dir.resolve(Checkpoint.CONFIG), configJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve(GenerationConfig.FILE_NAME), TinyCheckpoint.generationConfigJson());
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer.json"), tokenizerJson());
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer_config.json"),
-                    tokenizerConfigJson(spec.text().maxPositionEmbeddings()));
-            TinyCheckpoint.writeJson(dir.resolve("preprocessor_config.json"), preprocessorConfigJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve("processor_config.json"), processorConfigJson(spec));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint to " + dir, e);
-        }
-        weights(spec).write(dir.resolve(Checkpoint.SINGLE_FILE));
-        return dir;
+        Map<String, ObjectNode> json = new LinkedHashMap<>();
+        json.put(Checkpoint.CONFIG, configJson(spec));
+        json.put(GenerationConfig.FILE_NAME, TinyCheckpoint.generationConfigJson());
+        json.put("tokenizer.json", tokenizerJson());
+        json.put("tokenizer_config.json", tokenizerConfigJson(spec.text().maxPositionEmbeddings()));
+        json.put("preprocessor_config.json", preprocessorConfigJson(spec));
+        json.put("processor_config.json", processorConfigJson(spec));
+        return TinyCheckpoint.writeFiles(dir, json, weights(spec));
     }
 
     static SafetensorsWriter weights(Spec s) {
@@ -133,13 +125,7 @@ public final class TinyLlavaCheckpoint {
         TinyCheckpoint.layerNorm(w, t, v + "pre_layrnorm", d);
         for (int i = 0; i < s.visionLayers(); i++) {
             String l = v + "encoder.layers." + i + ".";
-            TinyCheckpoint.layerNorm(w, t, l + "layer_norm1", d);
-            for (String proj : new String[] {"q_proj", "k_proj", "v_proj", "out_proj"}) {
-                TinyCheckpoint.linear(w, t, l + "self_attn." + proj, d, d, true);
-            }
-            TinyCheckpoint.layerNorm(w, t, l + "layer_norm2", d);
-            TinyCheckpoint.linear(w, t, l + "mlp.fc1", f, d, true);
-            TinyCheckpoint.linear(w, t, l + "mlp.fc2", d, f, true);
+            TinyCheckpoint.clipEncoderLayer(w, t, l, d, f);
         }
         // Unused by LLaVA (it reads hidden states, not the pooled output) but present in real files.
         TinyCheckpoint.layerNorm(w, t, v + "post_layernorm", d);

@@ -10,11 +10,10 @@ import io.sparkmm.engine.checkpoint.TinyTokenizer;
 import io.sparkmm.engine.models.qwen2audio.TinyQwen2AudioCheckpoint;
 import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.kernels.DType;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Writes a tiny random Qwen2.5-Omni checkpoint in the Hub's whole-model layout (what
@@ -105,24 +104,15 @@ public final class TinyQwen25OmniCheckpoint {
     }
 
     public static Path write(Path dir, Spec spec) {
-        try {
-            Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(Checkpoint.INDEX));
-            TinyCheckpoint.writeJson(dir.resolve(Checkpoint.CONFIG), configJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve(GenerationConfig.FILE_NAME), TinyCheckpoint.generationConfigJson());
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer.json"),
-                    TinyTokenizer.tokenizerJson(AUDIO_ID, MEDIA_TOKENS));
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer_config.json"), tokenizerConfigJson(spec));
-            // the processor's own copy, as the Hub's repository ships it (transformers' processor reads this one)
-            ObjectNode chat = JsonFields.MAPPER.createObjectNode();
-            chat.put("chat_template", CHAT_TEMPLATE);
-            TinyCheckpoint.writeJson(dir.resolve("chat_template.json"), chat);
-            TinyCheckpoint.writeJson(dir.resolve("preprocessor_config.json"), preprocessorConfigJson());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint to " + dir, e);
-        }
-        weights(spec).write(dir.resolve(Checkpoint.SINGLE_FILE));
-        return dir;
+        Map<String, ObjectNode> json = new LinkedHashMap<>();
+        json.put(Checkpoint.CONFIG, configJson(spec));
+        json.put(GenerationConfig.FILE_NAME, TinyCheckpoint.generationConfigJson());
+        json.put("tokenizer.json", TinyTokenizer.tokenizerJson(AUDIO_ID, MEDIA_TOKENS));
+        json.put("tokenizer_config.json", tokenizerConfigJson(spec));
+        // the processor's own copy, as the Hub's repository ships it (transformers' processor reads this one)
+        json.put("chat_template.json", TinyCheckpoint.chatTemplateJson(CHAT_TEMPLATE));
+        json.put("preprocessor_config.json", preprocessorConfigJson());
+        return TinyCheckpoint.writeFiles(dir, json, weights(spec));
     }
 
     static SafetensorsWriter weights(Spec s) {

@@ -9,11 +9,10 @@ import io.sparkmm.engine.checkpoint.SafetensorsWriter;
 import io.sparkmm.engine.checkpoint.TinyTokenizer;
 import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.kernels.DType;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Writes a tiny random Qwen2-Audio checkpoint in the Hub's layout (what {@code Qwen/Qwen2-Audio-7B-Instruct}
@@ -72,19 +71,13 @@ public final class TinyQwen2AudioCheckpoint {
     }
 
     public static Path write(Path dir, Spec spec) {
-        try {
-            Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(Checkpoint.INDEX));
-            TinyCheckpoint.writeJson(dir.resolve(Checkpoint.CONFIG), configJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve(GenerationConfig.FILE_NAME), TinyCheckpoint.generationConfigJson());
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer.json"), tokenizerJson());
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer_config.json"), tokenizerConfigJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve("preprocessor_config.json"), preprocessorConfigJson());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint to " + dir, e);
-        }
-        weights(spec).write(dir.resolve(Checkpoint.SINGLE_FILE));
-        return dir;
+        Map<String, ObjectNode> json = new LinkedHashMap<>();
+        json.put(Checkpoint.CONFIG, configJson(spec));
+        json.put(GenerationConfig.FILE_NAME, TinyCheckpoint.generationConfigJson());
+        json.put("tokenizer.json", tokenizerJson());
+        json.put("tokenizer_config.json", tokenizerConfigJson(spec));
+        json.put("preprocessor_config.json", preprocessorConfigJson());
+        return TinyCheckpoint.writeFiles(dir, json, weights(spec));
     }
 
     static SafetensorsWriter weights(Spec s) {

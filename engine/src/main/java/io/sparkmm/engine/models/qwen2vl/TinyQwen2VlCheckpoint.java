@@ -10,11 +10,10 @@ import io.sparkmm.engine.checkpoint.TinyTokenizer;
 import io.sparkmm.engine.models.text.TinyCheckpoint;
 import io.sparkmm.kernels.DType;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Writes tiny random Qwen2-VL / Qwen2.5-VL checkpoints in either real on-disk generation: the
@@ -104,24 +103,16 @@ public final class TinyQwen2VlCheckpoint {
     }
 
     public static Path write(Path dir, Spec spec) {
-        try {
-            Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(Checkpoint.INDEX));
-            TinyCheckpoint.writeJson(dir.resolve(Checkpoint.CONFIG), configJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve(GenerationConfig.FILE_NAME), TinyCheckpoint.generationConfigJson());
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer.json"), tokenizerJson());
-            TinyCheckpoint.writeJson(dir.resolve("tokenizer_config.json"), tokenizerConfigJson(spec));
-            // the processor's own copy, as Qwen2-VL's Hub repositories ship it (HF's processor reads only this one)
-            ObjectNode chat = JsonFields.MAPPER.createObjectNode();
-            chat.put("chat_template", CHAT_TEMPLATE);
-            TinyCheckpoint.writeJson(dir.resolve("chat_template.json"), chat);
-            TinyCheckpoint.writeJson(dir.resolve(Qwen2VlProcessor.PREPROCESSOR_CONFIG), preprocessorConfigJson(spec));
-            TinyCheckpoint.writeJson(dir.resolve(Qwen2VlProcessor.VIDEO_PREPROCESSOR_CONFIG), videoPreprocessorConfigJson(spec));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint to " + dir, e);
-        }
-        weights(spec).write(dir.resolve(Checkpoint.SINGLE_FILE));
-        return dir;
+        Map<String, ObjectNode> json = new LinkedHashMap<>();
+        json.put(Checkpoint.CONFIG, configJson(spec));
+        json.put(GenerationConfig.FILE_NAME, TinyCheckpoint.generationConfigJson());
+        json.put("tokenizer.json", tokenizerJson());
+        json.put("tokenizer_config.json", tokenizerConfigJson(spec));
+        // the processor's own copy, as Qwen2-VL's Hub repositories ship it (HF's processor reads only this one)
+        json.put("chat_template.json", TinyCheckpoint.chatTemplateJson(CHAT_TEMPLATE));
+        json.put(Qwen2VlProcessor.PREPROCESSOR_CONFIG, preprocessorConfigJson(spec));
+        json.put(Qwen2VlProcessor.VIDEO_PREPROCESSOR_CONFIG, videoPreprocessorConfigJson(spec));
+        return TinyCheckpoint.writeFiles(dir, json, weights(spec));
     }
 
     static SafetensorsWriter weights(Spec s) {
