@@ -52,9 +52,10 @@ def small_kernel(name, rows, pairs, doc, f32, lastparam=False):
     xoff = ['', 'k + ', '2 * k + ', 'x3 + ']
     if lastparam:
         out += '        int x3 = last * k;\n'
-    out += '        for (int q = 0, s = 0; q < k; q++, s += NR) {\n'
+    # one induction variable: the JIT then hoists the panel loads' range checks out of the loop
+    out += '        for (int q = 0; q < k; q++) {\n'
     for i in range(pairs):
-        out += loads(f32, 2*i, f'o{i} + s')
+        out += loads(f32, 2*i, f'o{i} + q * NR')
     for r in range(rows):
         pre = 'FloatVector a' if r == 0 else 'a'
         out += f'            {pre} = FloatVector.broadcast(FS, x[{xoff[r]}q]);\n'
@@ -70,48 +71,58 @@ def small_kernel(name, rows, pairs, doc, f32, lastparam=False):
 def coff(r, v):
     return 'co' + ('' if r == 0 else (' + ldc' if r == 1 else f' + {r} * ldc')) + ('' if v == 0 else (' + L' if v == 1 else f' + {v} * L'))
 
-def tile_kernel(mr, f32, panels):
-    nv = 2 * panels
-    accs = [f'c{r}{v}' for r in range(mr) for v in range(nv)]
+def tile_kernel(mr, f32):
+    """F32 tiles read x in place; 16-bit ones read a copy at the constant row stride KC (see PackedGemm)."""
+    copied = not f32
+    accs = [f'c{r}{v}' for r in range(mr) for v in range(2)]
     suffix = '' if f32 else 'Wide'
-    name = f'tile{mr}x{panels}'
-    what = 'one panel (two vectors)' if panels == 1 else 'two panels (four vectors, from two streams)'
-    doc = f"{mr} rows x {what}{'' if f32 else ', widened'}: {mr*nv} accumulators."
-    if mr == 8:
+    name = f'tile{mr}x1'
+    doc = f"{mr} rows x one panel (two vectors){'' if f32 else ', widened'}: {mr*2} accumulators."
+    if mr == 8 and not copied:
         doc = doc + (" c[8][2L] (row stride ldc, from co) = its chains continued over kl more k: x's rows from x[xo..]"
                      " (row stride k; rows past {@code last} repeat it, their sums unused), the panel's rows from bo"
                      " ({@code [kl][NR]}); from +0 when first.")
+    if mr == 8 and copied:
+        doc = doc + (" c[8][2L] (row stride ldc, from co) = its chains continued over kl more k: row r's"
+                     " activations from xp[r KC..] (rows copied at the constant stride {@link PackedGemm#KC},"
+                     " so each broadcast is one load at a fixed displacement), the panel's rows from bo"
+                     " ({@code [kl][NR]}); from +0 when first.")
     doc = "    /**\n" + "\n".join("     * " + l for l in textwrap.wrap(doc, 95)) + "\n     */"
+    xparams = 'float[] xp' if copied else 'float[] x, int xo, int k, int last'
     out = f"""{doc}
-    static void {name}{suffix}(float[] x, int xo, int k, int last, {wparams(f32)}, int bo{', int bo2' if panels == 2 else ''}, int kl,
+    static void {name}{suffix}({xparams}, {wparams(f32)}, int bo, int kl,
                                float[] c, int co, int ldc, boolean first) {{
 """
-    for r in range(mr):
-        out += f'        int x{r} = xo + Math.min({r}, last) * k;\n'
+    if not copied:
+        for r in range(mr):
+            out += f'        int x{r} = xo + Math.min({r}, last) * k;\n'
     for a in accs:
         out += f'        FloatVector {a};\n'
     out += '        if (first) {\n'
     out += '            ' + ' = '.join(accs) + ' = FloatVector.zero(FS);\n'
     out += '        } else {\n'
     for r in range(mr):
-        for v in range(nv):
+        for v in range(2):
             out += f'            c{r}{v} = FloatVector.fromArray(FS, c, {coff(r, v)});\n'
     out += '        }\n'
-    if panels == 2:
-        out += '        for (int pb = bo, pc = bo2, q = 0; q < kl; pb += NR, pc += NR, q++) {\n'
-    else:
+    if not copied:
         out += '        for (int pb = bo, q = 0; q < kl; pb += NR, q++) {\n'
-    out += loads(f32, 0, 'pb')
-    if panels == 2:
-        out += loads(f32, 2, 'pc')
+        out += loads(f32, 0, 'pb')
+    else:
+        out += '        for (int q = 0; q < kl; q++) {\n'
+        out += loads(f32, 0, 'bo + q * NR')
     for r in range(mr):
         pre = 'FloatVector a' if r == 0 else 'a'
-        out += f'            {pre} = FloatVector.broadcast(FS, x[x{r} + q]);\n'
-        for v in range(nv):
+        if not copied:
+            xi = f'x{r} + q'
+        else:
+            xi = 'q' if r == 0 else ('KC + q' if r == 1 else f'{r} * KC + q')
+        out += f"            {pre} = FloatVector.broadcast(FS, {'xp' if copied else 'x'}[{xi}]);\n"
+        for v in range(2):
             out += f'            c{r}{v} = a.fma(b{v}, c{r}{v});\n'
     out += '        }\n'
     for r in range(mr):
-        for v in range(nv):
+        for v in range(2):
             out += f'        c{r}{v}.intoArray(c, {coff(r, v)});\n'
     out += '    }\n\n'
     return out
@@ -138,6 +149,7 @@ final class PackedKernels {
     private static final VectorSpecies<Short> PAIRS = VectorSpecies.of(short.class, FS.vectorShape());
     private static final int L = Gemm.L;
     private static final int NR = PackedWeight.NR;
+    private static final int KC = PackedGemm.KC;
     private static final int HIGH_HALF = 0xffff0000;
 
     private PackedKernels() {
@@ -170,13 +182,14 @@ def kernels(f32):
     b += small_kernel('row1', 1, 4, 'tile[0][v L, v L + L) = one row against the four panels at o0..o3: eight chains in flight.', f32)
     b += small_kernel('rows2', 2, 2, 'tile[r][v L, v L + L) = rows 0 and 1 against the two panels at o0, o1.', f32)
     b += small_kernel('rows4', 4, 2, 'Rows 0, 1, 2 and {@code last} (3, or 2 again when there are three rows) against the two panels at o0, o1.', f32, True)
-    b += tile_kernel(8, f32, 1)
-    b += tile_kernel(6, f32, 1)
+    b += tile_kernel(8, f32)
+    b += tile_kernel(6, f32)
     return b.replace('Wide(', '(')
 f32head = head[:head.index('    /**\n     * A 16-bit panel row')]
 f32head = f32head.replace('import jdk.incubator.vector.ShortVector;\nimport jdk.incubator.vector.VectorOperators;\n', '')
 f32head = f32head.replace('    private static final VectorSpecies<Short> PAIRS = VectorSpecies.of(short.class, FS.vectorShape());\n', '')
 f32head = f32head.replace('    private static final int HIGH_HALF = 0xffff0000;\n', '')
+f32head = f32head.replace('    private static final int KC = PackedGemm.KC;\n', '')
 f32head = f32head.replace(''' * panel, continuing the chains stored in c). Each comes twice: over F32 panels (wf), and over 16-bit
  * ones (wb, "Wide") widened by {@link #lo} and {@link #hi}. Generated shapes, not generics: a
  * dtype test inside the k loop measured about 10% slower on F32 (the JIT did not unswitch it).''', ''' * panel, continuing the chains stored in c), over F32 panels (wf). {@link PackedWideKernels} has

@@ -17,10 +17,15 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Up to {@link #SMALL_ROWS} rows (decode) read the weight once, straight from the packed
  * panels, 16-bit weights widened in registers. More rows run GotoBLAS-style: the weight taken in
- * blocks of {@link #KC} k by {@link #NC} panels (sized for L2; 16-bit ones decoded once per block
- * when {@link #DECODE_TILES} row tiles or more share it) and an {@link #MR} x NR register tile per
- * MR rows and panel. x is read in place: MR row streams broadcast well from L1, and repacking it
- * cost more than it saved (a fresh multi-megabyte array per call).
+ * blocks of {@link #KC} k by {@link #NC} panels (sized for L2) and an {@link #MR} x NR register
+ * tile per MR rows and panel. F32 tiles read x in place: MR row streams broadcast well from L1.
+ * A block of 16-bit weights is either widened in registers by every tile, which then reads its MR
+ * rows of x copied at the constant row stride KC (read in place, at row stride k unknown to the
+ * JIT, the eight row offsets spilled next to the widening and BF16 ran about 10% under F32 from 8
+ * to 64 rows), or decoded once to F32 for the F32 tiles: whichever copies fewer floats, x's rows
+ * (tiles x MR per k) or the block's weights (panels x NR per k). Many panels over few rows (decode
+ * steps, a thread's share of a wide weight) copy x; few panels over many rows (a narrow weight
+ * split over threads, long prefill) decode; each measured at or above the other on its side.
  */
 final class PackedGemm {
 
@@ -39,12 +44,6 @@ final class PackedGemm {
     static final int KC = 256;
     /** Panels per block: KC x NC x NR floats (256 KiB with AVX-512) stay in L2. */
     static final int NC = 8;
-    /**
-     * From this many row tiles on, a block of 16-bit weights is decoded once into L2-sized scratch
-     * and the F32 tiles run over it; below, each tile widens the weights in registers (measured:
-     * BF16 widened ran about 10% under F32 at 64 rows and more, and at par for a single tile).
-     */
-    static final int DECODE_TILES = 4;
     static final int F32 = 0;
     static final int BF16 = 1;
     static final int F16 = 2;
@@ -114,44 +113,51 @@ final class PackedGemm {
             }
             return;
         }
-        float[] edge = new float[MR * NR];
-        boolean decode = !w.isF32() && tiles >= DECODE_TILES;
-        int kind = decode ? F32 : kind(w);
-        // the dot kernels' per-thread scratch: a thread runs one matmul at a time, of one kind
-        float[] block = decode ? Gemm.scratch(NC * KC * NR) : null;
-        float[] wf = decode ? block : w.f32();
-        short[] wb = w.bits();
+        int wide = kind(w);
+        // this thread's scratch (a fresh array per call ran about 12% slower on one-panel chunks):
+        // x's rows copied at the constant stride KC, an MR x NR edge tile, a block of decoded weights
+        float[] scratch = Gemm.scratch(MR * KC + MR * NR + NC * KC * NR);
+        int edge = MR * KC;
+        int decoded = edge + MR * NR;
         for (int pb = p0; pb < p1; pb += NC) {
             int pe = Math.min(p1, pb + NC);
+            // 16-bit weights: decode the block once when that is less work than copying x per tile
+            boolean decode = wide != F32 && (pe - pb) * NR < tiles * MR;
+            int kind = decode ? F32 : wide;
+            float[] wf = decode ? scratch : w.f32();
+            short[] wb = w.bits();
+            float[] xp = kind == F32 ? null : scratch;
             for (int kb = 0; kb < k; kb += KC) {
                 int kl = Math.min(KC, k - kb);
-                if (decode) {
-                    for (int p = pb; p < pe; p++) {
-                        decodePanel(kind(w), wb, w.offset(p, kb), kl, block, (p - pb) * kl * NR);
-                    }
-                }
                 boolean first = kb == 0;
+                for (int p = pb; decode && p < pe; p++) {
+                    decodePanel(wide, wb, w.offset(p, kb), kl, scratch, decoded + (p - pb) * kl * NR);
+                }
                 for (int t = 0; t < tiles; t++) {
                     int i0 = t * MR;
                     int rows = Math.min(MR, n - i0);
+                    for (int r = 0; xp != null && r < rows; r++) {
+                        System.arraycopy(x, (i0 + r) * k + kb, xp, r * KC, kl);
+                    }
                     int xo = i0 * k + kb;
                     for (int p = pb; p < pe; p++) {
-                        int bo = decode ? (p - pb) * kl * NR : w.offset(p, kb);
+                        int bo = decode ? decoded + (p - pb) * kl * NR : w.offset(p, kb);
                         int j0 = p * NR;
                         int cols = Math.min(NR, m - j0);
                         if (rows == MR && cols == NR) {
-                            tile(x, xo, k, rows - 1, kind, wf, wb, bo, kl, out, i0 * m + j0, m, first);
+                            tile(x, xp, xo, k, rows - 1, kind, wf, wb, bo, kl, out, i0 * m + j0, m, first);
                             continue;
                         }
-                        // an edge tile runs in scratch: the kernel always writes MR x NR
+                        // an edge tile runs in scratch: the kernel always writes MR x NR (sums of rows
+                        // past n are dropped here)
                         if (!first) {
                             for (int r = 0; r < rows; r++) {
-                                System.arraycopy(out, (i0 + r) * m + j0, edge, r * NR, cols);
+                                System.arraycopy(out, (i0 + r) * m + j0, scratch, edge + r * NR, cols);
                             }
                         }
-                        tile(x, xo, k, rows - 1, kind, wf, wb, bo, kl, edge, 0, NR, first);
+                        tile(x, xp, xo, k, rows - 1, kind, wf, wb, bo, kl, scratch, edge, NR, first);
                         for (int r = 0; r < rows; r++) {
-                            System.arraycopy(edge, r * NR, out, (i0 + r) * m + j0, cols);
+                            System.arraycopy(scratch, edge + r * NR, out, (i0 + r) * m + j0, cols);
                         }
                     }
                 }
@@ -167,14 +173,6 @@ final class PackedGemm {
         }
     }
 
-    private static int kind(PackedWeight w) {
-        if (w.isF32()) {
-            return F32;
-        }
-        return w.dtype() == DType.BF16 ? BF16 : F16;
-    }
-
-
     /** kl rows of a 16-bit panel from o, widened into dst[d..] as plain F32 panel rows. */
     private static void decodePanel(int kind, short[] wb, int o, int kl, float[] dst, int d) {
         for (int q = 0; q < kl; q++, o += NR, d += NR) {
@@ -183,9 +181,19 @@ final class PackedGemm {
         }
     }
 
-    /** The MR x NR register tile for the weights' dtype; see {@link PackedKernels#tile8x1}. */
-    private static void tile(float[] x, int xo, int k, int last, int kind, float[] wf, short[] wb, int bo, int kl,
-                             float[] c, int co, int ldc, boolean first) {
+    private static int kind(PackedWeight w) {
+        if (w.isF32()) {
+            return F32;
+        }
+        return w.dtype() == DType.BF16 ? BF16 : F16;
+    }
+
+    /**
+     * The MR x NR register tile for the weights' dtype; see {@link PackedKernels#tile8x1}. F32 reads
+     * x's rows in place from xo (row stride k, rows past last repeat it), 16-bit their copy in xp from xo.
+     */
+    private static void tile(float[] x, float[] xp, int xo, int k, int last, int kind, float[] wf, short[] wb,
+                             int bo, int kl, float[] c, int co, int ldc, boolean first) {
         if (kind == F32) {
             if (MR == 8) {
                 PackedKernels.tile8x1(x, xo, k, last, wf, bo, kl, c, co, ldc, first);
@@ -193,9 +201,9 @@ final class PackedGemm {
                 PackedKernels.tile6x1(x, xo, k, last, wf, bo, kl, c, co, ldc, first);
             }
         } else if (MR == 8) {
-            PackedWideKernels.tile8x1(x, xo, k, last, kind, wb, bo, kl, c, co, ldc, first);
+            PackedWideKernels.tile8x1(xp, kind, wb, bo, kl, c, co, ldc, first);
         } else {
-            PackedWideKernels.tile6x1(x, xo, k, last, kind, wb, bo, kl, c, co, ldc, first);
+            PackedWideKernels.tile6x1(xp, kind, wb, bo, kl, c, co, ldc, first);
         }
     }
 }

@@ -31,15 +31,15 @@ final class PackedKernels {
         FloatVector c05 = FloatVector.zero(FS);
         FloatVector c06 = FloatVector.zero(FS);
         FloatVector c07 = FloatVector.zero(FS);
-        for (int q = 0, s = 0; q < k; q++, s += NR) {
-            FloatVector b0 = FloatVector.fromArray(FS, wf, o0 + s);
-            FloatVector b1 = FloatVector.fromArray(FS, wf, o0 + s + L);
-            FloatVector b2 = FloatVector.fromArray(FS, wf, o1 + s);
-            FloatVector b3 = FloatVector.fromArray(FS, wf, o1 + s + L);
-            FloatVector b4 = FloatVector.fromArray(FS, wf, o2 + s);
-            FloatVector b5 = FloatVector.fromArray(FS, wf, o2 + s + L);
-            FloatVector b6 = FloatVector.fromArray(FS, wf, o3 + s);
-            FloatVector b7 = FloatVector.fromArray(FS, wf, o3 + s + L);
+        for (int q = 0; q < k; q++) {
+            FloatVector b0 = FloatVector.fromArray(FS, wf, o0 + q * NR);
+            FloatVector b1 = FloatVector.fromArray(FS, wf, o0 + q * NR + L);
+            FloatVector b2 = FloatVector.fromArray(FS, wf, o1 + q * NR);
+            FloatVector b3 = FloatVector.fromArray(FS, wf, o1 + q * NR + L);
+            FloatVector b4 = FloatVector.fromArray(FS, wf, o2 + q * NR);
+            FloatVector b5 = FloatVector.fromArray(FS, wf, o2 + q * NR + L);
+            FloatVector b6 = FloatVector.fromArray(FS, wf, o3 + q * NR);
+            FloatVector b7 = FloatVector.fromArray(FS, wf, o3 + q * NR + L);
             FloatVector a = FloatVector.broadcast(FS, x[q]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
@@ -70,11 +70,11 @@ final class PackedKernels {
         FloatVector c11 = FloatVector.zero(FS);
         FloatVector c12 = FloatVector.zero(FS);
         FloatVector c13 = FloatVector.zero(FS);
-        for (int q = 0, s = 0; q < k; q++, s += NR) {
-            FloatVector b0 = FloatVector.fromArray(FS, wf, o0 + s);
-            FloatVector b1 = FloatVector.fromArray(FS, wf, o0 + s + L);
-            FloatVector b2 = FloatVector.fromArray(FS, wf, o1 + s);
-            FloatVector b3 = FloatVector.fromArray(FS, wf, o1 + s + L);
+        for (int q = 0; q < k; q++) {
+            FloatVector b0 = FloatVector.fromArray(FS, wf, o0 + q * NR);
+            FloatVector b1 = FloatVector.fromArray(FS, wf, o0 + q * NR + L);
+            FloatVector b2 = FloatVector.fromArray(FS, wf, o1 + q * NR);
+            FloatVector b3 = FloatVector.fromArray(FS, wf, o1 + q * NR + L);
             FloatVector a = FloatVector.broadcast(FS, x[q]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
@@ -115,11 +115,11 @@ final class PackedKernels {
         FloatVector c32 = FloatVector.zero(FS);
         FloatVector c33 = FloatVector.zero(FS);
         int x3 = last * k;
-        for (int q = 0, s = 0; q < k; q++, s += NR) {
-            FloatVector b0 = FloatVector.fromArray(FS, wf, o0 + s);
-            FloatVector b1 = FloatVector.fromArray(FS, wf, o0 + s + L);
-            FloatVector b2 = FloatVector.fromArray(FS, wf, o1 + s);
-            FloatVector b3 = FloatVector.fromArray(FS, wf, o1 + s + L);
+        for (int q = 0; q < k; q++) {
+            FloatVector b0 = FloatVector.fromArray(FS, wf, o0 + q * NR);
+            FloatVector b1 = FloatVector.fromArray(FS, wf, o0 + q * NR + L);
+            FloatVector b2 = FloatVector.fromArray(FS, wf, o1 + q * NR);
+            FloatVector b3 = FloatVector.fromArray(FS, wf, o1 + q * NR + L);
             FloatVector a = FloatVector.broadcast(FS, x[q]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);

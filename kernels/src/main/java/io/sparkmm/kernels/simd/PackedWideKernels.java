@@ -17,6 +17,7 @@ final class PackedWideKernels {
     private static final VectorSpecies<Short> PAIRS = VectorSpecies.of(short.class, FS.vectorShape());
     private static final int L = Gemm.L;
     private static final int NR = PackedWeight.NR;
+    private static final int KC = PackedGemm.KC;
     private static final int HIGH_HALF = 0xffff0000;
 
     private PackedWideKernels() {
@@ -53,15 +54,15 @@ final class PackedWideKernels {
         FloatVector c05 = FloatVector.zero(FS);
         FloatVector c06 = FloatVector.zero(FS);
         FloatVector c07 = FloatVector.zero(FS);
-        for (int q = 0, s = 0; q < k; q++, s += NR) {
-            FloatVector b0 = lo(kind, wb, o0 + s);
-            FloatVector b1 = hi(kind, wb, o0 + s);
-            FloatVector b2 = lo(kind, wb, o1 + s);
-            FloatVector b3 = hi(kind, wb, o1 + s);
-            FloatVector b4 = lo(kind, wb, o2 + s);
-            FloatVector b5 = hi(kind, wb, o2 + s);
-            FloatVector b6 = lo(kind, wb, o3 + s);
-            FloatVector b7 = hi(kind, wb, o3 + s);
+        for (int q = 0; q < k; q++) {
+            FloatVector b0 = lo(kind, wb, o0 + q * NR);
+            FloatVector b1 = hi(kind, wb, o0 + q * NR);
+            FloatVector b2 = lo(kind, wb, o1 + q * NR);
+            FloatVector b3 = hi(kind, wb, o1 + q * NR);
+            FloatVector b4 = lo(kind, wb, o2 + q * NR);
+            FloatVector b5 = hi(kind, wb, o2 + q * NR);
+            FloatVector b6 = lo(kind, wb, o3 + q * NR);
+            FloatVector b7 = hi(kind, wb, o3 + q * NR);
             FloatVector a = FloatVector.broadcast(FS, x[q]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
@@ -92,11 +93,11 @@ final class PackedWideKernels {
         FloatVector c11 = FloatVector.zero(FS);
         FloatVector c12 = FloatVector.zero(FS);
         FloatVector c13 = FloatVector.zero(FS);
-        for (int q = 0, s = 0; q < k; q++, s += NR) {
-            FloatVector b0 = lo(kind, wb, o0 + s);
-            FloatVector b1 = hi(kind, wb, o0 + s);
-            FloatVector b2 = lo(kind, wb, o1 + s);
-            FloatVector b3 = hi(kind, wb, o1 + s);
+        for (int q = 0; q < k; q++) {
+            FloatVector b0 = lo(kind, wb, o0 + q * NR);
+            FloatVector b1 = hi(kind, wb, o0 + q * NR);
+            FloatVector b2 = lo(kind, wb, o1 + q * NR);
+            FloatVector b3 = hi(kind, wb, o1 + q * NR);
             FloatVector a = FloatVector.broadcast(FS, x[q]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
@@ -137,11 +138,11 @@ final class PackedWideKernels {
         FloatVector c32 = FloatVector.zero(FS);
         FloatVector c33 = FloatVector.zero(FS);
         int x3 = last * k;
-        for (int q = 0, s = 0; q < k; q++, s += NR) {
-            FloatVector b0 = lo(kind, wb, o0 + s);
-            FloatVector b1 = hi(kind, wb, o0 + s);
-            FloatVector b2 = lo(kind, wb, o1 + s);
-            FloatVector b3 = hi(kind, wb, o1 + s);
+        for (int q = 0; q < k; q++) {
+            FloatVector b0 = lo(kind, wb, o0 + q * NR);
+            FloatVector b1 = hi(kind, wb, o0 + q * NR);
+            FloatVector b2 = lo(kind, wb, o1 + q * NR);
+            FloatVector b3 = hi(kind, wb, o1 + q * NR);
             FloatVector a = FloatVector.broadcast(FS, x[q]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
@@ -183,20 +184,12 @@ final class PackedWideKernels {
 
     /**
      * 8 rows x one panel (two vectors), widened: 16 accumulators. c[8][2L] (row stride ldc, from co)
-     * = its chains continued over kl more k: x's rows from x[xo..] (row stride k; rows past {@code
-     * last} repeat it, their sums unused), the panel's rows from bo ({@code [kl][NR]}); from +0 when
-     * first.
+     * = its chains continued over kl more k: row r's activations from xp[r KC..] (rows copied at the
+     * constant stride {@link PackedGemm#KC}, so each broadcast is one load at a fixed displacement),
+     * the panel's rows from bo ({@code [kl][NR]}); from +0 when first.
      */
-    static void tile8x1(float[] x, int xo, int k, int last, int kind, short[] wb, int bo, int kl,
+    static void tile8x1(float[] xp, int kind, short[] wb, int bo, int kl,
                                float[] c, int co, int ldc, boolean first) {
-        int x0 = xo + Math.min(0, last) * k;
-        int x1 = xo + Math.min(1, last) * k;
-        int x2 = xo + Math.min(2, last) * k;
-        int x3 = xo + Math.min(3, last) * k;
-        int x4 = xo + Math.min(4, last) * k;
-        int x5 = xo + Math.min(5, last) * k;
-        int x6 = xo + Math.min(6, last) * k;
-        int x7 = xo + Math.min(7, last) * k;
         FloatVector c00;
         FloatVector c01;
         FloatVector c10;
@@ -233,31 +226,31 @@ final class PackedWideKernels {
             c70 = FloatVector.fromArray(FS, c, co + 7 * ldc);
             c71 = FloatVector.fromArray(FS, c, co + 7 * ldc + L);
         }
-        for (int pb = bo, q = 0; q < kl; pb += NR, q++) {
-            FloatVector b0 = lo(kind, wb, pb);
-            FloatVector b1 = hi(kind, wb, pb);
-            FloatVector a = FloatVector.broadcast(FS, x[x0 + q]);
+        for (int q = 0; q < kl; q++) {
+            FloatVector b0 = lo(kind, wb, bo + q * NR);
+            FloatVector b1 = hi(kind, wb, bo + q * NR);
+            FloatVector a = FloatVector.broadcast(FS, xp[q]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(FS, x[x1 + q]);
+            a = FloatVector.broadcast(FS, xp[KC + q]);
             c10 = a.fma(b0, c10);
             c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(FS, x[x2 + q]);
+            a = FloatVector.broadcast(FS, xp[2 * KC + q]);
             c20 = a.fma(b0, c20);
             c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(FS, x[x3 + q]);
+            a = FloatVector.broadcast(FS, xp[3 * KC + q]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(FS, x[x4 + q]);
+            a = FloatVector.broadcast(FS, xp[4 * KC + q]);
             c40 = a.fma(b0, c40);
             c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(FS, x[x5 + q]);
+            a = FloatVector.broadcast(FS, xp[5 * KC + q]);
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
-            a = FloatVector.broadcast(FS, x[x6 + q]);
+            a = FloatVector.broadcast(FS, xp[6 * KC + q]);
             c60 = a.fma(b0, c60);
             c61 = a.fma(b1, c61);
-            a = FloatVector.broadcast(FS, x[x7 + q]);
+            a = FloatVector.broadcast(FS, xp[7 * KC + q]);
             c70 = a.fma(b0, c70);
             c71 = a.fma(b1, c71);
         }
@@ -282,14 +275,8 @@ final class PackedWideKernels {
     /**
      * 6 rows x one panel (two vectors), widened: 12 accumulators.
      */
-    static void tile6x1(float[] x, int xo, int k, int last, int kind, short[] wb, int bo, int kl,
+    static void tile6x1(float[] xp, int kind, short[] wb, int bo, int kl,
                                float[] c, int co, int ldc, boolean first) {
-        int x0 = xo + Math.min(0, last) * k;
-        int x1 = xo + Math.min(1, last) * k;
-        int x2 = xo + Math.min(2, last) * k;
-        int x3 = xo + Math.min(3, last) * k;
-        int x4 = xo + Math.min(4, last) * k;
-        int x5 = xo + Math.min(5, last) * k;
         FloatVector c00;
         FloatVector c01;
         FloatVector c10;
@@ -318,25 +305,25 @@ final class PackedWideKernels {
             c50 = FloatVector.fromArray(FS, c, co + 5 * ldc);
             c51 = FloatVector.fromArray(FS, c, co + 5 * ldc + L);
         }
-        for (int pb = bo, q = 0; q < kl; pb += NR, q++) {
-            FloatVector b0 = lo(kind, wb, pb);
-            FloatVector b1 = hi(kind, wb, pb);
-            FloatVector a = FloatVector.broadcast(FS, x[x0 + q]);
+        for (int q = 0; q < kl; q++) {
+            FloatVector b0 = lo(kind, wb, bo + q * NR);
+            FloatVector b1 = hi(kind, wb, bo + q * NR);
+            FloatVector a = FloatVector.broadcast(FS, xp[q]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(FS, x[x1 + q]);
+            a = FloatVector.broadcast(FS, xp[KC + q]);
             c10 = a.fma(b0, c10);
             c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(FS, x[x2 + q]);
+            a = FloatVector.broadcast(FS, xp[2 * KC + q]);
             c20 = a.fma(b0, c20);
             c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(FS, x[x3 + q]);
+            a = FloatVector.broadcast(FS, xp[3 * KC + q]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(FS, x[x4 + q]);
+            a = FloatVector.broadcast(FS, xp[4 * KC + q]);
             c40 = a.fma(b0, c40);
             c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(FS, x[x5 + q]);
+            a = FloatVector.broadcast(FS, xp[5 * KC + q]);
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
         }
