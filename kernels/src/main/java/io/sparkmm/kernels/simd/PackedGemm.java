@@ -102,11 +102,18 @@ final class PackedGemm {
         return n == 1 ? 4 : 2;
     }
 
-    /** Panels [p0, p1) of w for all n rows of x, blocked over k and panels. */
-    static void blocked(float[] x, int n, int k, PackedWeight w, float[] bias, float[] out, int m, int p0, int p1) {
-        int tiles = (n + MR - 1) / MR;
+    /**
+     * Panels [p0, p1) of w for rows [r0, r1) of x (n rows in all), blocked over k and panels. A
+     * thread's share is a range of panels, or of rows when a weight has too few panels to split.
+     */
+    static void blocked(float[] x, int n, int k, PackedWeight w, float[] bias, float[] out, int m,
+                        int r0, int r1, int p0, int p1) {
+        if (r0 < 0 || r1 > n || r0 > r1) {
+            throw new IllegalArgumentException("rows [" + r0 + ", " + r1 + ") outside [0, " + n + ")");
+        }
+        int tiles = (r1 - r0 + MR - 1) / MR;
         if (k == 0) {
-            for (int i = 0; i < n; i++) {
+            for (int i = r0; i < r1; i++) {
                 for (int j = p0 * NR; j < Math.min(m, p1 * NR); j++) {
                     out[i * m + j] = bias == null ? 0f : 0f + bias[j];
                 }
@@ -134,8 +141,8 @@ final class PackedGemm {
                     decodePanel(wide, wb, w.offset(p, kb), kl, scratch, decoded + (p - pb) * kl * NR);
                 }
                 for (int t = 0; t < tiles; t++) {
-                    int i0 = t * MR;
-                    int rows = Math.min(MR, n - i0);
+                    int i0 = r0 + t * MR;
+                    int rows = Math.min(MR, r1 - i0);
                     for (int r = 0; xp != null && r < rows; r++) {
                         System.arraycopy(x, (i0 + r) * k + kb, xp, r * KC, kl);
                     }
@@ -164,7 +171,7 @@ final class PackedGemm {
             }
             if (bias != null) {
                 int j1 = Math.min(m, pe * NR);
-                for (int i = 0; i < n; i++) {
+                for (int i = r0; i < r1; i++) {
                     for (int j = pb * NR; j < j1; j++) {
                         out[i * m + j] += bias[j];
                     }

@@ -28,7 +28,10 @@ import java.util.Random;
  * the same BF16-rounded values): the same math, with twice the weight bytes for ORT to read.
  * ORT's model is a one-node MatMul graph with the weight as an initializer, written in Java
  * ({@link OnnxMatMulModel}); its output tensor is preallocated and pinned, so neither side
- * allocates per call. A test-scope main (after {@code mvn -o -q -pl kernels test-compile}):
+ * allocates per call. Before and after each thread count's rows it measures the F32 FMA peak those
+ * threads reach ({@link FmaPeak}), and its summary gives ours/ORT medians for the decode shapes
+ * (n &lt;= 4) and the compute-bound ones (n &gt;= 8), the latter also as fractions of that peak.
+ * A test-scope main (after {@code mvn -o -q -pl kernels test-compile}):
  * <pre>
  *   mvn -o -q -pl kernels exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
  *     -Dexec.args="--add-modules jdk.incubator.vector -Xmx4g -cp %classpath io.sparkmm.kernels.bench.OrtGemmBenchmark"
@@ -80,8 +83,11 @@ public final class OrtGemmBenchmark {
                 + (legacy ? " | before F32 | before BF16" : "") + " |");
         System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:" + (legacy ? "|---:|---:" : "") + "|");
         List<Double> ratios = new ArrayList<>();
+        List<Row> rows = new ArrayList<>();
+        Map<Integer, double[]> peaks = new java.util.TreeMap<>();
         Random random = new Random(18);
         for (int threads : threadCounts) {
+            double peakBefore = FmaPeak.gflops(threads);
             Backend ours = Backends.open("cpu", threads);
             Backend before = null;
             if (legacy) {
@@ -138,6 +144,7 @@ public final class OrtGemmBenchmark {
                             System.out.println(line + " |");
                             ratios.add(f32 / ort);
                             ratios.add(bf16 / ort);
+                            rows.add(new Row(threads, n, ort, f32, bf16));
                         }
                     }
                 }
@@ -146,9 +153,37 @@ public final class OrtGemmBenchmark {
             if (before != null) {
                 before.close();
             }
+            peaks.put(threads, new double[] {peakBefore, FmaPeak.gflops(threads)});
         }
         double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         System.out.printf("ours / ORT over all rows: min %.2fx, median %.2fx, max %.2fx%n", r[0], r[r.length / 2], r[r.length - 1]);
+        for (Map.Entry<Integer, double[]> e : peaks.entrySet()) {
+            int threads = e.getKey();
+            double peak = Math.max(e.getValue()[0], e.getValue()[1]);
+            List<Row> decode = rows.stream().filter(x -> x.threads() == threads && x.n() <= 4).toList();
+            List<Row> bound = rows.stream().filter(x -> x.threads() == threads && x.n() > 4).toList();
+            System.out.printf("%d thread(s): F32 FMA peak %.1f GFLOP/s before the rows, %.1f after (FmaPeak: 16 register"
+                    + " chains per thread; the larger is the peak below)%n", threads, e.getValue()[0], e.getValue()[1]);
+            System.out.printf("  n <= 4 (%d shapes): ours/ORT median F32 %.2fx, BF16 %.2fx%n", decode.size(),
+                    median(decode, x -> x.f32() / x.ort()), median(decode, x -> x.bf16() / x.ort()));
+            System.out.printf("  n >= 8 (%d shapes): ours/ORT median F32 %.2fx, BF16 %.2fx; of the FMA peak, median"
+                    + " ORT %.0f%%, ours F32 %.0f%%, BF16 %.0f%%%n", bound.size(),
+                    median(bound, x -> x.f32() / x.ort()), median(bound, x -> x.bf16() / x.ort()),
+                    100 * median(bound, x -> x.ort() / peak), 100 * median(bound, x -> x.f32() / peak),
+                    100 * median(bound, x -> x.bf16() / peak));
+        }
+    }
+
+    /** One table row's GFLOP/s: ORT, ours with F32 weights, ours with BF16 weights. */
+    private record Row(int threads, int n, double ort, double f32, double bf16) {
+    }
+
+    private static double median(List<Row> rows, java.util.function.ToDoubleFunction<Row> f) {
+        double[] v = rows.stream().mapToDouble(f).sorted().toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     /**
