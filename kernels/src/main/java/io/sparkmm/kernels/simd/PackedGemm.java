@@ -126,13 +126,13 @@ final class PackedGemm {
         float[] scratch = Gemm.scratch(MR * KC + MR * NR + NC * KC * NR);
         int edge = MR * KC;
         int decoded = edge + MR * NR;
+        short[] wb = w.bits();
         for (int pb = p0; pb < p1; pb += NC) {
             int pe = Math.min(p1, pb + NC);
             // 16-bit weights: decode the block once when that is less work than copying x per tile
             boolean decode = wide != F32 && (pe - pb) * NR < tiles * MR;
             int kind = decode ? F32 : wide;
             float[] wf = decode ? scratch : w.f32();
-            short[] wb = w.bits();
             float[] xp = kind == F32 ? null : scratch;
             for (int kb = 0; kb < k; kb += KC) {
                 int kl = Math.min(KC, k - kb);
@@ -180,19 +180,19 @@ final class PackedGemm {
         }
     }
 
+    private static int kind(PackedWeight w) {
+        if (w.isF32()) {
+            return F32;
+        }
+        return w.dtype() == DType.BF16 ? BF16 : F16;
+    }
+
     /** kl rows of a 16-bit panel from o, widened into dst[d..] as plain F32 panel rows. */
     private static void decodePanel(int kind, short[] wb, int o, int kl, float[] dst, int d) {
         for (int q = 0; q < kl; q++, o += NR, d += NR) {
             PackedWideKernels.lo(kind, wb, o).intoArray(dst, d);
             PackedWideKernels.hi(kind, wb, o).intoArray(dst, d + L);
         }
-    }
-
-    private static int kind(PackedWeight w) {
-        if (w.isF32()) {
-            return F32;
-        }
-        return w.dtype() == DType.BF16 ? BF16 : F16;
     }
 
     /**

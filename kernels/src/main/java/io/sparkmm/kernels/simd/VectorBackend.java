@@ -156,14 +156,7 @@ public final class VectorBackend extends CpuBackendBase {
         }
         int panels = starts[ws.length];
         boolean small = n <= PackedGemm.SMALL_ROWS;
-        // Split over panels: each thread reads (and widens) only its own panels. Decode-sized ops take
-        // one equal chunk per thread (at least a kernel's group of panels: a short group computes
-        // its last panel again, from cache); larger ones two per thread, so a thread slowed by other
-        // load can be helped out. Measured here, both beat many small chunks (claims, re-reads of x).
         int threads = pool.threads();
-        int grain = work < PARALLEL_WORK ? panels
-                : small ? Math.max(PackedGemm.panelGroup(n), ceil(panels, threads))
-                : ceil(panels, 2 * threads);
         int tiles = ceil(n, PackedGemm.MR);
         if (!small && work >= PARALLEL_WORK && threads > 1 && panels < ROW_SPLIT_PANELS * threads && tiles >= threads) {
             // too few panels for every thread to get a good share: split the rows instead, each
@@ -176,6 +169,13 @@ public final class VectorBackend extends CpuBackendBase {
             });
             return;
         }
+        // Split over panels: each thread reads (and widens) only its own panels. Decode-sized ops take
+        // one equal chunk per thread (at least a kernel's group of panels: a short group computes
+        // its last panel again, from cache); larger ones two per thread, so a thread slowed by other
+        // load can be helped out. Measured here, both beat many small chunks (claims, re-reads of x).
+        int grain = work < PARALLEL_WORK ? panels
+                : small ? Math.max(PackedGemm.panelGroup(n), ceil(panels, threads))
+                : ceil(panels, 2 * threads);
         forParts(starts, grain, (i, p0, p1) -> {
             if (small) {
                 PackedGemm.small(o.x(), n, k, pw[i], o.bias()[i], o.out()[i], pw[i].rows(), p0, p1);

@@ -18,6 +18,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.DoubleStream;
 
 /**
  * GEMM GFLOP/s side by side with ONNX Runtime's CPU MatMul, on the matmul shapes of Qwen2-0.5B
@@ -82,9 +85,8 @@ public final class OrtGemmBenchmark {
         System.out.println("| shape | k x m | n | threads | ORT F32 | ours F32 | vs ORT | ours BF16 | vs ORT"
                 + (legacy ? " | before F32 | before BF16" : "") + " |");
         System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:" + (legacy ? "|---:|---:" : "") + "|");
-        List<Double> ratios = new ArrayList<>();
         List<Row> rows = new ArrayList<>();
-        Map<Integer, double[]> peaks = new java.util.TreeMap<>();
+        Map<Integer, double[]> peaks = new TreeMap<>();
         Random random = new Random(18);
         for (int threads : threadCounts) {
             double peakBefore = FmaPeak.gflops(threads);
@@ -142,8 +144,6 @@ public final class OrtGemmBenchmark {
                                 line.append(String.format(" | %.2f | %.2f", flops / seconds[3] / 1e9, flops / seconds[4] / 1e9));
                             }
                             System.out.println(line + " |");
-                            ratios.add(f32 / ort);
-                            ratios.add(bf16 / ort);
                             rows.add(new Row(threads, n, ort, f32, bf16));
                         }
                     }
@@ -155,7 +155,8 @@ public final class OrtGemmBenchmark {
             }
             peaks.put(threads, new double[] {peakBefore, FmaPeak.gflops(threads)});
         }
-        double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double[] r = rows.stream().flatMapToDouble(x -> DoubleStream.of(x.f32() / x.ort(), x.bf16() / x.ort()))
+                .sorted().toArray();
         System.out.printf("ours / ORT over all rows: min %.2fx, median %.2fx, max %.2fx%n", r[0], r[r.length / 2], r[r.length - 1]);
         for (Map.Entry<Integer, double[]> e : peaks.entrySet()) {
             int threads = e.getKey();
@@ -178,7 +179,7 @@ public final class OrtGemmBenchmark {
     private record Row(int threads, int n, double ort, double f32, double bf16) {
     }
 
-    private static double median(List<Row> rows, java.util.function.ToDoubleFunction<Row> f) {
+    private static double median(List<Row> rows, ToDoubleFunction<Row> f) {
         double[] v = rows.stream().mapToDouble(f).sorted().toArray();
         if (v.length == 0) {
             return Double.NaN;
