@@ -257,10 +257,24 @@ public final class Engine implements AutoCloseable {
             }
         }
         for (RequestState r : completed) {
+            EngineResult result = resultOrFailure(r);
             active.remove(r.id());
-            complete(r, r.result());
+            complete(r, result);
         }
         metrics = snapshot();
+    }
+
+    /**
+     * The request's result, or its failure when building the result throws (decoding its text):
+     * that fails the request alone, never the loop and with it every request still waiting.
+     */
+    private static EngineResult resultOrFailure(RequestState r) {
+        try {
+            return r.result();
+        } catch (RuntimeException e) {
+            LOG.warn("sparkmm: building the result of request {} failed; failing it", r.id(), e);
+            return r.failure("building the result failed: " + e);
+        }
     }
 
     /**

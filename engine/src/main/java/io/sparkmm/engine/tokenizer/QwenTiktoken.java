@@ -222,15 +222,20 @@ public final class QwenTiktoken {
     /**
      * The text of {@code ids}: their bytes decoded as UTF-8, malformed sequences replaced by
      * U+FFFD (Qwen decodes with errors="replace"); {@code skipSpecial} drops every special id,
-     * as Qwen's {@code skip_special_tokens} drops ids from {@code <|endoftext|>} up.
+     * as Qwen's {@code skip_special_tokens} drops ids from {@code <|endoftext|>} up. An id past the
+     * table has no text: Qwen-VL's embedding has more rows (151936) than the tokenizer has tokens
+     * (151860), so sampling can draw one. The tokenizers library drops such ids in its decode, and
+     * every other family decodes through it; Qwen's Python tokenizer would raise instead.
      */
     public String decode(int[] ids, boolean skipSpecial) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream(ids.length * 4);
         for (int i = 0; i < ids.length; i++) {
             int id = ids[i];
-            if (id < 0 || id >= bytesById.length) {
-                throw new IllegalArgumentException("token id " + id + " at position " + i + " is outside the vocabulary of "
-                        + bytesById.length + " tokens");
+            if (id < 0) {
+                throw new IllegalArgumentException("negative token id " + id + " at position " + i);
+            }
+            if (id >= bytesById.length) {
+                continue;
             }
             if (skipSpecial && id >= ordinary) {
                 continue;

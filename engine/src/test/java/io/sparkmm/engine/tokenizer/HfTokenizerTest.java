@@ -71,6 +71,18 @@ class HfTokenizerTest {
         }
     }
 
+    /** The tokenizers library's own behaviour, which QwenTiktoken follows for ids past its table. */
+    @Test
+    void idsPastTheVocabularyDecodeToNothing() throws IOException {
+        try (HfTokenizer t = load()) {
+            assertThat(t.decode(new int[] {2, 6, 3, 1000}, true)).isEqualTo(t.decode(new int[] {2, 3}, true))
+                    .isEqualTo("hello world");
+            assertThat(t.decode(new int[] {6}, false)).isEmpty();
+            assertThatThrownBy(() -> t.decode(new int[] {2, -1}, true)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("-1");
+        }
+    }
+
     @Test
     void vocabularyIncludesAddedTokens() throws IOException {
         try (HfTokenizer t = load()) {

@@ -94,6 +94,18 @@ class QwenTiktokenConformanceTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unclosed image reference");
     }
 
+    /** Qwen-VL's lm_head has 151936 rows: the 76 past the table decode to nothing, as in the tokenizers library. */
+    @Test
+    void idsPastTheTableHaveNoText() {
+        int[] hi = tiktoken.encode("Hi there");
+        assertThat(hi).hasSize(2);
+        int[] withPadding = {hi[0], 151860, hi[1], 151935};
+        assertThat(tiktoken.decode(withPadding, true)).isEqualTo(tiktoken.decode(hi, true)).isEqualTo("Hi there");
+        assertThat(tiktoken.decode(withPadding, false)).isEqualTo("Hi there");
+        assertThatThrownBy(() -> tiktoken.decode(new int[] {hi[0], -3}, true))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-3");
+    }
+
     @Test
     void theModelFolderTokenizerUsesQwenTiktokenWhenThereIsNoTokenizerJson() throws Exception {
         assertThat(HfTokenizer.present(dir)).isTrue();

@@ -1,9 +1,12 @@
 package io.sparkmm.engine.models.qwenvl;
 
 import io.sparkmm.engine.models.EngineVsNaive;
+import io.sparkmm.engine.Engine;
 import io.sparkmm.engine.EngineConfig;
 import io.sparkmm.engine.EngineMetrics;
 import io.sparkmm.engine.EngineRequest;
+import io.sparkmm.engine.EngineResult;
+import io.sparkmm.engine.RequestHandle;
 import io.sparkmm.engine.LoadedModel;
 import io.sparkmm.engine.multimodal.MultimodalProcessor;
 import io.sparkmm.engine.sampling.SamplingParams;
@@ -16,7 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -88,5 +94,39 @@ class QwenVlEngineTest {
                     config.maxNumBatchedTokens(), config.numKvBlocks());
         }
         assertThat(preemptions).as("preemptions with a tight KV pool").isPositive();
+    }
+
+    /**
+     * Qwen-VL's embedding has more rows than its tokenizer has tokens (here 2304 and 2265, as
+     * 151936 and 151860 in the real model), so sampling can draw an id that has no text. Such a
+     * request once killed the engine loop while its text was decoded, and every request still
+     * waiting hung. Each request must finish, its text that of the ids the tokenizer knows.
+     */
+    @Test
+    void sampledIdsPastTheTokenizerHaveNoTextAndEveryRequestFinishes() throws Exception {
+        int tokens = model.tokenizer().vocabSize();
+        assertThat(tokens).as("the tiny checkpoint leaves embedding rows past its tokenizer")
+                .isLessThan(TinyQwenVlCheckpoint.VOCAB_SIZE);
+        MultimodalProcessor p = QwenVlTesting.processor(model);
+        List<RequestHandle> handles = new ArrayList<>();
+        try (Engine engine = new Engine(model, EngineConfig.defaults())) {
+            for (int seed = 1; seed <= 16; seed++) {
+                // temperature 50 makes the draw close to uniform over all 2304 rows
+                SamplingParams hot = SamplingParams.builder().temperature(50).maxTokens(20).ignoreEos(true)
+                        .seed((long) seed).build();
+                handles.add(engine.submit(QwenVlTesting.request(p, "Say something " + seed, true, List.of(), hot)));
+            }
+            int pastTheTokenizer = 0;
+            for (RequestHandle h : handles) {
+                EngineResult r = h.result().get(2, TimeUnit.MINUTES);
+                assertThat(r.error()).as(r.requestId()).isNull();
+                assertThat(r.tokenIds()).hasSize(20);
+                int[] known = Arrays.stream(r.tokenIds()).filter(id -> id < tokens).toArray();
+                pastTheTokenizer += r.tokenIds().length - known.length;
+                assertThat(r.text()).as(r.requestId()).isEqualTo(model.tokenizer().decode(known, true));
+            }
+            assertThat(pastTheTokenizer).as("ids drawn past the tokenizer (the case under test)").isPositive();
+            assertThat(engine.metrics().failed()).isZero();
+        }
     }
 }
