@@ -234,10 +234,7 @@ public final class QwenTiktoken {
             if (id < 0) {
                 throw new IllegalArgumentException("negative token id " + id + " at position " + i);
             }
-            if (id >= bytesById.length) {
-                continue;
-            }
-            if (skipSpecial && id >= ordinary) {
+            if (id >= bytesById.length || skipSpecial && id >= ordinary) {
                 continue;
             }
             buf.writeBytes(bytesById[id]);
